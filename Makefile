@@ -1,0 +1,52 @@
+# Renown: every developer and CI command. `make run` and `make test` are all a newcomer needs.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+UV_VERSION := 0.13.8
+UV := $(VENV)/bin/uv
+RUN := $(VENV)/bin/
+STAMP := $(VENV)/.installed-$(shell cat uv.lock pyproject.toml | cksum | cut -d' ' -f1)
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+export UV_NO_PROGRESS := 1
+
+.PHONY: install run test check lint typecheck template unit pr bench layer clean browser-deps
+
+$(UV):
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q "uv==$(UV_VERSION)"
+
+$(STAMP): $(UV) uv.lock pyproject.toml
+	$(UV) sync --frozen --inexact
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+install: $(STAMP) ## create .venv and install the locked dependencies
+
+run: install ## run the whole service locally on moto (http://127.0.0.1:$${PORT:-8000})
+	$(RUN)renown serve
+
+lint: install
+	$(RUN)ruff check core functions renown tests layers
+	$(RUN)ruff format --check core functions renown tests layers
+
+typecheck: install
+	$(RUN)mypy
+
+template: install ## expand the SAM template offline, cfn-lint it, sam validate --lint
+	$(RUN)python -m renown.template_check template.yaml
+
+unit: install
+	$(RUN)pytest
+
+test: install lint typecheck template unit ## everything CI runs
+
+pr: test ## what CI runs, before you open a pull request
+
+bench: install ## solver benchmarks against scipy, graphblas, igraph and networkx
+	$(RUN)renown bench
+
+layer: install ## build the scoring layer into layers/build
+	$(MAKE) -C layers build ARTIFACTS_DIR=$(CURDIR)/layers/build/scoring
+
+clean:
+	rm -rf $(VENV) .aws-sam layers/build .pytest_cache .mypy_cache .ruff_cache
