@@ -1,0 +1,84 @@
+"""Key design of the single Renown table (see ``docs/data-model.md``).
+
+Every item has ``PK`` and ``SK``; items found by a secondary access pattern also carry
+``GSI1PK``/``GSI1SK``. Functions build keys only through these helpers so that the layout has
+one definition.
+"""
+
+from __future__ import annotations
+
+# --- partition keys -------------------------------------------------------------------------
+
+
+def profile_pk(profile_id: str) -> str:
+    """Partition of one person: profile, linked accounts, scores, history, explanations."""
+    return f"PROFILE#{profile_id}"
+
+
+def account_pk(network: str, account_id: str) -> str:
+    """Partition of one network account: link to its profile, counters, recent activities."""
+    return f"ACCOUNT#{network}#{account_id}"
+
+
+def edges_pk(network: str, author_id: str) -> str:
+    """Partition of the engagement received by one account (one item per engager)."""
+    return f"EDGES#{network}#{author_id}"
+
+
+def handle_gsi1pk(network: str, handle: str) -> str:
+    """GSI1 key that resolves a handle to its account (identity lookup)."""
+    return f"HANDLE#{network}#{handle.lower()}"
+
+
+def topic_gsi1pk(topic_slug: str, version: str) -> str:
+    """GSI1 key of a topic's leaderboard for one algorithm version."""
+    return f"TOPIC#{version}#{topic_slug}"
+
+
+def name_gsi1pk(prefix: str) -> str:
+    """GSI1 key for name search: profiles are grouped by the first two letters of their name."""
+    return f"NAME#{prefix[:2].lower()}"
+
+
+ALGO_PK = "ALGO"
+ACTIVE_SK = "ACTIVE"
+
+# --- sort keys -------------------------------------------------------------------------------
+META_SK = "META"
+COUNTERS_SK = "COUNTERS"
+SCORE_SK = "SCORE"  # the active score of a profile: one GetItem per lookup
+
+
+def score_sk(version: str) -> str:
+    """Score of a profile under one algorithm version (shadow and past versions)."""
+    return f"SCORE#{version}"
+
+
+def explain_sk(version: str) -> str:
+    return f"EXPLAIN#{version}"
+
+
+def history_sk(day: str) -> str:
+    """One daily history point, ``day`` as ``YYYY-MM-DD``."""
+    return f"HIST#{day}"
+
+
+def linked_account_sk(network: str, account_id: str) -> str:
+    return f"LINK#{network}#{account_id}"
+
+
+def engager_sk(network: str, engager_id: str) -> str:
+    return f"FROM#{network}#{engager_id}"
+
+
+def activity_sk(timestamp: int, activity_id: str) -> str:
+    return f"ACT#{timestamp:012d}#{activity_id}"
+
+
+def version_sk(version: str) -> str:
+    return f"VERSION#{version}"
+
+
+def score_gsi1sk(score: float, profile_id: str) -> str:
+    """Sortable GSI1 sort key: higher scores sort first with ``ScanIndexForward=False``."""
+    return f"{score:07.3f}#{profile_id}"

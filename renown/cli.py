@@ -1,0 +1,42 @@
+"""The ``renown`` command: ``serve``, ``score``, ``bench``, ``release``.
+
+Each subcommand lives in its own module under ``renown.commands`` exposing
+``add_parser(subparsers)`` and ``run(args) -> int``; modules are imported only when needed
+so that ``renown --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+COMMANDS: dict[str, str] = {
+    "serve": "renown.commands.serve",
+    "score": "renown.commands.score",
+    "bench": "renown.commands.bench",
+    "release": "renown.commands.release",
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="renown",
+        description="Renown: an open, explainable social influence score.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for module_name in COMMANDS.values():
+        importlib.import_module(module_name).add_parser(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    module = importlib.import_module(COMMANDS[args.command])
+    return int(module.run(args) or 0)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
