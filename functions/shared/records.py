@@ -1,0 +1,260 @@
+"""Storage models of the single table: what writers put and readers get (see docs/data-model.md).
+
+These are storage shapes, kept apart from the API's response models. Every record converts to a
+DynamoDB item (``to_item``) and back (``from_item``); numbers come back from DynamoDB as
+``Decimal`` and are coerced by pydantic.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from functions.shared import keys
+
+
+def _to_dynamo(value: Any) -> Any:
+    if isinstance(value, float):
+        return Decimal(format(value, ".15g"))
+    if isinstance(value, dict):
+        return {k: _to_dynamo(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_to_dynamo(v) for v in value]
+    return value
+
+
+def _from_dynamo(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() and "." not in str(value) else float(value)
+    if isinstance(value, dict):
+        return {k: _from_dynamo(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_from_dynamo(v) for v in value]
+    return value
+
+
+class Record(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+    KEY_FIELDS: ClassVar[tuple[str, ...]] = ("PK", "SK", "GSI1PK", "GSI1SK")
+
+    def keys(self) -> dict[str, str]:  # overridden by every record
+        raise NotImplementedError
+
+    def to_item(self) -> dict[str, Any]:
+        item = {k: v for k, v in self.model_dump(mode="python").items() if v is not None}
+        item = _to_dynamo(item)
+        item.update(self.keys())
+        return item
+
+    @classmethod
+    def from_item(cls, item: dict[str, Any]) -> Any:
+        return cls.model_validate({k: _from_dynamo(v) for k, v in item.items() if k not in cls.KEY_FIELDS})
+
+
+class ProfileRecord(Record):
+    """A person. ``PROFILE#<id> / META``; GSI1 ``NAME#<2 letters>`` for search."""
+
+    profile_id: str
+    name: str
+    created_at: int
+    opted_out: bool = False
+
+    def keys(self) -> dict[str, str]:
+        return {
+            "PK": keys.profile_pk(self.profile_id),
+            "SK": keys.META_SK,
+            "GSI1PK": keys.name_gsi1pk(self.name or self.profile_id),
+            "GSI1SK": f"{self.name.lower()}#{self.profile_id}",
+        }
+
+
+class AccountRecord(Record):
+    """A network account linked to a profile. ``ACCOUNT#<net>#<id> / META``; GSI1 by handle."""
+
+    network: str
+    account_id: str
+    profile_id: str
+    handle: str
+    display_name: str | None = None
+    followers: int = 0
+    linked_at: int = 0
+
+    def keys(self) -> dict[str, str]:
+        return {
+            "PK": keys.account_pk(self.network, self.account_id),
+            "SK": keys.META_SK,
+            "GSI1PK": keys.handle_gsi1pk(self.network, self.handle),
+            "GSI1SK": self.account_id,
+        }
+
+
+class LinkRecord(Record):
+    """The profile side of a link, so a profile lists its accounts with one Query."""
+
+    profile_id: str
+    network: str
+    account_id: str
+    handle: str
+
+    def keys(self) -> dict[str, str]:
+        return {
+            "PK": keys.profile_pk(self.profile_id),
+            "SK": keys.linked_account_sk(self.network, self.account_id),
+        }
+
+
+class ScoreRecord(Record):
+    """A profile's score under one version. The active one is ``PROFILE#<id> / SCORE`` (one GetItem
+    per lookup); every version also keeps ``SCORE#<version>``; GSI1 orders leaders per topic."""
+
+    profile_id: str
+    name: str = ""
+    score: float = Field(ge=0, le=100)
+    raw: float = 0.0
+    bucket: str = ""
+    algorithm_version: str
+    computed_at: int
+    day_change: float = 0.0
+    week_change: float = 0.0
+    month_change: float = 0.0
+    networks: dict[str, float] = Field(default_factory=dict)  # per-network sub-scores (1-100)
+    signals: dict[str, float] = Field(default_factory=dict)  # reach, amplification, network_impact
+    topics: list[dict[str, Any]] = Field(default_factory=list)  # [{"slug", "name", "score"}], top first
+    style: dict[str, Any] = Field(default_factory=dict)  # {"name", "axes": {...}}
+    active: bool = True
+
+    def keys(self) -> dict[str, str]:
+        sk = keys.SCORE_SK if self.active else keys.score_sk(self.algorithm_version)
+        return {"PK": keys.profile_pk(self.profile_id), "SK": sk}
+
+
+class HistoryPoint(Record):
+    """One daily point of a profile's score; ``version_changed`` marks an algorithm release."""
+
+    profile_id: str
+    day: str  # YYYY-MM-DD
+    score: float
+    algorithm_version: str
+    version_changed: bool = False
+
+    def keys(self) -> dict[str, str]:
+        return {"PK": keys.profile_pk(self.profile_id), "SK": keys.history_sk(self.day)}
+
+
+class ExplainRecord(Record):
+    """The contributions that add up to a profile's score under one version (core.explain)."""
+
+    profile_id: str
+    algorithm_version: str
+    explanation: dict[str, Any]
+
+    def keys(self) -> dict[str, str]:
+        return {"PK": keys.profile_pk(self.profile_id), "SK": keys.explain_sk(self.algorithm_version)}
+
+
+class EdgeRecord(Record):
+    """Engagement received by ``author`` from ``engager`` on one network, aggregated with ADD.
+
+    ``counts`` holds one counter per engagement type; ``decayed`` holds, per type,
+    sum(2 ** ((t_i - DECAY_EPOCH) / DECAY_HALF_LIFE_S)) so that exponential decay stays an ADD.
+    In the item both maps are flattened to top-level ``c_<type>`` and ``d_<type>`` attributes,
+    because DynamoDB cannot ``ADD`` into a map attribute that does not exist yet.
+    """
+
+    network: str
+    author_id: str
+    engager_id: str
+    counts: dict[str, int] = Field(default_factory=dict)
+    decayed: dict[str, float] = Field(default_factory=dict)
+    first_ts: int = 0
+    last_ts: int = 0
+
+    def keys(self) -> dict[str, str]:
+        return {
+            "PK": keys.edges_pk(self.network, self.author_id),
+            "SK": keys.engager_sk(self.network, self.engager_id),
+        }
+
+    def to_item(self) -> dict[str, Any]:
+        item = super().to_item()
+        for name, value in item.pop("counts", {}).items():
+            item[f"c_{name}"] = value
+        for name, value in item.pop("decayed", {}).items():
+            item[f"d_{name}"] = value
+        return item
+
+    @classmethod
+    def from_item(cls, item: dict[str, Any]) -> Any:
+        plain = {k: v for k, v in item.items() if not k.startswith(("c_", "d_"))}
+        plain["counts"] = {k[2:]: v for k, v in item.items() if k.startswith("c_")}
+        plain["decayed"] = {k[2:]: v for k, v in item.items() if k.startswith("d_")}
+        return super().from_item(plain)
+
+
+class ActivityRecord(Record):
+    """One normalised activity (post or engagement) kept for the activity window (TTL)."""
+
+    network: str
+    account_id: str  # the actor
+    activity_id: str
+    kind: str  # post | like | share | mention | reply | quote | follow | endorsement | view
+    timestamp: int
+    target_account_id: str | None = None  # the author engaged with, for engagements
+    post_id: str | None = None
+    terms: list[str] = Field(default_factory=list)  # hashtags, keywords, link domains
+    expires_at: int
+
+    def keys(self) -> dict[str, str]:
+        return {
+            "PK": keys.account_pk(self.network, self.account_id),
+            "SK": keys.activity_sk(self.timestamp, self.activity_id),
+        }
+
+
+class TopicEvidenceRecord(Record):
+    """What an account is engaged about: per term, posts carrying it and engagements they got (ADD)."""
+
+    network: str
+    account_id: str
+    term: str
+    posts: int = 0
+    engagements: int = 0
+
+    def keys(self) -> dict[str, str]:
+        return {"PK": keys.account_pk(self.network, self.account_id), "SK": f"TERM#{self.term}"}
+
+
+class CountersRecord(Record):
+    """Per-account counters: posts seen, engagements given and received (ADD)."""
+
+    network: str
+    account_id: str
+    posts: int = 0
+    given: int = 0
+    received: int = 0
+    followers: int = 0
+
+    def keys(self) -> dict[str, str]:
+        return {"PK": keys.account_pk(self.network, self.account_id), "SK": keys.COUNTERS_SK}
+
+
+class VersionRecord(Record):
+    """An algorithm version known to the service, with its calibration table and status."""
+
+    version: str
+    status: str  # shadow | active | retired | failed
+    params_digest: str = ""
+    calibration: dict[str, Any] = Field(default_factory=dict)
+    created_at: int = 0
+    activated_at: int | None = None
+    report_key: str | None = None
+
+    def keys(self) -> dict[str, str]:
+        return {"PK": keys.ALGO_PK, "SK": keys.version_sk(self.version)}
+
+
+# engagement decay is stored as an ADD-able sum relative to a fixed epoch (see EdgeRecord)
+DECAY_EPOCH = 1_704_067_200  # 2024-01-01T00:00:00Z
+DECAY_HALF_LIFE_S = 30 * 86_400
