@@ -82,3 +82,34 @@ def version_sk(version: str) -> str:
 def score_gsi1sk(score: float, profile_id: str) -> str:
     """Sortable GSI1 sort key: higher scores sort first with ``ScanIndexForward=False``."""
     return f"{score:07.3f}#{profile_id}"
+
+
+def optout_pk(network: str, account_id: str) -> str:
+    """Marker of an account whose owner opted out: ingest drops deliveries about it."""
+    return f"OPTOUT#{network}#{account_id}"
+
+
+def apikey_pk(key_hash: str) -> str:
+    """Partition of one API key (by SHA-256 of the key): metadata and daily usage counters."""
+    return f"APIKEY#{key_hash}"
+
+
+def usage_sk(day: str) -> str:
+    return f"USAGE#{day}"
+
+
+def perk_pk(perk_id: str) -> str:
+    return f"PERK#{perk_id}"
+
+
+PERKS_GSI1PK = "PERKS"
+
+
+def endorsement_sk(giver_profile_id: str, topic_slug: str, day: str) -> str:
+    """Under the receiver's profile partition: one +K per giver, topic and day."""
+    return f"ENDORSE#{day}#{giver_profile_id}#{topic_slug}"
+
+
+def cursor_pk(source: str) -> str:
+    """Resume cursor of a pull-only source (Wikimedia EventStreams, Bluesky Jetstream)."""
+    return f"CURSOR#{source}"
