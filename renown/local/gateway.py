@@ -60,7 +60,7 @@ class LocalGateway:
         handlers: dict[str, Handler],
         cors: dict[str, str] | None = None,
         stage: str = "local",
-        extra: dict[str, Callable[[Request], Response]] | None = None,
+        extra: dict[str, Callable[[Request], Response | None]] | None = None,
     ) -> None:
         self.routes = sorted(routes, key=lambda r: r.specificity)
         self.handlers = handlers
@@ -138,8 +138,10 @@ class LocalGateway:
         return response(environ, start_response)
 
     def respond(self, request: Request) -> Response:
-        if request.path in self.extra:
-            return self.extra[request.path](request)
+        page = self.extra.get(request.path)
+        answer = page(request) if page is not None else None
+        if answer is not None:
+            return answer
         found = self.match(request.path, request.method)
         if request.method == "OPTIONS" and (found is None or found[0].method != "OPTIONS"):
             return self.preflight()

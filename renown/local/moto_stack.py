@@ -92,13 +92,28 @@ class MotoStack:
         order = sorted(queues, key=lambda k: "RedrivePolicy" in queues[k].get("Properties", {}))
         for logical_id in order:
             self._create_queue(tpl.physical[logical_id], queues[logical_id].get("Properties", {}))
+        role = self.client("iam").create_role(
+            RoleName="renown-local",
+            AssumeRolePolicyDocument=json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Principal": {"Service": ["lambda.amazonaws.com", "states.amazonaws.com"]},
+                            "Action": "sts:AssumeRole",
+                        }
+                    ],
+                }
+            ),
+        )["Role"]["Arn"]
         for logical_id in tpl.of_type("AWS::Serverless::Function"):
-            self._create_function(tpl.physical[logical_id])
+            self._create_function(tpl.physical[logical_id], role)
         for logical_id in tpl.of_type("AWS::Serverless::StateMachine"):
             self.client("stepfunctions").create_state_machine(
                 name=tpl.physical[logical_id],
                 definition=tpl.state_machine_definition(logical_id),
-                roleArn=f"arn:aws:iam::{ACCOUNT}:role/renown-local",
+                roleArn=role,
             )
 
     def _create_table(self, name: str, props: dict[str, Any]) -> None:
@@ -132,14 +147,14 @@ class MotoStack:
             )
         sqs.create_queue(QueueName=name, Attributes=attributes)
 
-    def _create_function(self, name: str) -> None:
+    def _create_function(self, name: str, role: str) -> None:
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w") as archive:
             archive.writestr("handler.py", "# runs in-process on the local stack\n")
         self.client("lambda").create_function(
             FunctionName=name,
             Runtime="python3.11",
-            Role=f"arn:aws:iam::{ACCOUNT}:role/renown-local",
+            Role=role,
             Handler="handler.handler",
             Code={"ZipFile": buffer.getvalue()},
         )

@@ -39,7 +39,7 @@ class LocalStack:
         host: str = "127.0.0.1",
         port: int = 0,
         template_path: Path = ROOT / "template.yaml",
-        extra_pages: dict[str, Callable[[Request], Response]] | None = None,
+        extra_pages: dict[str, Callable[[Request], Response | None]] | None = None,
     ) -> None:
         self.template = LocalTemplate.load(template_path)
         self.moto = MotoStack(self.template)

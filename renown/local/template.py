@@ -56,12 +56,12 @@ class LocalTemplate:
 
     @staticmethod
     def local_name(logical_id: str, type_name: str) -> str:
-        base = logical_id
+        base = logical_id.removeprefix("Renown") or logical_id
         for suffix in ("Function", "Table", "Queue", "Bucket", "StateMachine"):
             if base.endswith(suffix) and base != suffix:
                 base = base[: -len(suffix)]
                 break
-        name = "renown-" + _kebab(base)
+        name = "renown-" + _kebab(base) if base else "renown"
         if type_name == "AWS::Serverless::Function":
             name += "-fn"
         return name

@@ -1,0 +1,104 @@
+"""``renown serve``: the whole service locally, on moto, with demo data loaded through webhooks."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from werkzeug.wrappers import Request, Response
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def add_parser(sub: Any) -> None:
+    parser = sub.add_parser(
+        "serve",
+        help="run the whole service locally (moto stand-ins for AWS, demo data through webhooks)",
+        description="Start moto (DynamoDB, SQS, S3, Step Functions) and every Lambda handler in-process "
+        "behind a local API Gateway, then load demo data through the real ingest path and score it.",
+    )
+    parser.add_argument("--host", default=None, help="address to listen on (default RENOWN_HOST or 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=None, help="port (default $PORT or 8000)")
+    parser.add_argument("--no-demo", action="store_true", help="start empty: no demo data, no scoring pass")
+    parser.add_argument(
+        "--demo-limit",
+        type=int,
+        default=None,
+        help="replay at most this many Higgs engagements (default RENOWN_DEMO_LIMIT; 0 = all)",
+    )
+    parser.add_argument("--datasets", type=Path, default=None, help="folder holding higgs-twitter/")
+
+
+def print_settings(settings: Any) -> None:
+    print("Settings (environment variables RENOWN_*; development defaults shown):")
+    for name, value in settings.model_dump().items():
+        shown = value.get_secret_value() if hasattr(value, "get_secret_value") else value
+        print(f"  RENOWN_{name.upper():<28} {shown}")
+
+
+def run(args: argparse.Namespace) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s", stream=sys.stderr)
+    for noisy in ("werkzeug", "botocore", "urllib3"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+    from functions.shared.settings import get_settings
+    from renown.local.demo_runner import DemoRunner, demo_page
+    from renown.local.stack import LocalStack
+
+    settings = get_settings()
+    host = args.host or settings.host
+    port = settings.port if args.port is None else args.port
+    datasets = args.datasets or Path(settings.datasets_dir or ROOT.parent / "shared" / "datasets")
+    limit = settings.demo_limit if args.demo_limit is None else args.demo_limit
+    print_settings(settings)
+
+    state: dict[str, Any] = {"runner": None}
+
+    def health(request: Request) -> Response | None:
+        runner = state["runner"]
+        if runner is None or runner.progress.ready:
+            return None  # ready: the API function answers /health itself
+        body = json.dumps({"status": "loading", **runner.progress.as_dict()})
+        return Response(body, 503, mimetype="application/json", headers={"Retry-After": "5"})
+
+    def page(request: Request) -> Response:
+        runner = state["runner"]
+        progress = runner.progress.as_dict() if runner else {"ready": True}
+        return Response(demo_page(stack.url, settings, progress), mimetype="text/html")
+
+    stack = LocalStack(host=host, port=port, extra_pages={"/health": health, "/": page, "/demo": page})
+    started = time.monotonic()
+    stack.start()
+    url = stack.url
+    print(f"\nRenown is starting on {url}  (moto on {stack.moto.endpoint})")
+    print(f"  API docs      {url}/docs")
+    print(f"  Demo page     {url}/")
+    print(f"  Health        {url}/health   (503 while the demo loads, 200 when ready)")
+    print(f"  Dev API key   {settings.dev_api_key.get_secret_value()}   (header x-api-key)")
+    print(f"  Webhooks      {url}/webhooks/{{network}}\n", flush=True)
+
+    if not args.no_demo:
+        runner = DemoRunner(stack, settings, datasets, limit=limit)
+        state["runner"] = runner
+        threading.Thread(target=runner.run, name="demo", daemon=True).start()
+
+    stop = threading.Event()
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    announced = False
+    while not stop.wait(1.0):
+        runner = state["runner"]
+        if runner is not None and runner.progress.ready and not announced:
+            announced = True
+            print(f"\nReady after {time.monotonic() - started:.0f} s: {url}/  {runner.summary()}", flush=True)
+    print("\nStopping: gateway, pollers, moto server ...", flush=True)
+    stack.stop()
+    print("Stopped; nothing left running.")
+    return 0
