@@ -123,6 +123,7 @@ class ScoreRecord(Record):
     signals: dict[str, float] = Field(default_factory=dict)  # reach, amplification, network_impact
     topics: list[dict[str, Any]] = Field(default_factory=list)  # [{"slug", "name", "score"}], top first
     style: dict[str, Any] = Field(default_factory=dict)  # {"name", "axes": {...}}
+    trend: list[tuple[str, float]] = Field(default_factory=list)  # last 31 daily (day, score), oldest first
     active: bool = True
 
     def keys(self) -> dict[str, str]:
