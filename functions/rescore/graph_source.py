@@ -24,6 +24,7 @@ from functions.shared.records import (
     CountersRecord,
     EdgeRecord,
     ProfileRecord,
+    ScoreRecord,
     TopicEvidenceRecord,
 )
 
@@ -53,6 +54,7 @@ class GraphSnapshot:
     profiles: dict[str, ProfileRecord] = field(default_factory=dict)
     edges: list[EdgeRecord] = field(default_factory=list)
     terms: list[TopicEvidenceRecord] = field(default_factory=list)
+    scores: dict[str, ScoreRecord] = field(default_factory=dict)  # the active score of each profile
 
     def add(self, item: dict[str, Any]) -> None:
         pk, sk = item["PK"], item["SK"]
@@ -70,6 +72,9 @@ class GraphSnapshot:
         elif pk.startswith("PROFILE#") and sk == "META":
             profile = ProfileRecord.from_item(item)
             self.profiles[profile.profile_id] = profile
+        elif pk.startswith("PROFILE#") and sk == "SCORE":
+            score = ScoreRecord.from_item(item)
+            self.scores[score.profile_id] = score
 
     def merge(self, other: GraphSnapshot) -> None:
         self.accounts.update(other.accounts)
@@ -77,6 +82,7 @@ class GraphSnapshot:
         self.profiles.update(other.profiles)
         self.edges.extend(other.edges)
         self.terms.extend(other.terms)
+        self.scores.update(other.scores)
 
     # --- to the core ---------------------------------------------------------------------------
     def to_core(self) -> tuple[Engagements, Accounts]:
@@ -158,8 +164,15 @@ def scan_segment(table: Any, segment: int, total: int) -> Iterator[dict[str, Any
         "Segment": segment,
         "TotalSegments": total,
         "FilterExpression": "begins_with(PK, :e) OR (begins_with(PK, :a) AND NOT begins_with(SK, :act)) "
-        "OR (begins_with(PK, :p) AND SK = :meta)",
-        "ExpressionAttributeValues": {":e": "EDGES#", ":a": "ACCOUNT#", ":act": "ACT#", ":p": "PROFILE#", ":meta": "META"},
+        "OR (begins_with(PK, :p) AND (SK = :meta OR SK = :score))",
+        "ExpressionAttributeValues": {
+            ":e": "EDGES#",
+            ":a": "ACCOUNT#",
+            ":act": "ACT#",
+            ":p": "PROFILE#",
+            ":meta": "META",
+            ":score": "SCORE",
+        },
     }
     while True:
         page = table.scan(**kwargs)

@@ -24,7 +24,9 @@ def add_parser(sub: Any) -> None:
         description="Start moto (DynamoDB, SQS, S3, Step Functions) and every Lambda handler in-process "
         "behind a local API Gateway, then load demo data through the real ingest path and score it.",
     )
-    parser.add_argument("--host", default=None, help="address to listen on (default RENOWN_HOST or 127.0.0.1)")
+    parser.add_argument(
+        "--host", default=None, help="address to listen on (default RENOWN_HOST or 127.0.0.1)"
+    )
     parser.add_argument("--port", type=int, default=None, help="port (default $PORT or 8000)")
     parser.add_argument("--no-demo", action="store_true", help="start empty: no demo data, no scoring pass")
     parser.add_argument(

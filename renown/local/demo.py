@@ -81,7 +81,9 @@ class Progress:
         }
 
 
-def batches_by_author(engagements: list[HiggsEngagement], per_delivery: int) -> Iterator[list[HiggsEngagement]]:
+def batches_by_author(
+    engagements: list[HiggsEngagement], per_delivery: int
+) -> Iterator[list[HiggsEngagement]]:
     """Account Activity deliveries are per subscribed user: group by the engaged author."""
     by_author: dict[str, list[HiggsEngagement]] = defaultdict(list)
     for engagement in engagements:
@@ -108,7 +110,9 @@ class Replayer:
         return session
 
     def post(self, network: str, body: bytes, headers: dict[str, str]) -> int:
-        reply = self._session().post(f"{self.base_url}/webhooks/{network}", data=body, headers=headers, timeout=30)
+        reply = self._session().post(
+            f"{self.base_url}/webhooks/{network}", data=body, headers=headers, timeout=30
+        )
         with self._lock:
             self.progress.sent += 1
             if reply.status_code >= 300:

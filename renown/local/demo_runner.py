@@ -1,0 +1,168 @@
+"""What ``renown serve`` does after the stack is up: replay demo data as signed webhook deliveries,
+wait for the pipeline to drain, run a scoring pass through the rescoring workflow, report progress."""
+
+from __future__ import annotations
+
+import html
+import json
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from renown.local.demo import Progress, Replayer, batches_by_author, read_higgs, wait_until
+
+log = logging.getLogger("renown.demo")
+
+#: engagements replayed before the service reports ready; the rest follows in the background
+FIRST_PHASE = 12_000
+PER_DELIVERY = 50
+
+
+class DemoRunner:
+    def __init__(self, stack: Any, settings: Any, datasets: Path, limit: int = 0) -> None:
+        self.stack = stack
+        self.settings = settings
+        self.datasets = datasets
+        self.limit = limit
+        self.progress = Progress()
+        self.replayer = Replayer(stack.url, self.progress)
+        self.last_pass: dict[str, Any] = {}
+
+    # --- pipeline state ----------------------------------------------------------------------------
+    def queue_empty(self) -> bool:
+        sqs = self.stack.moto.client("sqs")
+        url = self.stack.template.ref("IngestQueue")
+        attributes = sqs.get_queue_attributes(
+            QueueUrl=url,
+            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+        )["Attributes"]
+        return (
+            int(attributes["ApproximateNumberOfMessages"])
+            + int(attributes["ApproximateNumberOfMessagesNotVisible"])
+            == 0
+        )
+
+    def drain(self, timeout_s: float = 600) -> bool:
+        return wait_until(self.queue_empty, timeout_s)
+
+    # --- phases ----------------------------------------------------------------------------------
+    def deliveries(self, engagements: list[Any]) -> Any:
+        from renown.demo_payloads import twitter_delivery
+
+        secret = self.settings.webhook_secret("twitter")
+        for batch in batches_by_author(engagements, PER_DELIVERY):
+            body, headers = twitter_delivery(
+                [(e.engager, e.author, e.kind, e.timestamp, e.text) for e in batch], {}, secret
+            )
+            yield "twitter", body, headers
+
+    def multi_network(self) -> None:
+        from renown.demo_payloads import multi_network_demo
+
+        for network, body, headers in multi_network_demo(self.settings):
+            self.replayer.post(network, body, headers)
+
+    def score(self, version: str | None = None) -> dict[str, Any]:
+        """One scoring pass through the rescoring state machine (activating the version)."""
+        version = version or self.settings.algorithm_version
+        sfn = self.stack.moto.client("stepfunctions")
+        arn = self.stack.template.ref("RescoreStateMachine")
+        started = sfn.start_execution(
+            stateMachineArn=arn,
+            name=f"demo-{version}-{int(time.time() * 1000)}",
+            input=json.dumps({"version": version, "mode": "settle", "source": "demo"}),
+        )
+        execution = started["executionArn"]
+        final: dict[str, Any] = {}
+
+        def finished() -> bool:
+            final.update(sfn.describe_execution(executionArn=execution))
+            return final["status"] != "RUNNING"
+
+        wait_until(finished, 900, 1.0)
+        if final.get("status") != "SUCCEEDED":
+            raise RuntimeError(
+                f"scoring pass {final.get('status')}: {final.get('error')} {final.get('cause')}"
+            )
+        self.last_pass = json.loads(final.get("output") or "{}")
+        return self.last_pass
+
+    def run(self) -> None:
+        try:
+            self._run()
+        except Exception:
+            log.exception("demo loading failed")
+            self.progress.phase = "failed (see the log); the service runs without demo data"
+            self.progress.ready = True
+
+    def _run(self) -> None:
+        now = int(time.time())
+        higgs_dir = self.datasets / "higgs-twitter"
+        self.progress.phase = "multi-network demo deliveries"
+        self.multi_network()
+        engagements = read_higgs(higgs_dir, now=now, limit=self.limit) if higgs_dir.exists() else []
+        if not engagements:
+            log.warning("no Higgs data at %s: only the multi-network demo is loaded", higgs_dir)
+        first, rest = engagements[:FIRST_PHASE], engagements[FIRST_PHASE:]
+        self.progress.total = self.progress.sent + sum(1 for _ in batches_by_author(first, PER_DELIVERY))
+        self.progress.phase = f"replaying {len(first):,} Higgs engagements as signed deliveries"
+        self.replayer.replay(self.deliveries(first))
+        self.progress.phase = "processing the queue"
+        self.drain()
+        self.progress.phase = "scoring pass"
+        self.score()
+        self.progress.ready = True
+        if rest:
+            self.progress.total += sum(1 for _ in batches_by_author(rest, PER_DELIVERY))
+            self.progress.phase = f"background: replaying {len(rest):,} more Higgs engagements"
+            self.replayer.replay(self.deliveries(rest))
+            self.drain(timeout_s=3600)
+            self.progress.phase = "background: scoring pass over everything"
+            self.score()
+        self.progress.phase = "done"
+
+    def summary(self) -> str:
+        return ", ".join(
+            f"{k}={v}" for k, v in self.last_pass.items() if k in ("profiles", "engagements", "iterations")
+        )
+
+
+def top_profiles(base_url: str, api_key: str, count: int = 12) -> list[dict[str, Any]]:
+    """The demo page's leaders, read through the public API like any client would."""
+    try:
+        reply = requests.get(
+            f"{base_url}/v1/leaders", params={"limit": count}, headers={"x-api-key": api_key}, timeout=5
+        )
+        if reply.ok:
+            leaders: list[dict[str, Any]] = reply.json().get("profiles", [])
+            return leaders
+    except requests.RequestException:
+        pass
+    return []
+
+
+def demo_page(base_url: str, settings: Any, progress: dict[str, Any]) -> str:
+    """A page like a third-party site's: it embeds badges and cards through the widget script."""
+    key = settings.dev_api_key.get_secret_value()
+    status = html.escape(json.dumps(progress))
+    leaders = top_profiles(base_url, key) if progress.get("ready") else []
+    rows = "\n".join(
+        f"""<li><code>{html.escape(p.get("profile_id", ""))}</code> {html.escape(str(p.get("name", "")))}
+        <img alt="score badge" src="/v1/widgets/{html.escape(p.get("profile_id", ""))}/badge.svg">
+        <div data-renown-profile="{html.escape(p.get("profile_id", ""))}"></div></li>"""
+        for p in leaders
+    )
+    return f"""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Renown - local demo</title>
+<style>body{{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}}
+li{{margin:1rem 0}} code{{background:#eee;padding:0 .3em}}</style></head><body>
+<h1>Renown, running locally</h1>
+<p>Status: <code id="status">{status}</code> (reload to refresh)</p>
+<p><a href="/docs">API docs</a> · dev API key <code>{html.escape(key)}</code> (header <code>x-api-key</code>)</p>
+<h2>Most influential accounts in the Higgs Twitter data</h2>
+<ol>{rows or "<li>Scores appear here once the first scoring pass is done.</li>"}</ol>
+<script src="/v1/widgets/widget.js" async></script>
+<p><small>Data: Higgs Twitter (De Domenico et al. 2013, SNAP). Topics: Klout Topic Ontology, CC BY 3.0.</small></p>
+</body></html>"""
