@@ -43,7 +43,6 @@ def explanations_for(
 ) -> dict[str, Any]:
     """Explanations of every linked profile (or of the ``limit`` highest scores)."""
     import numpy as np
-
     from core.explain import explain
 
     order = np.argsort(-np.asarray(result.score), kind="stable")
@@ -85,7 +84,7 @@ def run_full_pass(table: Any, version: str, now: float | None = None, activate: 
         version=version,
         profiles=written["profiles"],
         accounts=len(accounts.ids),
-        engagements=int(len(engagements.src)),
+        engagements=len(engagements.src),
         iterations=int(result.iterations),
         items_written=written["items"],
         read_s=round(t1 - t0, 2),

@@ -160,9 +160,11 @@ def demo_page(base_url: str, settings: Any, progress: dict[str, Any]) -> str:
 li{{margin:1rem 0}} code{{background:#eee;padding:0 .3em}}</style></head><body>
 <h1>Renown, running locally</h1>
 <p>Status: <code id="status">{status}</code> (reload to refresh)</p>
-<p><a href="/docs">API docs</a> · dev API key <code>{html.escape(key)}</code> (header <code>x-api-key</code>)</p>
+<p><a href="/docs">API docs</a> · dev API key <code>{html.escape(key)}</code>
+ (header <code>x-api-key</code>)</p>
 <h2>Most influential accounts in the Higgs Twitter data</h2>
 <ol>{rows or "<li>Scores appear here once the first scoring pass is done.</li>"}</ol>
 <script src="/v1/widgets/widget.js" async></script>
-<p><small>Data: Higgs Twitter (De Domenico et al. 2013, SNAP). Topics: Klout Topic Ontology, CC BY 3.0.</small></p>
+<p><small>Data: Higgs Twitter (De Domenico et al. 2013, SNAP).
+ Topics: Klout Topic Ontology, CC BY 3.0.</small></p>
 </body></html>"""

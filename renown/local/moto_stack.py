@@ -15,7 +15,7 @@ from typing import Any
 import boto3
 import requests
 
-from renown.local.template import ACCOUNT, REGION, LocalTemplate
+from renown.local.template import REGION, LocalTemplate
 
 
 def free_port() -> int:
