@@ -1,0 +1,338 @@
+"""The scoring use case: engagements + accounts -> calibrated 1-100 scores per profile.
+
+See ``docs/algorithm.md`` for the model. In short:
+
+1. every engagement row gets ``weight * type_weight * 2 ** (-age_days / half_life_days)``;
+2. rows are summed per (engager, author) pair (self-engagement dropped) and the pair weight is that
+   sum ** ``pair_exponent`` (diminishing returns: unique engagers beat repeated ones);
+3. an engager ``u`` with total pair weight ``s_u`` passes ``w_uv / (s_u + selectivity_k)`` of its rank to
+   ``v`` (selective engagers weigh more; the rest leaks to the teleport);
+4. ranks: personalised PageRank (teleport ~ ``log1p(followers) + teleport_eps``) with anti-gaming
+   factors for fresh accounts (:mod:`core.rank`);
+5. account raw = ``n * (reach + amplification / volume + network_impact)``: the teleport share, the
+   rank received through amplification-type engagements divided by the posting volume factor, and the
+   rank received through the other types;
+6. profile raw = sum of its accounts' raw (networks add up); score = calibrated profile raw.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+from numba import njit, prange
+
+from core.calibration import CalibrationTable, apply_calibration, fit_calibration
+from core.errors import InvalidEngagementsError, InvalidParametersError
+from core.graph import CSRGraph, aggregate_pairs
+from core.rank import influence_rank
+from core.types import ENGAGEMENT_TYPES, NETWORKS, Accounts, Engagements
+from core.versions import AlgorithmParams, params_digest, resolve
+
+__all__ = ["SUBSCORES", "ScoreResult", "ScoringGraph", "prepare_graph", "score_population"]
+
+#: Names of the sub-scores, in output order; their points add up to the score.
+SUBSCORES: tuple[str, ...] = ("reach", "amplification", "network_impact")
+
+DAY = 86400.0
+
+
+@dataclass(frozen=True)
+class ScoringGraph:
+    """Everything the solver and the explanations need about one population (internal state).
+
+    Attributes
+    ----------
+    csr : CSRGraph
+        In-adjacency by author: distinct engagers, pair weights (float32) and engager out-weights.
+    pair_count : ndarray of float64
+        Decayed, type-weighted count per pair (before diminishing returns).
+    pair_count_nodecay : ndarray of float64
+        The same count without decay (for the "decay lost" explanation).
+    amp_frac : ndarray of float64
+        Share of each pair's count that comes from amplification types.
+    scale : ndarray of float64
+        Out-scale per account: ``pass_u / (s_u + selectivity_k)``.
+    teleport : ndarray of float64
+        Normalised teleport vector.
+    fresh : ndarray of bool
+        Accounts flagged fresh by the anti-gaming rule.
+    volume : ndarray of float64
+        Divisor of the amplification of each account (>= 1).
+    now : float
+        Reference time of the decay.
+    """
+
+    csr: CSRGraph
+    pair_count: np.ndarray
+    pair_count_nodecay: np.ndarray
+    amp_frac: np.ndarray
+    scale: np.ndarray
+    teleport: np.ndarray
+    fresh: np.ndarray
+    volume: np.ndarray
+    now: float
+
+
+@dataclass(frozen=True)
+class ScoreResult:
+    """Result of :func:`score_population`.
+
+    Attributes
+    ----------
+    raw_account : ndarray (n_accounts,)
+        Raw influence per account (mean about 1).
+    raw_profile : ndarray (n_profiles,)
+        Sum of the raw influence of the profile's accounts.
+    score : ndarray (n_profiles,)
+        Calibrated score in [1, 100].
+    subscores : dict of str to ndarray (n_profiles,)
+        Points of ``reach``, ``amplification``, ``network_impact``; they add up to ``score``.
+    network_scores : ndarray (n_profiles, len(NETWORKS))
+        Calibrated score of the profile's accounts on each network, 0 where it has none.
+    iterations : int
+        Solver passes.
+    residual : float
+        L1 change of the last pass.
+    calibration : CalibrationTable
+        Table used (fitted on this population unless one was given).
+    version : str
+        Algorithm version name.
+    params_digest : str
+        :func:`core.versions.params_digest` of the parameters.
+    timings : dict of str to float
+        ``build_s``, ``solve_s``, ``calibrate_s`` in seconds.
+    ranks : ndarray (n_accounts,)
+        Stationary ranks (sum 1); pass them as ``previous`` to warm-start the next run.
+    components : ndarray (n_accounts, 3)
+        Raw reach, amplification (volume-adjusted) and network impact per account.
+    """
+
+    raw_account: np.ndarray
+    raw_profile: np.ndarray
+    score: np.ndarray
+    subscores: dict[str, np.ndarray]
+    network_scores: np.ndarray
+    iterations: int
+    residual: float
+    calibration: CalibrationTable
+    version: str
+    params_digest: str
+    timings: dict[str, float]
+    ranks: np.ndarray
+    components: np.ndarray
+    params: AlgorithmParams = field(repr=False, compare=False, default_factory=AlgorithmParams)
+    graph: ScoringGraph | None = field(repr=False, compare=False, default=None)
+
+
+def _decayed_counts(
+    engagements: Engagements, params: AlgorithmParams, now: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    tw = np.asarray(params.type_weights, dtype=np.float64)[engagements.etype]
+    ts = engagements.ts
+    age = np.where(np.isnan(ts), 0.0, np.maximum(0.0, now - np.nan_to_num(ts, nan=now)) / DAY)
+    base = engagements.weight * tw
+    counts = base * np.exp2(-age / params.half_life_days)
+    amp_codes = [ENGAGEMENT_TYPES.index(t) for t in params.amplification_types]
+    amp = np.isin(engagements.etype, amp_codes)
+    return counts, counts * amp, base
+
+
+def prepare_graph(
+    engagements: Engagements, accounts: Accounts, params: AlgorithmParams, now: float
+) -> ScoringGraph:
+    """Build the weighted, normalised engagement graph of a population (inputs already validated)."""
+    n = accounts.n_accounts
+    counts, amp_counts, base = _decayed_counts(engagements, params, now)
+    keep = engagements.src != engagements.dst
+    vals = np.stack([counts[keep], amp_counts[keep], base[keep]], axis=1)
+    indptr, indices, sums = aggregate_pairs(engagements.src[keep], engagements.dst[keep], vals, n)
+    pair_count = sums[:, 0]
+    w32 = (pair_count**params.pair_exponent).astype(np.float32)
+    amp_frac = np.zeros(len(pair_count))
+    np.divide(sums[:, 1], pair_count, out=amp_frac, where=pair_count > 0)
+    np.clip(amp_frac, 0.0, 1.0, out=amp_frac)
+    out_weight = np.bincount(indices, weights=w32.astype(np.float64), minlength=n)
+
+    cand = (
+        np.isfinite(accounts.created)
+        & (now - np.nan_to_num(accounts.created, nan=-np.inf) < params.fresh_days * DAY)
+        & (accounts.followers <= params.fresh_max_followers)
+    )
+    row = np.repeat(np.arange(n), np.diff(indptr))
+    established_in = (~cand[indices]) & (w32 > 0)
+    has_established_in = np.bincount(row, weights=established_in, minlength=n) > 0
+    fresh = cand & ~has_established_in
+
+    passing = np.where(fresh, params.fresh_out_factor, 1.0)
+    scale = np.zeros(n)
+    np.divide(passing, out_weight + params.selectivity_k, out=scale, where=out_weight > 0)
+    teleport = (np.log1p(accounts.followers) + params.teleport_eps) * np.where(
+        fresh, params.fresh_teleport_factor, 1.0
+    )
+    teleport = teleport / teleport.sum()
+    vol = np.ones(n)
+    posted = accounts.posts > 0
+    vol[posted] = np.maximum(
+        1.0, ((1.0 + accounts.posts[posted]) / (1.0 + params.volume_ref_posts)) ** params.volume_alpha
+    )
+    csr = CSRGraph(n, indptr, indices, w32, out_weight)
+    return ScoringGraph(csr, pair_count, sums[:, 2], amp_frac, scale, teleport, fresh, vol, float(now))
+
+
+@njit(parallel=True, cache=True)
+def _inflows(indptr, indices, weights, amp_frac, scale, x, damping):  # pragma: no cover - compiled
+    n = len(indptr) - 1
+    inflow = np.zeros(n, np.float64)
+    inflow_amp = np.zeros(n, np.float64)
+    for v in prange(n):
+        a = 0.0
+        b = 0.0
+        for j in range(indptr[v], indptr[v + 1]):
+            u = indices[j]
+            f = damping * np.float64(weights[j]) * scale[u] * x[u]
+            a += f
+            b += f * amp_frac[j]
+        inflow[v] = a
+        inflow_amp[v] = b
+    return inflow, inflow_amp
+
+
+def account_components(graph: ScoringGraph, ranks: np.ndarray, damping: float) -> np.ndarray:
+    """Raw (reach, amplification, network_impact) per account from converged ranks, shape (n, 3).
+
+    ``reach = n * (1 - total_inflow) * teleport``, ``amplification = n * inflow_amp / volume`` and
+    ``network_impact = n * (inflow - inflow_amp)``.
+    """
+    csr = graph.csr
+    inflow, inflow_amp = _inflows(
+        csr.indptr, csr.indices, csr.weights, graph.amp_frac, graph.scale, ranks, float(damping)
+    )
+    n = csr.n
+    beta = 1.0 - float(inflow.sum())
+    comp = np.empty((n, 3))
+    comp[:, 0] = n * beta * graph.teleport
+    comp[:, 1] = n * inflow_amp / graph.volume
+    comp[:, 2] = n * np.maximum(inflow - inflow_amp, 0.0)
+    return comp
+
+
+def _check_inputs(engagements: Engagements, accounts: Accounts) -> None:
+    if not isinstance(accounts, Accounts):
+        raise InvalidEngagementsError("accounts must be a core.types.Accounts")
+    if not isinstance(engagements, Engagements):
+        raise InvalidEngagementsError("engagements must be a core.types.Engagements")
+    accounts.validate()
+    engagements.validate(accounts.n_accounts)
+
+
+def score_population(
+    engagements: Engagements,
+    accounts: Accounts,
+    version: str | AlgorithmParams = "v1",
+    now: float | None = None,
+    previous: np.ndarray | None = None,
+    *,
+    calibration: CalibrationTable | None = None,
+) -> ScoreResult:
+    """Score every profile of a population.
+
+    Parameters
+    ----------
+    engagements : Engagements
+        Engagement rows (engager -> author) over the accounts.
+    accounts : Accounts
+        Accounts and their profiles.
+    version : str or AlgorithmParams
+        Algorithm version name (see :func:`core.versions.list_versions`) or a parameter set.
+    now : float or None
+        Reference unix time of the decay; default the latest finite engagement time (0 if none).
+    previous : ndarray or None
+        Previous ranks per account (``ScoreResult.ranks``) to warm-start the solver.
+    calibration : CalibrationTable or None
+        Apply this stored table instead of fitting one on the population.
+
+    Returns
+    -------
+    ScoreResult
+
+    Raises
+    ------
+    InvalidEngagementsError, InvalidParametersError, UnknownVersionError
+
+    Examples
+    --------
+    >>> acc = Accounts.from_ids(["a", "b", "c", "d"])
+    >>> eng = Engagements.from_arrays([0, 1, 2, 3], [1, 2, 1, 1], etype="share", ts=0.0)
+    >>> res = score_population(eng, acc)
+    >>> int(np.argmax(res.score)), res.version
+    (1, 'v1')
+    """
+    params = resolve(version)
+    _check_inputs(engagements, accounts)
+    if now is None:
+        finite = engagements.ts[np.isfinite(engagements.ts)]
+        now = float(finite.max()) if len(finite) else 0.0
+    now = float(now)
+    if not np.isfinite(now):
+        raise InvalidParametersError(f"now must be a finite unix time, got {now}")
+    if calibration is not None and not isinstance(calibration, CalibrationTable):
+        raise InvalidParametersError("calibration must be a CalibrationTable")
+    n = accounts.n_accounts
+    if previous is not None:
+        prev = np.asarray(previous, dtype=np.float64)
+        if prev.shape != (n,) or not np.isfinite(prev).all() or (prev < 0).any() or prev.sum() <= 0:
+            raise InvalidParametersError(f"previous must be {n} finite ranks >= 0 with a positive sum")
+        previous = prev
+
+    t0 = time.perf_counter()
+    graph = prepare_graph(engagements, accounts, params, now)
+    t1 = time.perf_counter()
+    ranks, iterations, residual = influence_rank(
+        graph.csr,
+        graph.teleport,
+        params.damping,
+        params.tol,
+        params.max_iter,
+        x0=previous,
+        out_scale=graph.scale,
+    )
+    t2 = time.perf_counter()
+    comp = account_components(graph, ranks, params.damping)
+    raw_account = comp.sum(axis=1)
+    n_prof = accounts.n_profiles
+    prof = accounts.profile
+    raw_profile = np.bincount(prof, weights=raw_account, minlength=n_prof)
+    table = calibration
+    if table is None:
+        table = fit_calibration(raw_profile, params.target_mean, params.target_p95, params.calibration_knots)
+    score = apply_calibration(raw_profile, table)
+    share = np.zeros(n_prof)
+    np.divide(score, raw_profile, out=share, where=raw_profile > 0)
+    subscores = {}
+    for k, name in enumerate(SUBSCORES):
+        subscores[name] = np.bincount(prof, weights=comp[:, k], minlength=n_prof) * share
+    nn = len(NETWORKS)
+    key = prof * nn + accounts.network.astype(np.int64)
+    raw_pn = np.bincount(key, weights=raw_account, minlength=n_prof * nn).reshape(n_prof, nn)
+    present = np.bincount(key, minlength=n_prof * nn).reshape(n_prof, nn) > 0
+    network_scores = np.where(present, apply_calibration(raw_pn, table), 0.0)
+    t3 = time.perf_counter()
+    return ScoreResult(
+        raw_account=raw_account,
+        raw_profile=raw_profile,
+        score=score,
+        subscores=subscores,
+        network_scores=network_scores,
+        iterations=iterations,
+        residual=residual,
+        calibration=table,
+        version=params.name,
+        params_digest=params_digest(params),
+        timings={"build_s": t1 - t0, "solve_s": t2 - t1, "calibrate_s": t3 - t2},
+        ranks=ranks,
+        components=comp,
+        params=params,
+        graph=graph,
+    )
