@@ -1,0 +1,122 @@
+"""Identity at ingest: deterministic profile ids, first-sight account creation and opt-out markers.
+
+A profile is created the first time one of its accounts is seen, with an id derived from that
+account, so two processors racing on the same new account create the same profile (conditional puts
+make the second a no-op). Linking more accounts to a profile later (connect/disconnect) rewrites the
+``AccountRecord.profile_id``; the API owns that.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from functions.ingest.networks.base import AccountRef
+from functions.shared import keys
+from functions.shared.records import AccountRecord, LinkRecord, ProfileRecord
+
+AccountKey = tuple[str, str]  # (network, account_id)
+
+
+def profile_id_for(network: str, account_id: str) -> str:
+    """The profile id minted for an account seen for the first time.
+
+    Examples
+    --------
+    >>> profile_id_for("twitter", "12")
+    'p6c3c57b1bff0ff02'
+    """
+    return "p" + hashlib.sha256(f"{network}:{account_id}".encode()).hexdigest()[:16]
+
+
+def _chunks(items: list[Any], size: int) -> Iterable[list[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def batch_get(client: Any, table_name: str, key_list: list[dict[str, str]]) -> list[dict[str, Any]]:
+    """BatchGetItem over any number of ``{"PK", "SK"}`` keys (chunks of 100, retries unprocessed).
+
+    Returns the raw (low-level, typed) items found.
+    """
+    found: list[dict[str, Any]] = []
+    unique = list({(k["PK"], k["SK"]): k for k in key_list}.values())
+    for chunk in _chunks(unique, 100):
+        request: dict[str, Any] = {
+            table_name: {
+                "Keys": [{"PK": {"S": k["PK"]}, "SK": {"S": k["SK"]}} for k in chunk],
+                "ProjectionExpression": "PK, SK",
+            }
+        }
+        for _attempt in range(8):
+            answer = client.batch_get_item(RequestItems=request)
+            found.extend(answer.get("Responses", {}).get(table_name, []))
+            request = answer.get("UnprocessedKeys") or {}
+            if not request:
+                break
+    return found
+
+
+class Identity:
+    """Opt-out checks and first-sight account/profile creation against the table.
+
+    ``known`` caches accounts this process has already seen exist (opt-out is never cached).
+    """
+
+    def __init__(self, table: Any, client: Any) -> None:
+        self.table = table
+        self.client = client
+        self.known: set[AccountKey] = set()
+
+    def lookup(self, accounts: Iterable[AccountKey]) -> tuple[set[AccountKey], set[AccountKey]]:
+        """``(opted_out, missing)``: accounts with an opt-out marker, and accounts not stored yet."""
+        wanted = set(accounts)
+        key_list = [{"PK": keys.optout_pk(n, a), "SK": keys.META_SK} for n, a in wanted]
+        key_list += [
+            {"PK": keys.account_pk(n, a), "SK": keys.META_SK} for n, a in wanted if (n, a) not in self.known
+        ]
+        present = {item["PK"]["S"] for item in batch_get(self.client, self.table.name, key_list)}
+        opted_out = {(n, a) for n, a in wanted if keys.optout_pk(n, a) in present}
+        for n, a in wanted:
+            if keys.account_pk(n, a) in present:
+                self.known.add((n, a))
+        return opted_out, {k for k in wanted if k not in self.known}
+
+    def create(self, network: str, ref: AccountRef, now: int) -> int:
+        """Create account, profile and link on first sight; returns the number of items written."""
+        profile_id = profile_id_for(network, ref.account_id)
+        handle = ref.handle or ref.account_id
+        account = AccountRecord(
+            network=network,
+            account_id=ref.account_id,
+            profile_id=profile_id,
+            handle=handle,
+            display_name=ref.name,
+            followers=ref.followers or 0,
+            linked_at=now,
+        )
+        written = 0
+        if self._put_new(account.to_item()):
+            written += 1
+            name = ref.name or handle
+            written += self._put_new(
+                ProfileRecord(profile_id=profile_id, name=name, created_at=now).to_item()
+            )
+            link = LinkRecord(
+                profile_id=profile_id, network=network, account_id=ref.account_id, handle=handle
+            )
+            written += self._put_new(link.to_item())
+        self.known.add((network, ref.account_id))
+        return written
+
+    def _put_new(self, item: dict[str, Any]) -> int:
+        try:
+            self.table.put_item(Item=item, ConditionExpression="attribute_not_exists(PK)")
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return 0
+            raise
+        return 1

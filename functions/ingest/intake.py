@@ -1,0 +1,124 @@
+"""What the receiver does with one webhook request, apart from the Lambda plumbing.
+
+Order of checks (each answered before anything is queued): unknown network 404, handshake (GET),
+method 405, oversized body 413, missing or wrong signature 401 (over the raw body, constant time),
+malformed body 400 (problem+json with the field errors), stale 400, replayed 409; then the verified
+delivery goes to the queue and the answer is 200.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from functions.ingest.delivery import QueuedDelivery, body_delivery_id
+from functions.ingest.http import WebhookRequest, problem, response
+from functions.ingest.networks import NOT_WEBHOOKS, get_adapter
+from functions.ingest.networks.base import HandshakeError, PayloadError
+from functions.ingest.replay import ReplayGuard
+from functions.shared.settings import Settings
+
+
+class QueueError(Exception):
+    """The ingest queue refused a delivery (the receiver answers 503 so the network retries)."""
+
+
+class Queue(Protocol):
+    def send(self, delivery: QueuedDelivery) -> None: ...
+
+
+@dataclass
+class Outcome:
+    """A response plus what happened (for metrics and logs)."""
+
+    response: dict[str, Any]
+    result: str  # accepted | handshake | not_found | rejected_<why>
+    activities: int = 0
+
+
+def receive(
+    request: WebhookRequest,
+    settings: Settings,
+    queue: Queue,
+    guard: ReplayGuard,
+    clock: Callable[[], float] = time.time,
+) -> Outcome:
+    """Answer one webhook request.
+
+    Examples
+    --------
+    >>> from functions.ingest.replay import MemoryReplayGuard
+    >>> out = receive(WebhookRequest("GET", "myspace"), Settings(), queue=None, guard=MemoryReplayGuard(1))
+    >>> out.response["statusCode"], out.result
+    (404, 'not_found')
+    """
+    adapter = get_adapter(request.network)
+    if adapter is None:
+        detail = NOT_WEBHOOKS.get(request.network, f"no webhook route for network {request.network[:40]!r}")
+        return Outcome(problem(404, "unknown-network", "Unknown network", detail), "not_found")
+    secret = settings.webhook_secret(adapter.network)
+    if request.method == "GET":
+        try:
+            answer = adapter.handshake(request.query, secret, settings.verify_token(adapter.network))
+        except HandshakeError as exc:
+            return Outcome(
+                problem(exc.status, "bad-handshake", "Handshake refused", exc.detail), "rejected_handshake"
+            )
+        return Outcome(response(answer.status, answer.body, answer.content_type), "handshake")
+    if request.method != "POST":
+        return Outcome(
+            problem(405, "method-not-allowed", "Method not allowed", "use GET (handshake) or POST"),
+            "rejected_method",
+        )
+    if len(request.body) > settings.max_body_bytes:
+        detail = f"body is larger than {settings.max_body_bytes} bytes"
+        return Outcome(problem(413, "body-too-large", "Payload too large", detail), "rejected_size")
+    if request.body_error:
+        return Outcome(
+            problem(400, "malformed-body", "Malformed body", request.body_error), "rejected_malformed"
+        )
+    if not adapter.verify(request.headers, request.body, secret):
+        detail = "the signature header is missing or does not match the body"
+        return Outcome(
+            problem(401, "bad-signature", "Signature verification failed", detail), "rejected_signature"
+        )
+    try:
+        parsed = adapter.parse(request.body, request.headers)
+        text = request.body.decode("utf-8")
+    except PayloadError as exc:
+        return Outcome(
+            problem(400, "malformed-body", "Malformed delivery", exc.detail, exc.errors), "rejected_malformed"
+        )
+    except UnicodeDecodeError:
+        return Outcome(
+            problem(400, "malformed-body", "Malformed delivery", "body is not UTF-8"), "rejected_malformed"
+        )
+    now = clock()
+    if (
+        parsed.sent_at is not None
+        and abs(now - parsed.sent_at) > settings.max_delivery_age_s
+        and parsed.sent_at < now
+    ):
+        detail = f"delivery time {parsed.sent_at} is more than {settings.max_delivery_age_s} s old"
+        return Outcome(problem(400, "stale-delivery", "Stale delivery", detail), "rejected_stale")
+    if parsed.sent_at is not None and parsed.sent_at > now + settings.max_delivery_age_s:
+        detail = f"delivery time {parsed.sent_at} is in the future"
+        return Outcome(problem(400, "stale-delivery", "Delivery from the future", detail), "rejected_stale")
+    delivery_id = parsed.delivery_id or body_delivery_id(adapter.network, request.body)
+    if not guard.first_time(delivery_id, now):
+        detail = f"delivery {delivery_id} was already received"
+        return Outcome(problem(409, "replayed-delivery", "Replayed delivery", detail), "rejected_replay")
+    delivery = QueuedDelivery(
+        network=adapter.network, delivery_id=delivery_id, received_at=int(now), body=text
+    )
+    try:
+        queue.send(delivery)
+    except QueueError as exc:
+        return Outcome(problem(503, "queue-unavailable", "Try again later", str(exc)), "queue_error")
+    body = json.dumps(
+        {"status": "accepted", "delivery_id": delivery_id, "activities": len(parsed.activities)}
+    )
+    return Outcome(response(200, body), "accepted", len(parsed.activities))

@@ -1,0 +1,63 @@
+"""Webhook receiver Lambda (``functions.ingest.receiver.handler``): REST API ``ANY /webhooks/{network}``.
+
+Thin: read the event, call ``intake.receive``, answer. Imports nothing heavy (no numba, no numpy).
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from functions.ingest.delivery import QueuedDelivery
+from functions.ingest.http import WebhookRequest
+from functions.ingest.intake import QueueError, receive
+from functions.ingest.replay import MemoryReplayGuard
+from functions.shared import aws
+from functions.shared.observability import MetricUnit, logger, metrics
+from functions.shared.settings import get_settings
+
+
+class SqsQueue:
+    """The ingest queue (``settings.ingest_queue_url``)."""
+
+    def __init__(self, queue_url: str | None) -> None:
+        self.queue_url = queue_url
+
+    def send(self, delivery: QueuedDelivery) -> None:
+        if not self.queue_url:
+            raise QueueError("RENOWN_INGEST_QUEUE_URL is not set")
+        try:
+            aws.client("sqs").send_message(QueueUrl=self.queue_url, MessageBody=delivery.model_dump_json())
+        except (BotoCoreError, ClientError) as exc:
+            raise QueueError(f"could not queue the delivery: {type(exc).__name__}") from exc
+
+
+@cache
+def _guard() -> MemoryReplayGuard:
+    return MemoryReplayGuard(window_s=get_settings().max_delivery_age_s)
+
+
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Lambda entry point.
+
+    Examples
+    --------
+    >>> handler({"httpMethod": "GET", "pathParameters": {"network": "myspace"}}, None)["statusCode"]
+    404
+    """
+    settings = get_settings()
+    request = WebhookRequest.from_event(event, settings.max_body_bytes)
+    outcome = receive(request, settings, SqsQueue(settings.ingest_queue_url), _guard())
+    logger.info(
+        "webhook",
+        extra={
+            "network": request.network[:40],
+            "result": outcome.result,
+            "status": outcome.response["statusCode"],
+        },
+    )
+    metrics.add_metric(name=f"Webhook_{outcome.result}", unit=MetricUnit.Count, value=1)
+    metrics.flush_metrics()
+    return outcome.response

@@ -1,0 +1,102 @@
+"""Twitter end to end: receiver -> SQS -> processor -> table, on moto in-process."""
+
+from __future__ import annotations
+
+import json
+import time
+from decimal import Decimal
+
+from boto3.dynamodb.conditions import Key
+
+from functions.ingest import processor, receiver
+from functions.ingest.identity import profile_id_for
+from functions.shared import keys
+from functions.shared.records import EdgeRecord
+from renown.demo_payloads import twitter_delivery
+from tests.ingest.conftest import SECRETS, Context, Stack, rest_event, sqs_event
+
+
+def _dump(items: list[dict]) -> list[str]:
+    return sorted(json.dumps(item, default=str, sort_keys=True) for item in items)
+
+
+def _post(body: bytes, headers: dict[str, str]) -> dict:
+    return receiver.handler(rest_event("twitter", body=body, headers=headers), Context())
+
+
+def test_twitter_delivery_lands_in_the_table(stack: Stack) -> None:
+    now = int(time.time())
+    users = {"1": {"screen_name": "peterhiggs", "name": "Peter Higgs", "followers_count": 1000}}
+    engagements = [
+        ("2", "1", "mention", now, "the #higgs boson"),
+        ("3", "1", "reply", now, "congratulations"),
+        ("2", "1", "like", now, "the boson paper"),
+        ("4", "1", "share", now, "#higgs found"),
+        ("5", "1", "quote", now, "wow"),
+        ("6", "1", "follow", now, ""),
+    ]
+    body, headers = twitter_delivery(engagements, users, SECRETS["twitter"])
+    answer = _post(body, headers)
+    assert answer["statusCode"] == 200, answer["body"]
+    messages = stack.receive_all()
+    assert len(messages) == 1
+    result = processor.handler(sqs_event(messages), Context())
+    assert result == {"batchItemFailures": []}
+
+    table = stack.table
+    edges = table.query(KeyConditionExpression=Key("PK").eq(keys.edges_pk("twitter", "1")))["Items"]
+    by_engager = {e["engager_id"]: EdgeRecord.from_item(e) for e in edges}
+    assert by_engager["2"].counts == {"mention": 1, "like": 1}
+    assert by_engager["3"].counts == {"reply": 1}
+    assert by_engager["4"].counts == {"share": 1}
+    assert by_engager["5"].counts == {"quote": 1}
+    assert by_engager["6"].counts == {"follow": 1}
+    counters = table.get_item(Key={"PK": keys.account_pk("twitter", "1"), "SK": keys.COUNTERS_SK})["Item"]
+    assert counters["received"] == 6 and counters["followers"] == 1000
+    account = table.get_item(Key={"PK": keys.account_pk("twitter", "1"), "SK": keys.META_SK})["Item"]
+    assert account["profile_id"] == profile_id_for("twitter", "1") and account["handle"] == "peterhiggs"
+    profile = table.get_item(Key={"PK": keys.profile_pk(account["profile_id"]), "SK": keys.META_SK})["Item"]
+    assert profile["name"] == "Peter Higgs"
+    term = table.get_item(Key={"PK": keys.account_pk("twitter", "1"), "SK": "TERM##higgs"})["Item"]
+    assert term["engagements"] == Decimal(2)
+    acts = table.query(
+        KeyConditionExpression=Key("PK").eq(keys.account_pk("twitter", "2")) & Key("SK").begins_with("ACT#")
+    )
+    assert {a["kind"] for a in acts["Items"]} == {"post", "mention", "like"}
+    assert all(int(a["expires_at"]) > now for a in acts["Items"])
+
+
+def test_same_delivery_twice_changes_nothing(stack: Stack) -> None:
+    now = int(time.time())
+    body, headers = twitter_delivery([("2", "1", "mention", now, "hi")], {}, SECRETS["twitter"])
+    assert _post(body, headers)["statusCode"] == 200
+    message = stack.receive_all()
+    processor.handler(sqs_event(message), Context())
+    before = stack.table.scan()["Items"]
+    # the network retries: the queue gets the same delivery again (another container, or after the window)
+    assert processor.handler(sqs_event(message), Context()) == {"batchItemFailures": []}
+    after = stack.table.scan()["Items"]
+    assert _dump(before) == _dump(after)
+
+
+def test_edge_aggregates_after_n_deliveries(stack: Stack) -> None:
+    now = int(time.time())
+    n = 7
+    for i in range(n):
+        body, headers = twitter_delivery(
+            [("2", "1", "mention", now, f"hello {i}"), ("2", "1", "like", now, f"x{i}")],
+            {},
+            SECRETS["twitter"],
+        )
+        assert _post(body, headers)["statusCode"] == 200
+    assert processor.handler(sqs_event(stack.receive_all()), Context()) == {"batchItemFailures": []}
+    item = stack.table.get_item(
+        Key={"PK": keys.edges_pk("twitter", "1"), "SK": keys.engager_sk("twitter", "2")}
+    )["Item"]
+    edge = EdgeRecord.from_item(item)
+    assert edge.counts == {"mention": n, "like": n}
+    assert edge.first_ts == now and edge.last_ts == now
+    counters = stack.table.get_item(Key={"PK": keys.account_pk("twitter", "2"), "SK": keys.COUNTERS_SK})[
+        "Item"
+    ]
+    assert counters["given"] == 2 * n and counters["posts"] == n
