@@ -46,7 +46,7 @@ bench: install ## solver benchmarks against scipy, graphblas, igraph and network
 	$(RUN)renown bench
 
 layer: install ## build the scoring layer into layers/build
-	$(MAKE) -C layers build ARTIFACTS_DIR=$(CURDIR)/layers/build/scoring
+	$(MAKE) -f layers/Makefile build ARTIFACTS_DIR=$(CURDIR)/layers/build
 
 clean:
 	rm -rf $(VENV) .aws-sam layers/build .pytest_cache .mypy_cache .ruff_cache
