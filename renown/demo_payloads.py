@@ -427,6 +427,27 @@ def youtube_delivery(
     }
 
 
+def sign(network: str, body: bytes, secret: bytes) -> dict[str, str]:
+    """Signature headers of ``body`` under ``network``'s scheme (for replaying recorded samples).
+
+    Examples
+    --------
+    >>> sign("mastodon", b"{}", b"k")["x-hub-signature"][:7]
+    'sha256='
+    """
+    if network == "twitter":
+        return sign_twitter(body, secret)
+    if network in ("facebook", "instagram"):
+        return {"content-type": "application/json", "x-hub-signature-256": "sha256=" + _hex(secret, body)}
+    if network == "linkedin":
+        return {"content-type": "application/json", "x-li-signature": _hex(secret, b"hmacsha256=" + body)}
+    if network == "youtube":
+        return {"content-type": "application/atom+xml", "x-hub-signature": "sha1=" + _hex(secret, body, "sha1")}
+    if network == "mastodon":
+        return {"content-type": "application/json", "x-hub-signature": "sha256=" + _hex(secret, body)}
+    raise ValueError(f"{network} has no webhook signature scheme")
+
+
 BUILDERS = {
     "twitter": twitter_delivery,
     "facebook": facebook_delivery,

@@ -5,6 +5,8 @@ Thin: read the event, call ``intake.receive``, answer. Imports nothing heavy (no
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from functools import cache
 from typing import Any
 
@@ -34,6 +36,9 @@ class SqsQueue:
             raise QueueError(f"could not queue the delivery: {type(exc).__name__}") from exc
 
 
+clock: Callable[[], float] = time.time  # tests replace it to replay recorded samples
+
+
 @cache
 def _guard() -> MemoryReplayGuard:
     return MemoryReplayGuard(window_s=get_settings().max_delivery_age_s)
@@ -49,7 +54,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """
     settings = get_settings()
     request = WebhookRequest.from_event(event, settings.max_body_bytes)
-    outcome = receive(request, settings, SqsQueue(settings.ingest_queue_url), _guard())
+    outcome = receive(request, settings, SqsQueue(settings.ingest_queue_url), _guard(), clock)
     logger.info(
         "webhook",
         extra={

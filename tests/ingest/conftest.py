@@ -202,3 +202,24 @@ def problem_of(response: dict[str, Any]) -> dict[str, Any]:
     body: dict[str, Any] = json.loads(response["body"])
     assert {"type", "title", "status", "detail", "errors"} <= set(body)
     return body
+
+
+ROOT = __import__("pathlib").Path(__file__).resolve().parents[2]
+EVENTS = ROOT / "events"
+SAMPLE_TIME = 1_764_000_000  # when the samples in events/ were sent
+WEBHOOK_NETWORKS = ("twitter", "facebook", "instagram", "linkedin", "youtube", "mastodon")
+
+
+def samples(network: str) -> list[Any]:
+    """Delivery bodies recorded under events/<network>/ (handshakes excluded)."""
+    return sorted(
+        p for p in (EVENTS / network).iterdir() if p.suffix in (".json", ".xml") and p.stem != "handshake"
+    )
+
+
+@pytest.fixture()
+def at_sample_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The receiver's clock set to just after the samples were sent."""
+    from functions.ingest import receiver
+
+    monkeypatch.setattr(receiver, "clock", lambda: SAMPLE_TIME + 5.0)

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, TypeVar
 from urllib.parse import urlsplit
 from xml.etree import ElementTree
+from xml.parsers import expat
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -235,16 +236,15 @@ def load_xml(raw_body: bytes) -> ElementTree.Element:
             [{"loc": ["body"], "msg": "DTD", "type": "xml_forbidden"}],
         )
 
-    parser = ElementTree.XMLParser()
-    expat = parser.parser  # type: ignore[attr-defined]
-    expat.StartDoctypeDeclHandler = refuse
-    expat.EntityDeclHandler = refuse
-    expat.UnparsedEntityDeclHandler = refuse
-    expat.ExternalEntityRefHandler = refuse  # type: ignore[assignment]
+    guard = expat.ParserCreate()  # first pass: refuse DTDs and entities before building a tree
+    guard.StartDoctypeDeclHandler = refuse
+    guard.EntityDeclHandler = refuse
+    guard.UnparsedEntityDeclHandler = refuse
+    guard.ExternalEntityRefHandler = refuse  # type: ignore[assignment]
     try:
-        parser.feed(raw_body)
-        return parser.close()
-    except ElementTree.ParseError as exc:
+        guard.Parse(raw_body, True)
+        return ElementTree.fromstring(raw_body)
+    except (expat.ExpatError, ElementTree.ParseError) as exc:
         raise PayloadError(
             f"body is not well-formed XML: {exc}",
             [{"loc": ["body"], "msg": str(exc)[:200], "type": "xml_invalid"}],
