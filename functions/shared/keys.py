@@ -113,3 +113,39 @@ def endorsement_sk(giver_profile_id: str, topic_slug: str, day: str) -> str:
 def cursor_pk(source: str) -> str:
     """Resume cursor of a pull-only source (Wikimedia EventStreams, Bluesky Jetstream)."""
     return f"CURSOR#{source}"
+
+
+# --- added for the public API (functions/api) ------------------------------------------------
+
+
+def topic_leader_sk(version: str, topic_slug: str) -> str:
+    """Under a profile's partition: its standing in one topic for one version (GSI1 leaderboard item).
+
+    Examples
+    --------
+    >>> topic_leader_sk("v1", "data-science")
+    'TOPIC#v1#data-science'
+    """
+    return f"TOPIC#{version}#{topic_slug}"
+
+
+def endorsements_given_sk(day: str) -> str:
+    """Under the giver's profile partition: how many +K the giver gave on ``day`` (daily limit, ADD).
+
+    Examples
+    --------
+    >>> endorsements_given_sk("2025-01-31")
+    'GIVEN#2025-01-31'
+    """
+    return f"GIVEN#{day}"
+
+
+def perk_gsi1sk(expires_at: int, perk_id: str) -> str:
+    """GSI1 sort key of a perk under ``PERKS``: ordered by expiry so live perks are one range query.
+
+    Examples
+    --------
+    >>> perk_gsi1sk(1700000000, "p1")
+    '001700000000#p1'
+    """
+    return f"{expires_at:012d}#{perk_id}"

@@ -259,3 +259,91 @@ class VersionRecord(Record):
 # engagement decay is stored as an ADD-able sum relative to a fixed epoch (see EdgeRecord)
 DECAY_EPOCH = 1_704_067_200  # 2024-01-01T00:00:00Z
 DECAY_HALF_LIFE_S = 30 * 86_400
+
+
+# --- added for the public API (functions/api) --------------------------------------------------
+
+
+class TopicLeaderRecord(Record):
+    """A profile's standing in one topic under one version; GSI1 ``TOPIC#<version>#<slug>`` ordered by
+    ``score_gsi1sk(topic_score, profile_id)`` (read with ``ScanIndexForward=False`` for the leaders).
+    Lives in the profile partition, so erasing the partition removes it from every leaderboard."""
+
+    profile_id: str
+    topic: str
+    algorithm_version: str
+    topic_score: float
+    name: str = ""
+    score: float = 0.0  # the profile's overall score when written
+
+    def keys(self) -> dict[str, str]:
+        return {
+            "PK": keys.profile_pk(self.profile_id),
+            "SK": keys.topic_leader_sk(self.algorithm_version, self.topic),
+            "GSI1PK": keys.topic_gsi1pk(self.topic, self.algorithm_version),
+            "GSI1SK": keys.score_gsi1sk(self.topic_score, self.profile_id),
+        }
+
+
+class EndorsementRecord(Record):
+    """One +K given by ``giver`` to ``profile_id`` in ``topic`` on ``day`` (one per giver, topic, day)."""
+
+    profile_id: str
+    giver_profile_id: str
+    topic: str
+    day: str
+    weight: float
+    reciprocal: bool = False
+    created_at: int = 0
+
+    def keys(self) -> dict[str, str]:
+        return {
+            "PK": keys.profile_pk(self.profile_id),
+            "SK": keys.endorsement_sk(self.giver_profile_id, self.topic, self.day),
+        }
+
+
+class PerkRecord(Record):
+    """A brand's perk: who qualifies (minimum score, optional topic) until ``expires_at``."""
+
+    perk_id: str
+    brand: str
+    title: str
+    description: str = ""
+    min_score: float = 0.0
+    topic: str | None = None
+    expires_at: int
+    created_at: int = 0
+    created_by: str = ""  # hash prefix of the API key that defined it
+
+    def keys(self) -> dict[str, str]:
+        return {
+            "PK": keys.perk_pk(self.perk_id),
+            "SK": keys.META_SK,
+            "GSI1PK": keys.PERKS_GSI1PK,
+            "GSI1SK": keys.perk_gsi1sk(self.expires_at, self.perk_id),
+        }
+
+
+class ApiKeyRecord(Record):
+    """An API key known to the service, stored by the SHA-256 of the key (never the key itself)."""
+
+    key_hash: str
+    owner: str = ""
+    daily_quota: int | None = None  # None: the service default (settings.daily_quota)
+    created_at: int = 0
+    revoked: bool = False
+
+    def keys(self) -> dict[str, str]:
+        return {"PK": keys.apikey_pk(self.key_hash), "SK": keys.META_SK}
+
+
+class OptOutRecord(Record):
+    """Marker of an account whose owner opted out: ingest drops deliveries about it."""
+
+    network: str
+    account_id: str
+    opted_out_at: int
+
+    def keys(self) -> dict[str, str]:
+        return {"PK": keys.optout_pk(self.network, self.account_id), "SK": keys.META_SK}

@@ -1,0 +1,171 @@
+"""Errors as RFC 9457 ``application/problem+json`` with stable ``type`` URIs.
+
+Every error the API produces goes through :class:`Problem`; FastAPI's own errors (validation, unknown
+routes, wrong methods) are converted by the handlers that :func:`install` registers.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from functions.api.models import FieldError, ProblemDetails
+
+PROBLEM_BASE = "https://renown.dev/problems/"
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+
+# slug -> (status, title); the slugs are part of the public contract: never rename one
+PROBLEM_TYPES: dict[str, tuple[int, str]] = {
+    "missing-api-key": (401, "A valid x-api-key header is required"),
+    "invalid-api-key": (401, "The x-api-key is not valid"),
+    "invalid-owner-token": (403, "The owner token does not prove ownership of this profile"),
+    "invalid-widget-key": (403, "The widget key or signed URL is not valid for this page"),
+    "profile-not-found": (404, "No such profile"),
+    "account-not-found": (404, "No such account"),
+    "not-found": (404, "Not found"),
+    "version-not-found": (404, "No score under this algorithm version"),
+    "method-not-allowed": (405, "Method not allowed"),
+    "already-endorsed": (409, "Already endorsed in this topic today"),
+    "validation-error": (422, "The request is not valid"),
+    "quota-exceeded": (429, "Daily quota exceeded"),
+    "endorsement-limit": (429, "Daily endorsement limit reached"),
+    "store-unavailable": (503, "The data store does not answer"),
+}
+
+
+class Problem(Exception):  # noqa: N818 (a problem document, not an error class name)
+    """An error answered as ``application/problem+json``.
+
+    Parameters
+    ----------
+    slug
+        Key of :data:`PROBLEM_TYPES`; the ``type`` URI is ``PROBLEM_BASE + slug``.
+    detail
+        Human-readable explanation of this occurrence.
+    headers
+        Extra response headers (``Retry-After``, CORS...).
+
+    Examples
+    --------
+    >>> Problem("profile-not-found", "no profile p1").status
+    404
+    """
+
+    def __init__(self, slug: str, detail: str | None = None, headers: dict[str, str] | None = None) -> None:
+        self.slug = slug
+        self.status, self.title = PROBLEM_TYPES[slug]
+        self.detail = detail
+        self.headers = headers or {}
+        super().__init__(detail or self.title)
+
+    def body(self, instance: str | None = None, errors: list[FieldError] | None = None) -> ProblemDetails:
+        """The problem document of this error."""
+        return ProblemDetails(
+            type=PROBLEM_BASE + self.slug,
+            title=self.title,
+            status=self.status,
+            detail=self.detail,
+            instance=instance,
+            errors=errors,
+        )
+
+
+def problem_response(
+    problem: Problem, request: Request, errors: list[FieldError] | None = None
+) -> JSONResponse:
+    """Render ``problem`` for ``request`` as an ``application/problem+json`` response.
+
+    Examples
+    --------
+    >>> from starlette.requests import Request as R
+    >>> r = problem_response(Problem("not-found"), R({"type": "http", "path": "/x", "headers": []}))
+    >>> r.status_code, r.media_type
+    (404, 'application/problem+json')
+    """
+    body = problem.body(instance=request.url.path, errors=errors)
+    return JSONResponse(
+        body.model_dump(exclude_none=True),
+        status_code=problem.status,
+        media_type=PROBLEM_MEDIA_TYPE,
+        headers=problem.headers,
+    )
+
+
+def _field_errors(exc: RequestValidationError) -> list[FieldError]:
+    out = []
+    for err in exc.errors():
+        loc = [str(part) for part in err.get("loc", ())]
+        out.append(
+            FieldError(field=".".join(loc), message=str(err.get("msg", "")), kind=str(err.get("type", "")))
+        )
+    return out
+
+
+async def _on_problem(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, Problem)
+    return problem_response(exc, request)
+
+
+async def _on_validation(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = _field_errors(exc)
+    detail = "; ".join(f"{e.field}: {e.message}" for e in errors)[:500]
+    return problem_response(Problem("validation-error", detail), request, errors)
+
+
+async def _on_http(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    slug = {404: "not-found", 405: "method-not-allowed"}.get(exc.status_code)
+    if slug is None:
+        problem = Problem("not-found")
+        problem.status, problem.title, problem.slug = (
+            exc.status_code,
+            str(exc.detail),
+            f"http-{exc.status_code}",
+        )
+    else:
+        problem = Problem(slug)
+    problem.headers = dict(exc.headers or {})
+    return problem_response(problem, request)
+
+
+def install(app: FastAPI) -> None:
+    """Register the problem handlers on ``app``.
+
+    Examples
+    --------
+    >>> from fastapi import FastAPI
+    >>> install(FastAPI())
+    """
+    app.add_exception_handler(Problem, _on_problem)
+    app.add_exception_handler(RequestValidationError, _on_validation)
+    app.add_exception_handler(StarletteHTTPException, _on_http)
+
+
+def responses(*slugs: str) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` entries for the problems an operation can answer.
+
+    Examples
+    --------
+    >>> sorted(responses("profile-not-found", "validation-error"))
+    [404, 422]
+    """
+    out: dict[int | str, dict[str, Any]] = {}
+    for slug in slugs:
+        status, title = PROBLEM_TYPES[slug]
+        entry = out.setdefault(
+            status,
+            {"model": ProblemDetails, "content": {PROBLEM_MEDIA_TYPE: {}}, "description": ""},
+        )
+        entry["description"] = "; ".join(
+            filter(None, [entry["description"], f"`{PROBLEM_BASE}{slug}`: {title}"])
+        )
+    return out
+
+
+# what every keyed /v1 operation can answer
+KEYED = ("missing-api-key", "invalid-api-key", "quota-exceeded", "validation-error")

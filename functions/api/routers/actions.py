@@ -1,0 +1,116 @@
+"""What changes data: endorsements (+K), perks, opt-out."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, status
+
+from functions.api import service
+from functions.api.deps import CachesDep, CallerDep, NowDep, OwnerToken, ProfileId, SettingsDep, StoreDep
+from functions.api.models import Endorsement, EndorsementIn, OptOutResult, Perk, PerkIn, Perks
+from functions.api.problems import KEYED, Problem, responses
+from functions.api.security import verify_owner_token
+
+router = APIRouter(prefix="/v1", responses=responses(*KEYED))
+
+
+def _require_owner(settings: SettingsDep, profile_id: str, token: str | None) -> None:
+    secret = settings.widget_signing_key.get_secret_value().encode()
+    if not verify_owner_token(secret, profile_id, token):
+        raise Problem("invalid-owner-token", f"send the owner token of {profile_id} in x-renown-owner-token")
+
+
+@router.post(
+    "/profiles/{profile_id}/endorsements",
+    response_model=Endorsement,
+    status_code=status.HTTP_201_CREATED,
+    tags=["endorsements"],
+    responses=responses("profile-not-found", "invalid-owner-token", "already-endorsed", "endorsement-limit"),
+)
+def endorse(
+    profile_id: ProfileId,
+    body: EndorsementIn,
+    store: StoreDep,
+    settings: SettingsDep,
+    now: NowDep,
+    owner_token: OwnerToken = None,
+) -> Endorsement:
+    """Give +K in a topic, as the giver (owner token of ``giver_profile_id``).
+
+    Examples
+    --------
+    >>> # POST /v1/profiles/p2/endorsements {"giver_profile_id": "p1", "topic": "python"} -> 201
+    """
+    _require_owner(settings, body.giver_profile_id, owner_token)
+    return service.endorse(store, profile_id, body, now)
+
+
+@router.post("/perks", response_model=Perk, status_code=status.HTTP_201_CREATED, tags=["perks"])
+def define_perk(body: PerkIn, store: StoreDep, caller: CallerDep, now: NowDep) -> Perk:
+    """A brand defines a perk: minimum score, optional topic, expiry.
+
+    Examples
+    --------
+    >>> # POST /v1/perks {"brand": "Acme", "title": "Beta access", "min_score": 60, "expires_at": 1900000000}
+    """
+    return service.define_perk(store, body, caller.key_hash, now)
+
+
+@router.get(
+    "/profiles/{profile_id}/perks",
+    response_model=Perks,
+    tags=["perks"],
+    responses=responses("profile-not-found"),
+)
+def list_perks(profile_id: ProfileId, store: StoreDep, now: NowDep) -> Perks:
+    """The live perks the person qualifies for.
+
+    Examples
+    --------
+    >>> # GET /v1/profiles/p1/perks -> {"perks": [{"perk_id": "perk_...", "min_score": 60}]}
+    """
+    return service.perks_for(store, profile_id, now)
+
+
+_OPT_OUT = {
+    "response_model": OptOutResult,
+    "tags": ["opt-out"],
+    "responses": responses("profile-not-found", "invalid-owner-token"),
+}
+
+
+@router.post("/profiles/{profile_id}/opt-out", **_OPT_OUT)  # type: ignore[arg-type]
+def opt_out(
+    profile_id: ProfileId,
+    store: StoreDep,
+    settings: SettingsDep,
+    caches: CachesDep,
+    now: NowDep,
+    owner_token: OwnerToken = None,
+) -> OptOutResult:
+    """Remove yourself: your data is erased and every endpoint answers 404 for you from now on.
+
+    Examples
+    --------
+    >>> # POST /v1/profiles/p1/opt-out  (x-renown-owner-token: own_...) -> {"erased_items": 42, ...}
+    """
+    _require_owner(settings, profile_id, owner_token)
+    return service.opt_out(store, caches, profile_id, now)
+
+
+@router.delete("/profiles/{profile_id}", **_OPT_OUT)  # type: ignore[arg-type]
+def delete_profile(
+    profile_id: ProfileId,
+    store: StoreDep,
+    settings: SettingsDep,
+    caches: CachesDep,
+    now: NowDep,
+    owner_token: OwnerToken = None,
+) -> OptOutResult:
+    """Same as ``POST /v1/profiles/{id}/opt-out``.
+
+    Examples
+    --------
+    >>> # DELETE /v1/profiles/p1  (x-renown-owner-token: own_...) -> {"erased_items": 42, ...}
+    """
+    _require_owner(settings, profile_id, owner_token)
+    return service.opt_out(store, caches, profile_id, now)

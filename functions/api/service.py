@@ -1,0 +1,394 @@
+"""What the routes do, apart from HTTP: turn store reads into response models and enforce the rules
+(404 for unknown or erased profiles, endorsement limits, perk eligibility, opt-out)."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from functions.api import models as m
+from functions.api.deps import Caches, day_of
+from functions.api.problems import Problem
+from functions.api.store import EndorsementRejected, Store
+from functions.shared.records import EndorsementRecord, PerkRecord, ScoreRecord
+
+ENDORSEMENTS_PER_DAY = 5
+RECIPROCAL_WINDOW_DAYS = 30
+RECIPROCAL_DISCOUNT = 0.25
+MIN_ENDORSEMENT_WEIGHT = 0.05
+
+
+def _days_before(day: str, n: int) -> str:
+    return (datetime.strptime(day, "%Y-%m-%d").replace(tzinfo=UTC) - timedelta(days=n)).strftime("%Y-%m-%d")
+
+
+def score_record(store: Store, profile_id: str, version: str | None = None) -> ScoreRecord:
+    """The stored score of a profile (one GetItem), or a 404 problem.
+
+    Examples
+    --------
+    >>> score_record(store, "p1").score  # doctest: +SKIP
+    63.2
+    """
+    rec = store.get_score(profile_id, version)
+    if rec is None:
+        if version is not None and store.get_score(profile_id) is not None:
+            raise Problem("version-not-found", f"profile {profile_id} has no score under {version}")
+        raise Problem("profile-not-found", f"no profile {profile_id}")
+    return rec
+
+
+def profile(store: Store, profile_id: str) -> m.Profile:
+    """Name, linked accounts and score summary of a profile (one Query).
+
+    Examples
+    --------
+    >>> profile(store, "p1").name  # doctest: +SKIP
+    'Ada Lovelace'
+    """
+    meta, links, score = store.get_profile_view(profile_id)
+    if meta is None or meta.opted_out:
+        raise Problem("profile-not-found", f"no profile {profile_id}")
+    out = m.Profile(
+        profile_id=meta.profile_id,
+        name=meta.name,
+        accounts=[
+            m.LinkedAccount(network=lk.network, account_id=lk.account_id, handle=lk.handle) for lk in links
+        ],
+    )
+    if score is not None:
+        out.score = score.score
+        out.bucket = score.bucket
+        out.algorithm_version = score.algorithm_version
+        out.changes = m.ScoreChanges.model_validate(score.model_dump())
+        out.topics = [m.Topic.model_validate(t) for t in score.topics[:5]]
+        out.style = m.Style.model_validate(score.style) if score.style else None
+    return out
+
+
+def identity(
+    store: Store, network: str, *, handle: str | None = None, account_id: str | None = None
+) -> m.Identity:
+    """Resolve a network handle (GSI1) or account id (GetItem) to its profile.
+
+    Examples
+    --------
+    >>> identity(store, "twitter", handle="ada").profile_id  # doctest: +SKIP
+    'p1'
+    """
+    if handle is not None:
+        acct = store.account_by_handle(network, handle)
+    else:
+        acct = store.account_by_id(network, account_id or "")
+    if acct is None:
+        raise Problem(
+            "account-not-found", f"no {network} account {handle or account_id} is linked to a profile"
+        )
+    return m.Identity(
+        profile_id=acct.profile_id, network=acct.network, account_id=acct.account_id, handle=acct.handle
+    )
+
+
+def _attribution(store: Store, rec: ScoreRecord, today: str) -> m.ChangeAttribution | None:
+    points = store.history(rec.profile_id, _days_before(today, 90), today)
+    release = next(
+        (
+            i
+            for i in range(len(points) - 1, 0, -1)
+            if points[i].version_changed and points[i].algorithm_version == rec.algorithm_version
+        ),
+        None,
+    )
+    if release is None:
+        return None
+    before = points[release - 1]
+    if before.algorithm_version == rec.algorithm_version:
+        return None
+    previous = store.get_score(rec.profile_id, before.algorithm_version)
+    if previous is None:
+        return None
+    algorithm = rec.score - previous.score
+    activity = previous.score - before.score
+    return m.ChangeAttribution(
+        previous_version=before.algorithm_version,
+        released_on=points[release].day,
+        baseline_score=before.score,
+        previous_version_score=previous.score,
+        total=round(algorithm + activity, 6),
+        algorithm=round(algorithm, 6),
+        activity=round(activity, 6),
+    )
+
+
+def explain(store: Store, profile_id: str, version: str | None, now: float) -> m.Explanation:
+    """The contributions behind a score and, after a release, the split of the change.
+
+    The split compares today's score under the current version with today's score under the previous
+    version (``SCORE#<previous>``, kept while shadowing) and with the last score before the release:
+    ``algorithm = current - previous_today`` and ``activity = previous_today - baseline``.
+
+    Examples
+    --------
+    >>> explain(store, "p1", None, now=0).networks  # doctest: +SKIP
+    {'twitter': {'contribution': 40.0}}
+    """
+    rec = score_record(store, profile_id, version)
+    stored = store.get_explain(profile_id, rec.algorithm_version)
+    data: dict[str, Any] = dict(stored.explanation) if stored else {}
+    known = {"networks", "signals", "top_engagers", "decay"}
+    other = {k: v for k, v in data.items() if k not in known | {"influencers", "influencees"}}
+    engagers = _without_opted_out(store, list(data.get("top_engagers") or []))
+    return m.Explanation(
+        profile_id=profile_id,
+        algorithm_version=rec.algorithm_version,
+        score=rec.score,
+        networks=data.get("networks") or {},
+        signals=data.get("signals") or {},
+        top_engagers=engagers,
+        decay=data.get("decay") or {},
+        other=other,
+        change_attribution=_attribution(store, rec, day_of(now)) if version is None else None,
+    )
+
+
+def history(store: Store, profile_id: str, days: int, now: float) -> m.History:
+    """Daily points over the last ``days`` days, marked where the algorithm version changed.
+
+    Examples
+    --------
+    >>> len(history(store, "p1", 30, now=0).points)  # doctest: +SKIP
+    30
+    """
+    today = day_of(now)
+    points = store.history(profile_id, _days_before(today, days - 1), today)
+    if not points and store.get_score(profile_id) is None:
+        raise Problem("profile-not-found", f"no profile {profile_id}")
+    out = []
+    previous: str | None = None
+    for p in points:
+        changed = p.version_changed or (previous is not None and p.algorithm_version != previous)
+        out.append(
+            m.HistoryPoint(
+                day=p.day, score=p.score, algorithm_version=p.algorithm_version, version_changed=changed
+            )
+        )
+        previous = p.algorithm_version
+    return m.History(profile_id=profile_id, days=days, points=out)
+
+
+def _without_opted_out(store: Store, entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    accounts = [
+        (str(e["network"]), str(e["account_id"])) for e in entries if e.get("network") and e.get("account_id")
+    ]
+    gone = store.opted_out(accounts) if accounts else set()
+    return [e for e in entries if (str(e.get("network")), str(e.get("account_id"))) not in gone]
+
+
+def influence(store: Store, profile_id: str) -> m.Influence:
+    """Influencers and influencees with their interactions, from the stored explanation, without
+    anyone who opted out.
+
+    Examples
+    --------
+    >>> influence(store, "p1").influencers[0].interactions  # doctest: +SKIP
+    {'like': 3}
+    """
+    rec = score_record(store, profile_id)
+    stored = store.get_explain(profile_id, rec.algorithm_version)
+    data = stored.explanation if stored else {}
+    lists = [_without_opted_out(store, list(data.get(name) or [])) for name in ("influencers", "influencees")]
+    return m.Influence(
+        profile_id=profile_id,
+        algorithm_version=rec.algorithm_version,
+        influencers=[m.InfluenceLink.model_validate(e) for e in lists[0]],
+        influencees=[m.InfluenceLink.model_validate(e) for e in lists[1]],
+    )
+
+
+def compare(store: Store, ids: list[str]) -> m.Compare:
+    """Scores of several profiles (one BatchGetItem); 404 when any is unknown.
+
+    Examples
+    --------
+    >>> [s.profile_id for s in compare(store, ["p1", "p2"]).scores]  # doctest: +SKIP
+    ['p1', 'p2']
+    """
+    found = store.get_scores(ids)
+    missing = [i for i in ids if i not in found]
+    if missing:
+        raise Problem("profile-not-found", f"no profile {', '.join(missing)}")
+    return m.Compare(scores=[m.Score.from_record(found[i]) for i in ids])
+
+
+def search(store: Store, query: str, limit: int) -> m.SearchResult:
+    """Profiles whose name starts with ``query`` (GSI1 ``NAME#<2 letters>``), with their scores.
+
+    Examples
+    --------
+    >>> search(store, "ada", 10).hits[0].name  # doctest: +SKIP
+    'Ada Lovelace'
+    """
+    profiles = store.search_profiles(query, limit)
+    scores = store.get_scores([p.profile_id for p in profiles]) if profiles else {}
+    hits = [
+        m.SearchHit(
+            profile_id=p.profile_id,
+            name=p.name,
+            score=scores[p.profile_id].score if p.profile_id in scores else None,
+        )
+        for p in profiles
+    ]
+    return m.SearchResult(query=query, hits=hits)
+
+
+def leaders(store: Store, topic: str, version: str | None, limit: int) -> m.Leaders:
+    """The top profiles of a topic under the active (or given) version.
+
+    Examples
+    --------
+    >>> leaders(store, "data-science", None, 10).leaders[0].rank  # doctest: +SKIP
+    1
+    """
+    version = version or store.active_version()
+    if version is None:
+        raise Problem("version-not-found", "no algorithm version is active yet")
+    rows = store.topic_leaders(topic, version, limit)
+    return m.Leaders(
+        topic=topic,
+        algorithm_version=version,
+        leaders=[
+            m.Leader(
+                rank=i + 1, profile_id=r.profile_id, name=r.name, topic_score=r.topic_score, score=r.score
+            )
+            for i, r in enumerate(rows)
+        ],
+    )
+
+
+def endorse(store: Store, profile_id: str, body: m.EndorsementIn, now: float) -> m.Endorsement:
+    """Give a +K: weighted by the giver's score, discounted when the receiver endorsed the giver in the
+    last 30 days, at most ``ENDORSEMENTS_PER_DAY`` per giver and one per receiver, topic and day.
+
+    Examples
+    --------
+    >>> body = m.EndorsementIn(giver_profile_id="p1", topic="python")
+    >>> endorse(store, "p2", body, now=0).weight  # doctest: +SKIP
+    0.63
+    """
+    if body.giver_profile_id == profile_id:
+        raise Problem("validation-error", "a profile cannot endorse itself")
+    score_record(store, profile_id)
+    giver = store.get_score(body.giver_profile_id)
+    if giver is None:
+        raise Problem("profile-not-found", f"no profile {body.giver_profile_id}")
+    day = day_of(now)
+    reciprocal = store.endorsed_by(
+        body.giver_profile_id, profile_id, _days_before(day, RECIPROCAL_WINDOW_DAYS)
+    )
+    weight = max(MIN_ENDORSEMENT_WEIGHT, giver.score / 100.0) * (RECIPROCAL_DISCOUNT if reciprocal else 1.0)
+    rec = EndorsementRecord(
+        profile_id=profile_id,
+        giver_profile_id=body.giver_profile_id,
+        topic=body.topic,
+        day=day,
+        weight=round(weight, 6),
+        reciprocal=reciprocal,
+        created_at=int(now),
+    )
+    try:
+        remaining = store.add_endorsement(rec, ENDORSEMENTS_PER_DAY, int(now))
+    except EndorsementRejected as exc:
+        if exc.reason == "daily-limit":
+            raise Problem(
+                "endorsement-limit", f"at most {ENDORSEMENTS_PER_DAY} endorsements per day"
+            ) from None
+        raise Problem(
+            "already-endorsed", f"{body.giver_profile_id} already endorsed {profile_id} in {body.topic} today"
+        ) from None
+    return m.Endorsement(
+        profile_id=profile_id,
+        giver_profile_id=body.giver_profile_id,
+        topic=body.topic,
+        day=day,
+        weight=rec.weight,
+        reciprocal=reciprocal,
+        remaining_today=remaining,
+    )
+
+
+def define_perk(store: Store, body: m.PerkIn, key_hash: str, now: float) -> m.Perk:
+    """Store a brand's perk.
+
+    Examples
+    --------
+    >>> perk = m.PerkIn(brand="b", title="t", min_score=50, expires_at=2**31)
+    >>> define_perk(store, perk, "h", 0).min_score  # doctest: +SKIP
+    50.0
+    """
+    if body.expires_at <= now:
+        raise Problem("validation-error", "expires_at must be in the future")
+    rec = PerkRecord(
+        perk_id="perk_" + secrets.token_hex(8),
+        created_at=int(now),
+        created_by=key_hash[:12],
+        **body.model_dump(),
+    )
+    store.put_perk(rec)
+    return m.Perk.model_validate(rec.model_dump())
+
+
+def perks_for(store: Store, profile_id: str, now: float) -> m.Perks:
+    """The live perks a profile qualifies for (score at least the minimum, topic among its topics).
+
+    Examples
+    --------
+    >>> perks_for(store, "p1", now=0).perks  # doctest: +SKIP
+    []
+    """
+    rec = score_record(store, profile_id)
+    topics = {str(t.get("slug")) for t in rec.topics}
+    perks = [
+        m.Perk.model_validate(p.model_dump())
+        for p in store.live_perks(int(now))
+        if rec.score >= p.min_score and (p.topic is None or p.topic in topics)
+    ]
+    return m.Perks(profile_id=profile_id, score=rec.score, perks=perks)
+
+
+def opt_out(store: Store, caches: Caches, profile_id: str, now: float) -> m.OptOutResult:
+    """Erase a person and mark their accounts so ingest drops them; purge the API's caches.
+
+    Examples
+    --------
+    >>> opt_out(store, caches, "p1", now=0).erased_items  # doctest: +SKIP
+    42
+    """
+    if store.get_profile(profile_id) is None:
+        raise Problem("profile-not-found", f"no profile {profile_id}")
+    erased, links = store.erase_profile(profile_id, int(now))
+    caches.purge_profile(profile_id)
+    return m.OptOutResult(
+        profile_id=profile_id,
+        erased_items=erased,
+        accounts_opted_out=[
+            m.LinkedAccount(network=lk.network, account_id=lk.account_id, handle=lk.handle) for lk in links
+        ],
+    )
+
+
+def usage(store: Store, key_hash: str, quota: int, days: int, now: float) -> m.Usage:
+    """Requests per day of the calling key over the last ``days`` days.
+
+    Examples
+    --------
+    >>> usage(store, "ab" * 32, 100, 7, now=0).daily_quota  # doctest: +SKIP
+    100
+    """
+    today = day_of(now)
+    counts = store.usage(key_hash, _days_before(today, days - 1), today)
+    return m.Usage(
+        key_id=key_hash[:12],
+        daily_quota=quota,
+        days=[m.UsageDay(day=d, requests=n) for d, n in sorted(counts.items())],
+    )

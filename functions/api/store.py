@@ -1,0 +1,459 @@
+"""Data access of the public API: every read and write on the single table, through boto3.
+
+Access patterns (see ``docs/api.md``):
+
+- a score: one ``GetItem`` on ``PROFILE#<id> / SCORE`` (or ``SCORE#<version>``);
+- a profile page: one ``Query`` on ``PROFILE#<id>`` with ``SK BETWEEN "LINK#" AND "SCORE"`` (links,
+  META and the active score come back together);
+- history: one ``Query`` over ``HIST#<from>..HIST#<to>``;
+- identity: ``GSI1`` ``HANDLE#<net>#<handle>``, or ``GetItem`` on ``ACCOUNT#<net>#<id> / META``;
+- search: ``GSI1`` ``NAME#<2 letters>`` with ``begins_with(GSI1SK, q)``; leaders: ``GSI1``
+  ``TOPIC#<version>#<slug>`` newest-highest first.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Iterable, Iterator
+from typing import Any, Protocol
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import ClientError
+
+from functions.shared import aws, keys
+from functions.shared.records import (
+    DECAY_EPOCH,
+    DECAY_HALF_LIFE_S,
+    AccountRecord,
+    ApiKeyRecord,
+    EndorsementRecord,
+    ExplainRecord,
+    HistoryPoint,
+    LinkRecord,
+    OptOutRecord,
+    PerkRecord,
+    ProfileRecord,
+    ScoreRecord,
+    TopicLeaderRecord,
+)
+
+_SER = TypeSerializer()
+_DES = TypeDeserializer()
+
+ENDORSEMENT_NETWORK = "renown"
+
+
+class EndorsementRejected(Exception):  # noqa: N818
+    """An endorsement that the table refused: ``reason`` is ``duplicate`` or ``daily-limit``."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(reason)
+
+
+def _ser(item: dict[str, Any]) -> dict[str, Any]:
+    return {k: _SER.serialize(v) for k, v in item.items()}
+
+
+def _des(item: dict[str, Any]) -> dict[str, Any]:
+    return {k: _DES.deserialize(v) for k, v in item.items()}
+
+
+class Store(Protocol):
+    """What the routers need from storage (``DynamoStore`` in production and tests)."""
+
+    def ping(self) -> str | None: ...
+    def active_version(self) -> str | None: ...
+    def get_score(self, profile_id: str, version: str | None = None) -> ScoreRecord | None: ...
+    def get_scores(self, profile_ids: list[str]) -> dict[str, ScoreRecord]: ...
+    def get_profile(self, profile_id: str) -> ProfileRecord | None: ...
+    def get_profile_view(
+        self, profile_id: str
+    ) -> tuple[ProfileRecord | None, list[LinkRecord], ScoreRecord | None]: ...
+    def account_by_handle(self, network: str, handle: str) -> AccountRecord | None: ...
+    def account_by_id(self, network: str, account_id: str) -> AccountRecord | None: ...
+    def get_explain(self, profile_id: str, version: str) -> ExplainRecord | None: ...
+    def history(self, profile_id: str, first_day: str, last_day: str) -> list[HistoryPoint]: ...
+    def search_profiles(self, query: str, limit: int) -> list[ProfileRecord]: ...
+    def topic_leaders(self, topic: str, version: str, limit: int) -> list[TopicLeaderRecord]: ...
+    def opted_out(self, accounts: Iterable[tuple[str, str]]) -> set[tuple[str, str]]: ...
+    def endorsed_by(self, profile_id: str, giver_profile_id: str, first_day: str) -> bool: ...
+    def add_endorsement(self, rec: EndorsementRecord, daily_limit: int, now: int) -> int: ...
+    def put_perk(self, rec: PerkRecord) -> None: ...
+    def live_perks(self, now: int) -> list[PerkRecord]: ...
+    def get_api_key(self, key_hash: str) -> ApiKeyRecord | None: ...
+    def meter(self, key_hash: str, day: str) -> int: ...
+    def usage(self, key_hash: str, first_day: str, last_day: str) -> dict[str, int]: ...
+    def erase_profile(self, profile_id: str, now: int) -> tuple[int, list[LinkRecord]]: ...
+
+
+class DynamoStore:
+    """``Store`` over the single DynamoDB table with the low-level client (no resource layer: faster).
+
+    Parameters
+    ----------
+    client
+        A boto3 DynamoDB client; default: the shared one (``functions.shared.aws``).
+    table_name
+        Default: ``settings.table_name``.
+    version_ttl_s
+        How long the active algorithm version is cached in the process.
+
+    Examples
+    --------
+    >>> store = DynamoStore(client=object(), table_name="renown")  # doctest: +SKIP
+    >>> store.get_score("p1")  # doctest: +SKIP
+    """
+
+    def __init__(
+        self, client: Any = None, table_name: str | None = None, version_ttl_s: float = 60.0
+    ) -> None:
+        if table_name is None:
+            from functions.shared.settings import get_settings
+
+            table_name = get_settings().table_name
+        self._client = client
+        self.table_name = table_name
+        self.version_ttl_s = version_ttl_s
+        self._version: tuple[float, str | None] | None = None
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            self._client = aws.client("dynamodb")
+        return self._client
+
+    # --- primitives -----------------------------------------------------------------------------
+    def _get(self, pk: str, sk: str) -> dict[str, Any] | None:
+        out = self.client.get_item(TableName=self.table_name, Key=_ser({"PK": pk, "SK": sk}))
+        item = out.get("Item")
+        return _des(item) if item else None
+
+    def _query(self, **kwargs: Any) -> Iterator[dict[str, Any]]:
+        kwargs["TableName"] = self.table_name
+        limit = kwargs.get("Limit")
+        seen = 0
+        while True:
+            out = self.client.query(**kwargs)
+            for item in out.get("Items", []):
+                yield _des(item)
+                seen += 1
+            start = out.get("LastEvaluatedKey")
+            if not start or (limit is not None and seen >= limit):
+                return
+            kwargs["ExclusiveStartKey"] = start
+
+    def _batch_get(self, keys_: list[tuple[str, str]]) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = []
+        unique = list(dict.fromkeys(keys_))
+        for i in range(0, len(unique), 100):
+            request: dict[str, Any] = {
+                self.table_name: {"Keys": [_ser({"PK": pk, "SK": sk}) for pk, sk in unique[i : i + 100]]}
+            }
+            for attempt in range(8):
+                out = self.client.batch_get_item(RequestItems=request)
+                found.extend(_des(it) for it in out.get("Responses", {}).get(self.table_name, []))
+                request = out.get("UnprocessedKeys") or {}
+                if not request:
+                    break
+                time.sleep(0.02 * 2**attempt)
+        return found
+
+    def _batch_delete(self, keys_: list[tuple[str, str]]) -> int:
+        unique = list(dict.fromkeys(keys_))
+        for i in range(0, len(unique), 25):
+            writes = [{"DeleteRequest": {"Key": _ser({"PK": pk, "SK": sk})}} for pk, sk in unique[i : i + 25]]
+            request: dict[str, Any] = {self.table_name: writes}
+            for attempt in range(8):
+                out = self.client.batch_write_item(RequestItems=request)
+                request = out.get("UnprocessedItems") or {}
+                if not request:
+                    break
+                time.sleep(0.02 * 2**attempt)
+        return len(unique)
+
+    def _partition_keys(self, pk: str) -> list[tuple[str, str]]:
+        items = self._query(
+            KeyConditionExpression="PK = :pk",
+            ExpressionAttributeValues=_ser({":pk": pk}),
+            ProjectionExpression="PK, SK",
+        )
+        return [(it["PK"], it["SK"]) for it in items]
+
+    # --- reads ------------------------------------------------------------------------------------
+    def ping(self) -> str | None:
+        """Read the active version pointer (uncached): raises when the table does not answer."""
+        item = self._get(keys.ALGO_PK, keys.ACTIVE_SK)
+        version = str(item["version"]) if item and "version" in item else None
+        self._version = (time.monotonic(), version)
+        return version
+
+    def active_version(self) -> str | None:
+        """The active algorithm version (``ALGO / ACTIVE``), cached for ``version_ttl_s``."""
+        cached = self._version
+        if cached is not None and time.monotonic() - cached[0] < self.version_ttl_s:
+            return cached[1]
+        return self.ping()
+
+    def get_score(self, profile_id: str, version: str | None = None) -> ScoreRecord | None:
+        """The active score (one GetItem), or the score under ``version``."""
+        sk = keys.SCORE_SK if version is None else keys.score_sk(version)
+        item = self._get(keys.profile_pk(profile_id), sk)
+        if item is None:
+            return None
+        rec: ScoreRecord = ScoreRecord.from_item(item)
+        return rec
+
+    def get_scores(self, profile_ids: list[str]) -> dict[str, ScoreRecord]:
+        items = self._batch_get([(keys.profile_pk(pid), keys.SCORE_SK) for pid in profile_ids])
+        recs = [ScoreRecord.from_item(it) for it in items]
+        return {r.profile_id: r for r in recs}
+
+    def get_profile(self, profile_id: str) -> ProfileRecord | None:
+        item = self._get(keys.profile_pk(profile_id), keys.META_SK)
+        return None if item is None else ProfileRecord.from_item(item)
+
+    def get_profile_view(
+        self, profile_id: str
+    ) -> tuple[ProfileRecord | None, list[LinkRecord], ScoreRecord | None]:
+        """META, links and active score of a profile in one Query (they sort together)."""
+        profile: ProfileRecord | None = None
+        score: ScoreRecord | None = None
+        links: list[LinkRecord] = []
+        items = self._query(
+            KeyConditionExpression="PK = :pk AND SK BETWEEN :lo AND :hi",
+            ExpressionAttributeValues=_ser(
+                {":pk": keys.profile_pk(profile_id), ":lo": "LINK#", ":hi": keys.SCORE_SK}
+            ),
+        )
+        for item in items:
+            sk = item["SK"]
+            if sk == keys.META_SK:
+                profile = ProfileRecord.from_item(item)
+            elif sk == keys.SCORE_SK:
+                score = ScoreRecord.from_item(item)
+            elif sk.startswith("LINK#"):
+                links.append(LinkRecord.from_item(item))
+        return profile, links, score
+
+    def account_by_handle(self, network: str, handle: str) -> AccountRecord | None:
+        items = self._query(
+            IndexName="GSI1",
+            KeyConditionExpression="GSI1PK = :pk",
+            ExpressionAttributeValues=_ser({":pk": keys.handle_gsi1pk(network, handle)}),
+            Limit=1,
+        )
+        for item in items:
+            rec: AccountRecord = AccountRecord.from_item(item)
+            return rec
+        return None
+
+    def account_by_id(self, network: str, account_id: str) -> AccountRecord | None:
+        item = self._get(keys.account_pk(network, account_id), keys.META_SK)
+        return None if item is None else AccountRecord.from_item(item)
+
+    def get_explain(self, profile_id: str, version: str) -> ExplainRecord | None:
+        item = self._get(keys.profile_pk(profile_id), keys.explain_sk(version))
+        return None if item is None else ExplainRecord.from_item(item)
+
+    def history(self, profile_id: str, first_day: str, last_day: str) -> list[HistoryPoint]:
+        items = self._query(
+            KeyConditionExpression="PK = :pk AND SK BETWEEN :lo AND :hi",
+            ExpressionAttributeValues=_ser(
+                {
+                    ":pk": keys.profile_pk(profile_id),
+                    ":lo": keys.history_sk(first_day),
+                    ":hi": keys.history_sk(last_day),
+                }
+            ),
+        )
+        return [HistoryPoint.from_item(it) for it in items]
+
+    def search_profiles(self, query: str, limit: int) -> list[ProfileRecord]:
+        q = query.strip().lower()
+        items = self._query(
+            IndexName="GSI1",
+            KeyConditionExpression="GSI1PK = :pk AND begins_with(GSI1SK, :q)",
+            ExpressionAttributeValues=_ser({":pk": keys.name_gsi1pk(q), ":q": q}),
+            Limit=limit,
+        )
+        out = []
+        for item in items:
+            rec = ProfileRecord.from_item(item)
+            if not rec.opted_out:
+                out.append(rec)
+            if len(out) >= limit:
+                break
+        return out
+
+    def topic_leaders(self, topic: str, version: str, limit: int) -> list[TopicLeaderRecord]:
+        items = self._query(
+            IndexName="GSI1",
+            KeyConditionExpression="GSI1PK = :pk",
+            ExpressionAttributeValues=_ser({":pk": keys.topic_gsi1pk(topic, version)}),
+            ScanIndexForward=False,
+            Limit=limit,
+        )
+        return [TopicLeaderRecord.from_item(it) for it in list(items)[:limit]]
+
+    def opted_out(self, accounts: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
+        """Which of ``(network, account_id)`` carry an opt-out marker (one BatchGetItem per 100)."""
+        wanted = [(keys.optout_pk(n, a), keys.META_SK) for n, a in accounts]
+        if not wanted:
+            return set()
+        return {(it["network"], it["account_id"]) for it in self._batch_get(wanted)}
+
+    def endorsed_by(self, profile_id: str, giver_profile_id: str, first_day: str) -> bool:
+        """Did ``giver_profile_id`` endorse ``profile_id`` since ``first_day`` (any topic)?"""
+        items = self._query(
+            KeyConditionExpression="PK = :pk AND SK BETWEEN :lo AND :hi",
+            FilterExpression="giver_profile_id = :g",
+            ExpressionAttributeValues=_ser(
+                {
+                    ":pk": keys.profile_pk(profile_id),
+                    ":lo": f"ENDORSE#{first_day}",
+                    ":hi": "ENDORSE#~",
+                    ":g": giver_profile_id,
+                }
+            ),
+            ProjectionExpression="SK",
+        )
+        return any(True for _ in items)
+
+    # --- writes -----------------------------------------------------------------------------------
+    def add_endorsement(self, rec: EndorsementRecord, daily_limit: int, now: int) -> int:
+        """Write a +K atomically: the endorsement (one per giver, topic, day), the giver's daily counter
+        (at most ``daily_limit``) and the ``endorsement`` engagement on the ``renown`` edge aggregate
+        (``ADD c_endorsement 1, d_endorsement weight * 2 ** ((now - DECAY_EPOCH) / half-life)``).
+
+        Returns how many endorsements the giver has left today; raises :class:`EndorsementRejected`.
+        """
+        decayed = rec.weight * math.pow(2.0, (now - DECAY_EPOCH) / DECAY_HALF_LIFE_S)
+        edge_key = {
+            "PK": keys.edges_pk(ENDORSEMENT_NETWORK, rec.profile_id),
+            "SK": keys.engager_sk(ENDORSEMENT_NETWORK, rec.giver_profile_id),
+        }
+        counter_key = {"PK": keys.profile_pk(rec.giver_profile_id), "SK": keys.endorsements_given_sk(rec.day)}
+        items = [
+            {
+                "Put": {
+                    "TableName": self.table_name,
+                    "Item": _ser(rec.to_item()),
+                    "ConditionExpression": "attribute_not_exists(PK)",
+                }
+            },
+            {
+                "Update": {
+                    "TableName": self.table_name,
+                    "Key": _ser(counter_key),
+                    "UpdateExpression": "ADD given :one SET expires_at = :exp",
+                    "ConditionExpression": "attribute_not_exists(given) OR given < :limit",
+                    "ExpressionAttributeValues": _ser(
+                        {":one": 1, ":limit": daily_limit, ":exp": now + 3 * 86_400}
+                    ),
+                }
+            },
+            {
+                "Update": {
+                    "TableName": self.table_name,
+                    "Key": _ser(edge_key),
+                    "UpdateExpression": (
+                        "ADD c_endorsement :one, d_endorsement :d "
+                        "SET network = :net, author_id = :a, engager_id = :e, last_ts = :ts, "
+                        "first_ts = if_not_exists(first_ts, :ts)"
+                    ),
+                    "ExpressionAttributeValues": _ser(
+                        {
+                            ":one": 1,
+                            ":d": _decimal(decayed),
+                            ":net": ENDORSEMENT_NETWORK,
+                            ":a": rec.profile_id,
+                            ":e": rec.giver_profile_id,
+                            ":ts": now,
+                        }
+                    ),
+                }
+            },
+        ]
+        try:
+            self.client.transact_write_items(TransactItems=items)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+                raise
+            reasons = [r.get("Code") for r in exc.response.get("CancellationReasons", [])]
+            if len(reasons) > 1 and reasons[1] == "ConditionalCheckFailed":
+                raise EndorsementRejected("daily-limit") from None
+            raise EndorsementRejected("duplicate") from None
+        item = self._get(counter_key["PK"], counter_key["SK"])
+        return max(0, daily_limit - int(item["given"])) if item else daily_limit
+
+    def put_perk(self, rec: PerkRecord) -> None:
+        self.client.put_item(TableName=self.table_name, Item=_ser(rec.to_item()))
+
+    def live_perks(self, now: int) -> list[PerkRecord]:
+        """Perks that have not expired (GSI1 ``PERKS`` ordered by expiry)."""
+        items = self._query(
+            IndexName="GSI1",
+            KeyConditionExpression="GSI1PK = :pk AND GSI1SK > :now",
+            ExpressionAttributeValues=_ser({":pk": keys.PERKS_GSI1PK, ":now": f"{now:012d}"}),
+        )
+        return [PerkRecord.from_item(it) for it in items]
+
+    def get_api_key(self, key_hash: str) -> ApiKeyRecord | None:
+        item = self._get(keys.apikey_pk(key_hash), keys.META_SK)
+        return None if item is None else ApiKeyRecord.from_item(item)
+
+    def meter(self, key_hash: str, day: str) -> int:
+        """Count one request for the key on ``day`` (UpdateItem ADD); returns the day's count."""
+        out = self.client.update_item(
+            TableName=self.table_name,
+            Key=_ser({"PK": keys.apikey_pk(key_hash), "SK": keys.usage_sk(day)}),
+            UpdateExpression="ADD requests :one SET #d = :day",
+            ExpressionAttributeNames={"#d": "day"},
+            ExpressionAttributeValues=_ser({":one": 1, ":day": day}),
+            ReturnValues="UPDATED_NEW",
+        )
+        return int(_des(out["Attributes"])["requests"])
+
+    def usage(self, key_hash: str, first_day: str, last_day: str) -> dict[str, int]:
+        items = self._query(
+            KeyConditionExpression="PK = :pk AND SK BETWEEN :lo AND :hi",
+            ExpressionAttributeValues=_ser(
+                {
+                    ":pk": keys.apikey_pk(key_hash),
+                    ":lo": keys.usage_sk(first_day),
+                    ":hi": keys.usage_sk(last_day),
+                }
+            ),
+        )
+        return {str(it["day"]): int(it["requests"]) for it in items}
+
+    def erase_profile(self, profile_id: str, now: int) -> tuple[int, list[LinkRecord]]:
+        """Erase a person: their profile partition (scores, history, explanations, links, leaderboard
+        entries, endorsements), each linked account's partitions (account, activities, counters, topic
+        evidence, engagement received) and their ``renown`` edges; then write an opt-out marker per
+        account so that ingest drops future deliveries. Returns (items erased, links)."""
+        pk = keys.profile_pk(profile_id)
+        links = [
+            LinkRecord.from_item(it)
+            for it in self._query(
+                KeyConditionExpression="PK = :pk AND begins_with(SK, :l)",
+                ExpressionAttributeValues=_ser({":pk": pk, ":l": "LINK#"}),
+            )
+        ]
+        for link in links:  # markers first: ingest stops writing before the erasure runs
+            marker = OptOutRecord(network=link.network, account_id=link.account_id, opted_out_at=now)
+            self.client.put_item(TableName=self.table_name, Item=_ser(marker.to_item()))
+        doomed = self._partition_keys(pk)
+        for link in links:
+            doomed += self._partition_keys(keys.account_pk(link.network, link.account_id))
+            doomed += self._partition_keys(keys.edges_pk(link.network, link.account_id))
+        doomed += self._partition_keys(keys.edges_pk(ENDORSEMENT_NETWORK, profile_id))
+        return self._batch_delete(doomed), links
+
+
+def _decimal(value: float) -> Any:
+    from decimal import Decimal
+
+    return Decimal(format(value, ".15g"))

@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from fastapi.testclient import TestClient
+from moto import mock_aws
+
+from functions.api.app import create_app
+from functions.api.store import DynamoStore
+from functions.shared.settings import Settings
+from tests.api.seed import NOW, create_table, seed
+
+DEV_KEY = "test-dev-key"
+SIGNING = "test-widget-signing-key"
+
+
+@pytest.fixture
+def settings() -> Settings:
+    return Settings(dev_api_key=DEV_KEY, widget_signing_key=SIGNING, daily_quota=50, table_name="renown")
+
+
+@pytest.fixture
+def ddb() -> Iterator[Any]:
+    os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
+    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
+    with mock_aws():
+        client = boto3.client("dynamodb", region_name="us-east-1")
+        create_table(client)
+        seed(client)
+        yield client
+
+
+class Clock:
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock(NOW)
+
+
+@pytest.fixture
+def store(ddb: Any) -> DynamoStore:
+    return DynamoStore(client=ddb, table_name="renown")
+
+
+@pytest.fixture
+def app(store: DynamoStore, settings: Settings, clock: Clock) -> Any:
+    return create_app(store=store, settings=settings, clock=clock)
+
+
+@pytest.fixture
+def client(app: Any) -> TestClient:
+    return TestClient(app, headers={"x-api-key": DEV_KEY})
+
+
+@pytest.fixture
+def anon(app: Any) -> TestClient:
+    return TestClient(app)
