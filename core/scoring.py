@@ -9,7 +9,8 @@ See ``docs/algorithm.md`` for the model. In short:
    ``v`` (selective engagers weigh more; the rest leaks to the teleport);
 4. ranks: personalised PageRank (teleport ~ ``log1p(followers) + teleport_eps``) with anti-gaming
    factors for fresh accounts (:mod:`core.rank`);
-5. account raw = ``n * (reach + amplification / volume + network_impact)``: the teleport share, the
+5. account raw = ``n * (reach_weight * reach + amplification / volume + network_impact)``: the teleport
+   share, the
    rank received through amplification-type engagements divided by the posting volume factor, and the
    rank received through the other types;
 6. profile raw = sum of its accounts' raw (networks add up); score = calibrated profile raw.
@@ -199,10 +200,12 @@ def _inflows(indptr, indices, weights, amp_frac, scale, x, damping):  # pragma: 
     return inflow, inflow_amp
 
 
-def account_components(graph: ScoringGraph, ranks: np.ndarray, damping: float) -> np.ndarray:
+def account_components(
+    graph: ScoringGraph, ranks: np.ndarray, damping: float, reach_weight: float = 1.0
+) -> np.ndarray:
     """Raw (reach, amplification, network_impact) per account from converged ranks, shape (n, 3).
 
-    ``reach = n * (1 - total_inflow) * teleport``, ``amplification = n * inflow_amp / volume`` and
+    ``reach = reach_weight * n * (1 - total_inflow) * teleport``, ``amplification = n * inflow_amp / volume`` and
     ``network_impact = n * (inflow - inflow_amp)``.
     """
     csr = graph.csr
@@ -212,7 +215,7 @@ def account_components(graph: ScoringGraph, ranks: np.ndarray, damping: float) -
     n = csr.n
     beta = 1.0 - float(inflow.sum())
     comp = np.empty((n, 3))
-    comp[:, 0] = n * beta * graph.teleport
+    comp[:, 0] = reach_weight * n * beta * graph.teleport
     comp[:, 1] = n * inflow_amp / graph.volume
     comp[:, 2] = n * np.maximum(inflow - inflow_amp, 0.0)
     return comp
@@ -299,7 +302,7 @@ def score_population(
         out_scale=graph.scale,
     )
     t2 = time.perf_counter()
-    comp = account_components(graph, ranks, params.damping)
+    comp = account_components(graph, ranks, params.damping, params.reach_weight)
     raw_account = comp.sum(axis=1)
     n_prof = accounts.n_profiles
     prof = accounts.profile

@@ -35,7 +35,7 @@ class AlgorithmParams:
     max_iter : int
         Cap on solver passes (200).
     half_life_days : float
-        Exponential decay half-life of an engagement's weight, in days (30).
+        Exponential decay half-life of an engagement's weight, in days (14).
     type_weights : tuple of float
         Weight of one engagement of each type, in :data:`core.types.ENGAGEMENT_TYPES` order:
         like 1, share 3, mention 2, reply 2, endorsement 4, quote 3, follow 1.5, view 0.1.
@@ -48,6 +48,9 @@ class AlgorithmParams:
         ``w / (s + k)`` of their rank along a pair of weight ``w`` (k = 1).
     teleport_eps : float
         Teleport (own reach) of an account is proportional to ``log1p(followers) + teleport_eps`` (1).
+    reach_weight : float
+        Weight of the reach component (own teleport share) in the raw influence (0.5): the score is
+        mostly earned through engagement, not through follower counts.
     volume_alpha, volume_ref_posts : float
         Amplification is divided by ``max(1, ((1 + posts) / (1 + volume_ref_posts)) ** volume_alpha)``
         (alpha 0.5, reference 10 posts in the window; posts 0 = unknown = no division).
@@ -70,12 +73,13 @@ class AlgorithmParams:
     damping: float = 0.85
     tol: float = 1e-6
     max_iter: int = 200
-    half_life_days: float = 30.0
+    half_life_days: float = 14.0
     type_weights: tuple[float, ...] = (1.0, 3.0, 2.0, 2.0, 4.0, 3.0, 1.5, 0.1)
     amplification_types: tuple[str, ...] = ("share", "mention", "reply", "quote")
     pair_exponent: float = 0.5
     selectivity_k: float = 1.0
     teleport_eps: float = 1.0
+    reach_weight: float = 0.5
     volume_alpha: float = 0.5
     volume_ref_posts: float = 10.0
     fresh_days: float = 30.0
@@ -106,6 +110,7 @@ class AlgorithmParams:
         check(0.0 < self.pair_exponent <= 1.0, "pair_exponent must be in (0, 1]")
         check(self.selectivity_k >= 0, "selectivity_k must be >= 0")
         check(self.teleport_eps > 0, "teleport_eps must be > 0")
+        check(0 < self.reach_weight <= 1, "reach_weight must be in (0, 1]")
         check(self.volume_alpha >= 0 and self.volume_ref_posts >= 0, "volume parameters must be >= 0")
         check(self.fresh_days >= 0 and self.fresh_max_followers >= 0, "fresh thresholds must be >= 0")
         check(0 < self.fresh_teleport_factor <= 1, "fresh_teleport_factor must be in (0, 1]")
@@ -129,7 +134,7 @@ _VERSIONS: dict[str, AlgorithmParams] = {
     # v2: a release that values conversation more, forgets slower, and watches fresh accounts longer.
     "v2": AlgorithmParams(
         name="v2",
-        half_life_days=35.0,
+        half_life_days=18.0,
         type_weights=(0.8, 3.0, 2.5, 3.0, 4.0, 3.5, 1.0, 0.05),
         pair_exponent=0.45,
         selectivity_k=1.5,

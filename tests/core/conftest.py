@@ -1,0 +1,38 @@
+"""Shared fixtures of the core tests: ``naive`` (tests/naive.py) and ``synth`` importable."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+HERE = Path(__file__).resolve().parent
+for p in (HERE.parent, HERE):
+    if str(p) not in sys.path:
+        sys.path.insert(0, str(p))
+
+settings.register_profile(
+    "core", max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "core"))
+
+DATA = Path(os.environ.get("RENOWN_DATASETS", HERE.parents[2] / "shared" / "datasets"))
+HIGGS = DATA / "higgs-twitter"
+TOPICS = DATA / "klout-topics"
+
+
+@pytest.fixture(scope="session")
+def higgs_dir() -> Path:
+    if not (HIGGS / "reply_network.edgelist").exists():
+        pytest.skip("Higgs dataset not available")
+    return HIGGS
+
+
+@pytest.fixture(scope="session")
+def topics_dir() -> Path:
+    if not (TOPICS / "klout_topic_ontology_20180601.csv").exists():
+        pytest.skip("Klout topics dataset not available")
+    return TOPICS
