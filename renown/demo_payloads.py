@@ -21,6 +21,7 @@ import base64
 import hashlib
 import hmac
 import json
+import time
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -442,7 +443,8 @@ def sign(network: str, body: bytes, secret: bytes) -> dict[str, str]:
     if network == "linkedin":
         return {"content-type": "application/json", "x-li-signature": _hex(secret, b"hmacsha256=" + body)}
     if network == "youtube":
-        return {"content-type": "application/atom+xml", "x-hub-signature": "sha1=" + _hex(secret, body, "sha1")}
+        signature = "sha1=" + _hex(secret, body, "sha1")
+        return {"content-type": "application/atom+xml", "x-hub-signature": signature}
     if network == "mastodon":
         return {"content-type": "application/json", "x-hub-signature": "sha256=" + _hex(secret, body)}
     raise ValueError(f"{network} has no webhook signature scheme")
@@ -470,3 +472,62 @@ def delivery(
     'status.created'
     """
     return BUILDERS[network](engagements, users, secret)
+
+
+DEMO_USERS: dict[str, dict[str, Any]] = {
+    "100": {"screen_name": "peterhiggs", "name": "Peter Higgs", "followers_count": 52000},
+    "200": {"screen_name": "fgianotti", "name": "Fabiola Gianotti", "followers_count": 31000},
+    "300": {"screen_name": "cern", "name": "CERN", "followers_count": 2_900_000},
+    "400": {"screen_name": "physicsfan", "name": "Physics Fan", "followers_count": 120},
+    "500": {"screen_name": "sciencewriter", "name": "Science Writer", "followers_count": 8700},
+}
+
+
+def multi_network_demo(settings: Any, now: int | None = None) -> Iterator[tuple[str, bytes, dict[str, str]]]:
+    """A small signed demo on every webhook network: ``(network, body, headers)`` to POST to
+    ``/webhooks/<network>``. ``settings`` provides ``webhook_secret(network)``; timestamps are ``now``.
+
+    Examples
+    --------
+    >>> from functions.shared.settings import Settings
+    >>> sorted({network for network, _, _ in multi_network_demo(Settings(), 1_700_000_000)})[:3]
+    ['facebook', 'instagram', 'linkedin']
+    """
+    ts = int(now if now is not None else time.time())
+    plans: dict[str, list[Engagement]] = {
+        "twitter": [
+            ("200", "100", "mention", ts, "Congratulations on the #Higgs boson"),
+            ("300", "100", "share", ts, "The #Higgs mechanism, 50 years on #physics"),
+            ("400", "100", "reply", ts, "What a day for #physics"),
+            ("500", "300", "quote", ts, "Inside the #LHC"),
+            ("400", "300", "like", ts, "Open day at #CERN"),
+            ("500", "100", "follow", ts, ""),
+        ],
+        "facebook": [
+            ("400", "300", "comment", ts, "Brilliant work #science"),
+            ("500", "300", "like", ts, ""),
+            ("200", "300", "share", ts, ""),
+        ],
+        "instagram": [
+            ("400", "300", "comment", ts, "So cool #higgs"),
+            ("500", "300", "comment", ts, "#lhc wow"),
+        ],
+        "linkedin": [
+            ("200", "300", "like", ts, ""),
+            ("500", "300", "comment", ts, "Great news for #physics"),
+        ],
+        "youtube": [("300", "", "post", ts, "The Higgs boson explained #physics")],
+        "mastodon": [
+            ("400", "100", "reply", ts, "Congratulations #physics"),
+            ("500", "100", "share", ts, "#higgs"),
+        ],
+    }
+    for network, engagements in plans.items():
+        secret = settings.webhook_secret(network)
+        if network == "mastodon":
+            for engagement in engagements:
+                body, headers = mastodon_delivery([engagement], DEMO_USERS, secret)
+                yield network, body, headers
+        else:
+            body, headers = BUILDERS[network](engagements, DEMO_USERS, secret)
+            yield network, body, headers

@@ -119,7 +119,7 @@ def test_wrong_or_missing_signature_is_401_and_nothing_queued(
 
 def test_sample_activities() -> None:
     kinds = {
-        "twitter/tweet_create_events.json": ["mention", "post", "post", "post", "post", "quote", "reply", "share"],
+        "twitter/tweet_create_events.json": ["mention", "reply", "quote", "share"] + ["post"] * 4,
         "twitter/favorite_events.json": ["like", "like"],
         "twitter/follow_events.json": ["follow"],
         "facebook/feed.json": ["comment", "like", "mention", "post", "share"],
@@ -154,7 +154,7 @@ def test_missing_fields_are_400_with_locations(stack: Stack) -> None:
 
 def test_malformed_xml_and_entities_are_400(stack: Stack) -> None:
     assert problem_of(post("youtube", b"<feed><entry>"))["status"] == 400
-    bomb = b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;">]><feed>&lol2;</feed>'
+    bomb = b'<?xml version="1.0"?><!DOCTYPE z [<!ENTITY a "a"><!ENTITY b "&a;&a;">]><feed>&b;</feed>'
     assert problem_of(post("youtube", bomb))["errors"][0]["type"] == "xml_forbidden"
 
 
