@@ -80,7 +80,9 @@ def idempotency() -> tuple[IdempotencyConfig, Any]:
     return config, wrapped
 
 
-processor = BatchProcessor(event_type=EventType.SQS, model=DeliveryRecord)
+processor = BatchProcessor(
+    event_type=EventType.SQS, model=DeliveryRecord, raise_on_entire_batch_failure=False
+)
 
 
 def record_handler(record: DeliveryRecord) -> dict[str, int]:
