@@ -112,7 +112,7 @@ def servers(ddb: Any) -> Iterator[tuple[str, str]]:
 
 def test_card_and_badge_render_in_chromium(servers: tuple[str, str], tmp_path: Any) -> None:
     sync_api = pytest.importorskip("playwright.sync_api")
-    api_url, page_url = servers
+    _api_url, page_url = servers
     executable = CHROMIUM if os.path.exists(CHROMIUM) else shutil.which("chromium")
     with sync_api.sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
@@ -127,7 +127,8 @@ def test_card_and_badge_render_in_chromium(servers: tuple[str, str], tmp_path: A
             name = page.locator("#card h3").inner_text()
             trend = page.locator("#card .renown-change").inner_text()
             badge_ok = page.evaluate(
-                "() => { const i = document.getElementById('badge'); return i.complete && i.naturalWidth > 0; }"
+                "() => { const i = document.getElementById('badge');"
+                " return i.complete && i.naturalWidth > 0; }"
             )
             shot = tmp_path / "renown-widgets.png"
             page.screenshot(path=str(shot), full_page=True)
@@ -145,7 +146,7 @@ def test_card_and_badge_render_in_chromium(servers: tuple[str, str], tmp_path: A
 def test_wrong_origin_is_refused_in_chromium(servers: tuple[str, str]) -> None:
     """The same publishable key used from another origin: the card is not rendered."""
     sync_api = pytest.importorskip("playwright.sync_api")
-    api_url, page_url = servers
+    _api_url, page_url = servers
     other = page_url.replace("localhost", "127.0.0.1")  # same server, different origin
     executable = CHROMIUM if os.path.exists(CHROMIUM) else shutil.which("chromium")
     with sync_api.sync_playwright() as pw:
