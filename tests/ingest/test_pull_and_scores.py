@@ -37,7 +37,7 @@ class FakeFetcher:
 def test_wikipedia_pull_stores_edits_and_resumes(stack: Stack) -> None:
     source = pull.SOURCES["wikipedia"]
     fetcher = FakeFetcher(
-        ["", "not json"] + recorded("wikipedia"),
+        ["", "not json", *recorded("wikipedia")],
         lambda line: source.parse_line(line).extra["cursor"] if line.startswith("{") else None,
     )
     first = pull.handler({"source": "wikipedia", "limit": 3}, Context(), fetcher=fetcher)
