@@ -63,6 +63,9 @@ class ScoringGraph:
         Divisor of the amplification of each account (>= 1).
     now : float
         Reference time of the decay.
+    unit : float
+        Raw-influence unit: ranks are multiplied by the number of non-fresh accounts, so that the mean
+        established account has raw about 1 and a farm of fresh accounts does not rescale everyone.
     """
 
     csr: CSRGraph
@@ -74,6 +77,7 @@ class ScoringGraph:
     fresh: np.ndarray
     volume: np.ndarray
     now: float
+    unit: float
 
 
 @dataclass(frozen=True)
@@ -83,7 +87,7 @@ class ScoreResult:
     Attributes
     ----------
     raw_account : ndarray (n_accounts,)
-        Raw influence per account (mean about 1).
+        Raw influence per account: ranks times the number of non-fresh accounts (mean about 1).
     raw_profile : ndarray (n_profiles,)
         Sum of the raw influence of the profile's accounts.
     score : ndarray (n_profiles,)
@@ -179,7 +183,8 @@ def prepare_graph(
         1.0, ((1.0 + accounts.posts[posted]) / (1.0 + params.volume_ref_posts)) ** params.volume_alpha
     )
     csr = CSRGraph(n, indptr, indices, w32, out_weight)
-    return ScoringGraph(csr, pair_count, sums[:, 2], amp_frac, scale, teleport, fresh, vol, float(now))
+    unit = float(max(1, n - int(fresh.sum())))
+    return ScoringGraph(csr, pair_count, sums[:, 2], amp_frac, scale, teleport, fresh, vol, float(now), unit)
 
 
 @njit(parallel=True, cache=True)
@@ -205,19 +210,20 @@ def account_components(
 ) -> np.ndarray:
     """Raw (reach, amplification, network_impact) per account from converged ranks, shape (n, 3).
 
-    ``reach = reach_weight * n * (1 - total_inflow) * teleport``, ``amplification = n * inflow_amp / volume`` and
-    ``network_impact = n * (inflow - inflow_amp)``.
+    With ``U = graph.unit``: ``reach = reach_weight * U * (1 - total_inflow) * teleport``,
+    ``amplification = U * inflow_amp / volume`` and ``network_impact = U * (inflow - inflow_amp)``.
     """
     csr = graph.csr
     inflow, inflow_amp = _inflows(
         csr.indptr, csr.indices, csr.weights, graph.amp_frac, graph.scale, ranks, float(damping)
     )
     n = csr.n
+    unit = graph.unit
     beta = 1.0 - float(inflow.sum())
     comp = np.empty((n, 3))
-    comp[:, 0] = reach_weight * n * beta * graph.teleport
-    comp[:, 1] = n * inflow_amp / graph.volume
-    comp[:, 2] = n * np.maximum(inflow - inflow_amp, 0.0)
+    comp[:, 0] = reach_weight * unit * beta * graph.teleport
+    comp[:, 1] = unit * inflow_amp / graph.volume
+    comp[:, 2] = unit * np.maximum(inflow - inflow_amp, 0.0)
     return comp
 
 

@@ -58,7 +58,7 @@ class AlgorithmParams:
         An account is *fresh* (anti-gaming) when created less than 30 days before ``now``, with at most
         0 followers, and no inbound engagement from a non-fresh account.
     fresh_teleport_factor, fresh_out_factor : float
-        A fresh account's teleport is multiplied by 0.01 and the rank it passes on by 0.1.
+        A fresh account's teleport is multiplied by 0.001 and the rank it passes on by 0.05.
     target_mean, target_p95 : float
         Calibration target: population mean 40 and 95th percentile 63 on the 1-100 scale.
     calibration_knots : int
@@ -84,8 +84,8 @@ class AlgorithmParams:
     volume_ref_posts: float = 10.0
     fresh_days: float = 30.0
     fresh_max_followers: float = 0.0
-    fresh_teleport_factor: float = 0.01
-    fresh_out_factor: float = 0.1
+    fresh_teleport_factor: float = 0.001
+    fresh_out_factor: float = 0.05
     target_mean: float = 40.0
     target_p95: float = 63.0
     calibration_knots: int = 1024
@@ -139,7 +139,7 @@ _VERSIONS: dict[str, AlgorithmParams] = {
         pair_exponent=0.45,
         selectivity_k=1.5,
         fresh_days=60.0,
-        fresh_out_factor=0.05,
+        fresh_out_factor=0.02,
     ),
 }
 

@@ -131,6 +131,7 @@ def score_raw(engagements, accounts, params, now):
         inflow[v] += f
         inflow_amp[v] += f * frac[(u, v)]
     beta = 1.0 - sum(inflow)
+    unit = max(1, n - sum(fresh))
     comps = []
     for i in range(n):
         posts = float(accounts.posts[i])
@@ -139,9 +140,9 @@ def score_raw(engagements, accounts, params, now):
             vol = max(1.0, ((1 + posts) / (1 + params.volume_ref_posts)) ** params.volume_alpha)
         comps.append(
             (
-                params.reach_weight * n * beta * tele[i],
-                n * inflow_amp[i] / vol,
-                n * max(inflow[i] - inflow_amp[i], 0.0),
+                params.reach_weight * unit * beta * tele[i],
+                unit * inflow_amp[i] / vol,
+                unit * max(inflow[i] - inflow_amp[i], 0.0),
             )
         )
     return [sum(c) for c in comps], comps, x

@@ -1,0 +1,384 @@
+"""``renown bench``: Renown's solver against scipy, python-graphblas, igraph and networkx.
+
+Generates reproducible power-law engagement graphs (100k/2M, 1M/20M, 4M/80M nodes/edges) and loads
+the real Higgs mention graph, then for each graph and solver measures, in this one process:
+graph build time (edge arrays -> the solver's matrix), solve time, passes, peak memory above the
+edge arrays, and the agreement of the ranking with Renown's (Spearman, top-100 overlap, L1).
+Same model everywhere: weighted PageRank, damping 0.85, uniform teleport, dangling mass
+redistributed uniformly, stop at L1 change < 1e-6 (igraph's PRPACK uses its own internal tolerance).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+DAMPING = 0.85
+TOL = 1e-6
+MAX_ITER = 200
+SIZES = {"100k": (100_000, 2_000_000), "1m": (1_000_000, 20_000_000), "4m": (4_000_000, 80_000_000)}
+HIGGS = (
+    Path(__file__).resolve().parents[3] / "shared" / "datasets" / "higgs-twitter" / "mention_network.edgelist"
+)
+
+
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+    p: argparse.ArgumentParser = subparsers.add_parser(
+        "bench",
+        help="solver benchmarks against scipy, graphblas, igraph and networkx",
+        description=__doc__.split("\n\n")[1] if __doc__ else None,
+    )
+    p.add_argument("--sizes", default="100k,1m", help="comma list of 100k, 1m, 4m (default 100k,1m)")
+    p.add_argument("--quick", action="store_true", help="100k and Higgs only, renown and scipy only")
+    p.add_argument("--solvers", default="renown,scipy,graphblas,igraph,networkx", help="comma list")
+    p.add_argument("--no-higgs", action="store_true", help="skip the real Higgs graph")
+    p.add_argument("--higgs", default=str(HIGGS), help="path of the Higgs mention edge list")
+    p.add_argument("--igraph-max-edges", type=int, default=20_000_000, help="skip igraph above (20M)")
+    p.add_argument("--networkx-max-edges", type=int, default=2_000_000, help="skip networkx above (2M)")
+    p.add_argument("--json", metavar="FILE", help="also write the results as JSON")
+    p.add_argument("--seed", type=int, default=42)
+    return p
+
+
+# --------------------------------------------------------------------------------------------------
+# graphs
+
+
+def power_law_graph(n: int, m: int, seed: int = 42) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Reproducible engagement graph: power-law in- and out-degrees, random labels, small int weights."""
+    rng = np.random.default_rng(seed)
+    perm = rng.permutation(n).astype(np.int64)
+    # popularity ranks u**a: density ~ x**(1/a - 1), a heavy head of popular authors / active engagers
+    dst = perm[(n * rng.random(m) ** 2.5).astype(np.int64)]
+    src = perm[(n * rng.random(m) ** 1.6).astype(np.int64)]
+    weight = rng.geometric(0.6, size=m).clip(max=20).astype(np.float64)
+    return src, dst, weight
+
+
+def higgs_graph(path: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    from core.io import read_edge_files
+
+    eng, acc = read_edge_files([path])
+    return eng.src, eng.dst, eng.weight, acc.n_accounts
+
+
+# --------------------------------------------------------------------------------------------------
+# memory
+
+
+class Peak:
+    """Peak resident memory of a block, from Linux's VmHWM (reset through /proc/self/clear_refs)."""
+
+    def __init__(self) -> None:
+        self.base = 0.0
+        self.peak = 0.0
+
+    @staticmethod
+    def _status(field: str) -> float:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith(field):
+                    return float(line.split()[1]) / 1024.0
+        return 0.0
+
+    def __enter__(self) -> Peak:
+        gc.collect()
+        try:
+            with open("/proc/self/clear_refs", "w") as fh:
+                fh.write("5")
+        except OSError:
+            pass
+        self.base = self._status("VmRSS:")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.peak = max(0.0, self._status("VmHWM:") - self.base)
+
+
+# --------------------------------------------------------------------------------------------------
+# solvers: build(src, dst, w, n) -> handle; solve(handle, n) -> (ranks, iterations)
+
+
+def renown_build(src: np.ndarray, dst: np.ndarray, w: np.ndarray, n: int) -> Any:
+    from core.graph import build_csr
+
+    return build_csr(src, dst, w, n)
+
+
+def renown_solve(g: Any, n: int) -> tuple[np.ndarray, int]:
+    from core.rank import influence_rank
+
+    x, it, _ = influence_rank(g, None, DAMPING, TOL, MAX_ITER)
+    return x, it
+
+
+def scipy_build(src: np.ndarray, dst: np.ndarray, w: np.ndarray, n: int) -> Any:
+    import scipy.sparse as sp
+
+    out = np.bincount(src, weights=w, minlength=n)
+    inv = np.divide(1.0, out, out=np.zeros(n), where=out > 0)
+    return sp.csr_matrix((w * inv[src], (dst, src)), shape=(n, n))
+
+
+def scipy_solve(p: Any, n: int) -> tuple[np.ndarray, int]:
+    x = np.full(n, 1.0 / n)
+    it = 0
+    while it < MAX_ITER:
+        f = p @ x
+        f *= DAMPING
+        f += (1.0 - f.sum()) / n
+        res = np.abs(f - x).sum()
+        x = f
+        it += 1
+        if res < TOL:
+            break
+    return x, it
+
+
+def graphblas_build(src: np.ndarray, dst: np.ndarray, w: np.ndarray, n: int) -> Any:
+    import graphblas as gb
+
+    out = np.bincount(src, weights=w, minlength=n)
+    inv = np.divide(1.0, out, out=np.zeros(n), where=out > 0)
+    return gb.Matrix.from_coo(dst, src, w * inv[src], nrows=n, ncols=n, dup_op=gb.binary.plus)
+
+
+def graphblas_solve(p: Any, n: int) -> tuple[np.ndarray, int]:
+    import graphblas as gb
+
+    x = gb.Vector.from_dense(np.full(n, 1.0 / n))
+    it = 0
+    while it < MAX_ITER:
+        f = p.mxv(x, gb.semiring.plus_times).new()
+        f *= DAMPING
+        c = (1.0 - f.reduce(gb.monoid.plus).new().value) / n
+        xn = gb.Vector.from_scalar(c, n, dtype=gb.dtypes.FP64)
+        xn(gb.binary.plus) << f
+        res = gb.binary.minus(xn | x).new().apply(gb.unary.abs).reduce(gb.monoid.plus).new().value
+        x = xn
+        it += 1
+        if res < TOL:
+            break
+    return x.to_dense(fill_value=0.0), it
+
+
+def igraph_build(src: np.ndarray, dst: np.ndarray, w: np.ndarray, n: int) -> Any:
+    import igraph as ig
+
+    g = ig.Graph(n=n, edges=np.column_stack([src, dst]), directed=True)
+    g.es["weight"] = w
+    return g
+
+
+def igraph_solve(g: Any, n: int) -> tuple[np.ndarray, int]:
+    x = np.asarray(g.pagerank(damping=DAMPING, weights="weight", implementation="prpack"))
+    return x / x.sum(), -1
+
+
+def networkx_build(src: np.ndarray, dst: np.ndarray, w: np.ndarray, n: int) -> Any:
+    import networkx as nx
+    import scipy.sparse as sp
+
+    a = sp.coo_matrix((w, (src, dst)), shape=(n, n)).tocsr().tocoo()  # sum duplicate pairs
+    g = nx.DiGraph()
+    g.add_nodes_from(range(n))
+    g.add_weighted_edges_from(zip(a.row.tolist(), a.col.tolist(), a.data.tolist(), strict=True))
+    return g
+
+
+def networkx_solve(g: Any, n: int) -> tuple[np.ndarray, int]:
+    import networkx as nx
+
+    pr = nx.pagerank(g, alpha=DAMPING, tol=TOL / n, max_iter=MAX_ITER, weight="weight")
+    return np.array([pr[i] for i in range(n)]), -1
+
+
+SOLVERS: dict[str, tuple[Callable[..., Any], Callable[..., tuple[np.ndarray, int]]]] = {
+    "renown": (renown_build, renown_solve),
+    "scipy": (scipy_build, scipy_solve),
+    "graphblas": (graphblas_build, graphblas_solve),
+    "igraph": (igraph_build, igraph_solve),
+    "networkx": (networkx_build, networkx_solve),
+}
+
+
+# --------------------------------------------------------------------------------------------------
+# agreement
+
+
+def _ranks_of(x: np.ndarray) -> np.ndarray:
+    r = np.empty(len(x))
+    r[np.argsort(x, kind="stable")] = np.arange(len(x))
+    return r
+
+
+def agreement(x: np.ndarray, ref: np.ndarray) -> dict[str, float]:
+    rx, rr = _ranks_of(x), _ranks_of(ref)
+    spearman = float(np.corrcoef(rx, rr)[0, 1])
+    k = min(100, len(x))
+    top = len(set(np.argsort(-x)[:k].tolist()) & set(np.argsort(-ref)[:k].tolist())) / k
+    return {"spearman": spearman, "top100": top, "l1": float(np.abs(x - ref).sum())}
+
+
+# --------------------------------------------------------------------------------------------------
+
+
+def _warm_up() -> None:
+    from core.graph import build_csr
+    from core.rank import influence_rank
+
+    for w in (np.ones(3), np.array([0.5, 1.0, 2.0])):
+        influence_rank(build_csr(np.array([0, 1, 2]), np.array([1, 2, 0]), w, 3))
+
+
+def bench_graph(
+    name: str,
+    src: np.ndarray,
+    dst: np.ndarray,
+    w: np.ndarray,
+    n: int,
+    solvers: list[str],
+    args: argparse.Namespace,
+) -> list[dict[str, Any]]:
+    m = len(src)
+    edge_mb = (src.nbytes + dst.nbytes + w.nbytes) / 2**20
+    print(f"\n== {name}: {n:,} nodes, {m:,} edges (edge arrays {edge_mb:,.0f} MB) ==", flush=True)
+    rows: list[dict[str, Any]] = []
+    ref: np.ndarray | None = None
+    for sname in solvers:
+        if sname == "igraph" and m > args.igraph_max_edges:
+            continue
+        if sname == "networkx" and m > args.networkx_max_edges:
+            continue
+        build, solve = SOLVERS[sname]
+        try:
+            with Peak() as pb:
+                t0 = time.perf_counter()
+                handle = build(src, dst, w, n)
+                t1 = time.perf_counter()
+            with Peak() as ps:
+                t2 = time.perf_counter()
+                x, it = solve(handle, n)
+                t3 = time.perf_counter()
+        except ImportError as exc:
+            print(f"  {sname}: not installed ({exc})", flush=True)
+            continue
+        graph_mb = _size_mb(handle)
+        del handle
+        gc.collect()
+        row: dict[str, Any] = {
+            "graph": name,
+            "nodes": n,
+            "edges": m,
+            "solver": sname,
+            "build_s": t1 - t0,
+            "solve_s": t3 - t2,
+            "iterations": it,
+            "build_peak_mb": pb.peak,
+            "solve_peak_mb": ps.peak + graph_mb,
+            "edge_mb": edge_mb,
+        }
+        if ref is None:
+            ref = x
+        row.update(agreement(x, ref))
+        rows.append(row)
+        print(
+            f"  {sname:10s} build {row['build_s']:7.2f}s  solve {row['solve_s']:7.2f}s  iters {it:4d}  "
+            f"peak build {pb.peak:7.0f} MB  solve {row['solve_peak_mb']:7.0f} MB  "
+            f"spearman {row['spearman']:.4f}  top100 {row['top100']:.2f}",
+            flush=True,
+        )
+        del x
+        gc.collect()
+    return rows
+
+
+def _size_mb(handle: Any) -> float:
+    """Resident size of the solver's matrix (held during the solve)."""
+    nbytes = getattr(handle, "nbytes", None)
+    if isinstance(nbytes, int | np.integer):
+        return float(nbytes) / 2**20
+    data = getattr(handle, "data", None)
+    if isinstance(data, np.ndarray):  # scipy CSR
+        return float(data.nbytes + handle.indices.nbytes + handle.indptr.nbytes) / 2**20
+    if hasattr(handle, "_nvals"):  # graphblas: values float64 + int64 column indices + row pointers
+        return float(handle.nvals * 16 + handle.nrows * 8) / 2**20
+    return 0.0
+
+
+def print_summary(rows: list[dict[str, Any]]) -> None:
+    print("\n== summary (ratios: peer time / Renown time; >1 means Renown is faster) ==")
+    head = (
+        f"{'graph':>14} {'solver':>10} {'build s':>8} {'solve s':>8} {'iters':>5} {'solve MB':>9} "
+        f"{'build x':>8} {'solve x':>8} {'spearman':>8} {'top100':>6}"
+    )
+    print(head)
+    by_graph: dict[str, dict[str, dict[str, Any]]] = {}
+    for r in rows:
+        by_graph.setdefault(r["graph"], {})[r["solver"]] = r
+    for g, solvers in by_graph.items():
+        base = solvers.get("renown")
+        for s, r in solvers.items():
+            bx = r["build_s"] / base["build_s"] if base else float("nan")
+            sx = r["solve_s"] / base["solve_s"] if base else float("nan")
+            print(
+                f"{g:>14} {s:>10} {r['build_s']:8.2f} {r['solve_s']:8.2f} {r['iterations']:5d} "
+                f"{r['solve_peak_mb']:9.0f} {bx:8.2f} {sx:8.2f} {r['spearman']:8.4f} {r['top100']:6.2f}"
+            )
+        if base:
+            print(
+                f"{'':>14} renown solve peak (matrix + work) / edge arrays = "
+                f"{base['solve_peak_mb'] / base['edge_mb']:.2f}x; build peak / edge arrays = "
+                f"{base['build_peak_mb'] / base['edge_mb']:.2f}x"
+            )
+
+
+def run(args: argparse.Namespace) -> int:
+    import numba
+
+    solvers = [s.strip() for s in args.solvers.split(",") if s.strip()]
+    unknown = [s for s in solvers if s not in SOLVERS]
+    sizes = [s.strip().lower() for s in args.sizes.split(",") if s.strip()]
+    bad = [s for s in sizes if s not in SIZES]
+    if unknown or bad:
+        print(f"renown bench: error: unknown solver(s) {unknown} or size(s) {bad}", file=sys.stderr)
+        return 2
+    if args.quick:
+        sizes = ["100k"]
+        solvers = [s for s in solvers if s in ("renown", "scipy")]
+    if "renown" in solvers:
+        solvers.remove("renown")
+    solvers.insert(0, "renown")
+    print(
+        f"renown bench: numba {numba.__version__}, {numba.get_num_threads()} threads, "
+        f"{os.cpu_count()} CPUs; damping {DAMPING}, L1 tol {TOL}",
+        flush=True,
+    )
+    _warm_up()
+    rows: list[dict[str, Any]] = []
+    if not args.no_higgs and Path(args.higgs).exists():
+        src, dst, w, n = higgs_graph(args.higgs)
+        rows += bench_graph("higgs-mention", src, dst, w, n, solvers, args)
+        del src, dst, w
+    for size in sizes:
+        n, m = SIZES[size]
+        t0 = time.perf_counter()
+        src, dst, w = power_law_graph(n, m, args.seed)
+        print(f"\n(generated {size} in {time.perf_counter() - t0:.1f}s)", flush=True)
+        rows += bench_graph(f"powerlaw-{size}", src, dst, w, n, solvers, args)
+        del src, dst, w
+        gc.collect()
+    print_summary(rows)
+    if args.json:
+        with open(args.json, "w") as fh:
+            json.dump(rows, fh, indent=1)
+    return 0
