@@ -22,4 +22,5 @@ TEXT_MIME_TYPES = [
 ]
 
 app = create_app()
+app.state.store.client  # noqa: B018 (create the DynamoDB client during init, not on the first request)
 handler = Mangum(app, lifespan="off", text_mime_types=TEXT_MIME_TYPES)

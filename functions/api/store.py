@@ -16,12 +16,12 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Iterable, Iterator
+from decimal import Decimal
 from typing import Any, Protocol
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
-from functions.shared import aws, keys
+from functions.shared import keys
 from functions.shared.records import (
     DECAY_EPOCH,
     DECAY_HALF_LIFE_S,
@@ -38,9 +38,6 @@ from functions.shared.records import (
     TopicLeaderRecord,
 )
 
-_SER = TypeSerializer()
-_DES = TypeDeserializer()
-
 ENDORSEMENT_NETWORK = "renown"
 
 
@@ -52,12 +49,96 @@ class EndorsementRejected(Exception):  # noqa: N818
         super().__init__(reason)
 
 
+def to_attr(value: Any) -> dict[str, Any]:
+    """One Python value as a DynamoDB attribute value (like boto3's ``TypeSerializer``, without
+    importing boto3: the API creates its client with botocore alone to keep cold starts short).
+
+    Examples
+    --------
+    >>> to_attr({"a": [1, 0.5, "x", True, None]})
+    {'M': {'a': {'L': [{'N': '1'}, {'N': '0.5'}, {'S': 'x'}, {'BOOL': True}, {'NULL': True}]}}}
+    """
+    if value is None:
+        return {"NULL": True}
+    if isinstance(value, bool):
+        return {"BOOL": value}
+    if isinstance(value, int | Decimal):
+        return {"N": str(value)}
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError(f"DynamoDB cannot store {value}")
+        return {"N": format(value, ".15g")}
+    if isinstance(value, str):
+        return {"S": value}
+    if isinstance(value, bytes | bytearray):
+        return {"B": bytes(value)}
+    if isinstance(value, dict):
+        return {"M": {str(k): to_attr(v) for k, v in value.items()}}
+    if isinstance(value, list | tuple):
+        return {"L": [to_attr(v) for v in value]}
+    if isinstance(value, set | frozenset):
+        if all(isinstance(v, str) for v in value):
+            return {"SS": sorted(value)}
+        return {"NS": sorted(str(v) for v in value)}
+    raise TypeError(f"cannot store {type(value).__name__}")
+
+
+def from_attr(attr: dict[str, Any]) -> Any:
+    """A DynamoDB attribute value as Python (numbers as ``Decimal``, like boto3).
+
+    Examples
+    --------
+    >>> from_attr({"M": {"n": {"N": "2.5"}, "l": {"L": [{"S": "x"}]}}})
+    {'n': Decimal('2.5'), 'l': ['x']}
+    """
+    ((kind, value),) = attr.items()
+    if kind == "S" or kind == "B":
+        return value
+    if kind == "N":
+        return Decimal(value)
+    if kind == "BOOL":
+        return bool(value)
+    if kind == "NULL":
+        return None
+    if kind == "M":
+        return {k: from_attr(v) for k, v in value.items()}
+    if kind == "L":
+        return [from_attr(v) for v in value]
+    if kind == "SS" or kind == "BS":
+        return set(value)
+    if kind == "NS":
+        return {Decimal(v) for v in value}
+    raise TypeError(f"unknown DynamoDB type {kind}")
+
+
 def _ser(item: dict[str, Any]) -> dict[str, Any]:
-    return {k: _SER.serialize(v) for k, v in item.items()}
+    return {k: to_attr(v) for k, v in item.items()}
 
 
 def _des(item: dict[str, Any]) -> dict[str, Any]:
-    return {k: _DES.deserialize(v) for k, v in item.items()}
+    return {k: from_attr(v) for k, v in item.items()}
+
+
+def dynamodb_client() -> Any:
+    """A DynamoDB client made with botocore only (boto3 and s3transfer cost ~0.2 s more to import),
+    configured like ``functions.shared.aws`` (region, ``RENOWN_AWS_ENDPOINT_URL``, retries).
+
+    Examples
+    --------
+    >>> dynamodb_client().meta.service_model.service_name
+    'dynamodb'
+    """
+    import botocore.session
+    from botocore.config import Config
+
+    from functions.shared.settings import get_settings
+
+    settings = get_settings()
+    config = Config(retries={"mode": "standard", "max_attempts": 5}, connect_timeout=2, read_timeout=10)
+    session = botocore.session.get_session()
+    return session.create_client(
+        "dynamodb", region_name=settings.region, endpoint_url=settings.aws_endpoint_url, config=config
+    )
 
 
 class Store(Protocol):
@@ -121,7 +202,7 @@ class DynamoStore:
     @property
     def client(self) -> Any:
         if self._client is None:
-            self._client = aws.client("dynamodb")
+            self._client = dynamodb_client()
         return self._client
 
     # --- primitives -----------------------------------------------------------------------------
@@ -366,7 +447,7 @@ class DynamoStore:
                     "ExpressionAttributeValues": _ser(
                         {
                             ":one": 1,
-                            ":d": _decimal(decayed),
+                            ":d": decayed,
                             ":net": ENDORSEMENT_NETWORK,
                             ":a": rec.profile_id,
                             ":e": rec.giver_profile_id,
@@ -451,9 +532,3 @@ class DynamoStore:
             doomed += self._partition_keys(keys.edges_pk(link.network, link.account_id))
         doomed += self._partition_keys(keys.edges_pk(ENDORSEMENT_NETWORK, profile_id))
         return self._batch_delete(doomed), links
-
-
-def _decimal(value: float) -> Any:
-    from decimal import Decimal
-
-    return Decimal(format(value, ".15g"))
