@@ -27,7 +27,7 @@ def profile_id_for(network: str, account_id: str) -> str:
     Examples
     --------
     >>> profile_id_for("twitter", "12")
-    'p6c3c57b1bff0ff02'
+    'p4566502ab94e4ac0'
     """
     return "p" + hashlib.sha256(f"{network}:{account_id}".encode()).hexdigest()[:16]
 

@@ -49,7 +49,8 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
     Examples
     --------
-    >>> handler({"httpMethod": "GET", "pathParameters": {"network": "myspace"}}, None)["statusCode"]
+    >>> event = {"httpMethod": "GET", "pathParameters": {"network": "myspace"}}
+    >>> handler(event, None)["statusCode"]  # doctest: +SKIP
     404
     """
     settings = get_settings()

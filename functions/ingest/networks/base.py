@@ -149,7 +149,7 @@ def hmac_hex(secret: bytes, message: bytes, algorithm: str = "sha256") -> str:
     Examples
     --------
     >>> hmac_hex(b"k", b"m")[:8]
-    '6a42fd5e'
+    'b60090e3'
     """
     return hmac.new(secret, message, algorithm).hexdigest()
 
@@ -160,7 +160,7 @@ def hmac_b64(secret: bytes, message: bytes) -> str:
     Examples
     --------
     >>> hmac_b64(b"k", b"m")[:8]
-    'akL9XrMD'
+    'tgCQ4wUi'
     """
     return base64.b64encode(hmac.new(secret, message, hashlib.sha256).digest()).decode()
 

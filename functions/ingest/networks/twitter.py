@@ -227,8 +227,8 @@ class TwitterAdapter:
 
     Examples
     --------
-    >>> TwitterAdapter().handshake({"crc_token": "t"}, b"k", None).body
-    '{"response_token": "sha256=..."}'  # doctest: +SKIP
+    >>> TwitterAdapter().handshake({"crc_token": "t"}, b"k", None).body[:30]
+    '{"response_token": "sha256=5/y'
     """
 
     network = "twitter"
