@@ -6,8 +6,11 @@ answered from the API's ``Cors`` block, as API Gateway's mock integration would.
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import logging
 import re
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable
@@ -19,7 +22,19 @@ from werkzeug.wrappers import Request, Response
 
 from renown.local.context import LocalLambdaContext
 
+log = logging.getLogger("renown.local")
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
+_loops = threading.local()
+
+
+def _ensure_event_loop() -> None:
+    """Lambda runs handlers on a main thread that has an event loop (Mangum needs one); the local
+    gateway serves requests on worker threads, so each gets its own loop."""
+    if getattr(_loops, "loop", None) is None:
+        _loops.loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(_loops.loop)
+
+
 TEXT_TYPES = ("text/", "application/json", "application/problem+json", "application/javascript", "image/svg")
 
 
@@ -150,9 +165,11 @@ class LocalGateway:
         route, params = found
         handler = self.handlers[route.function]
         context = LocalLambdaContext(function_name=route.function)
+        _ensure_event_loop()
         try:
             result = handler(self.event(request, route, params), context)
         except Exception:  # what API Gateway answers when the integration fails
+            log.exception("%s failed", route.function)
             return Response('{"message": "Internal server error"}', 502, mimetype="application/json")
         body = result.get("body") or ""
         payload = base64.b64decode(body) if result.get("isBase64Encoded") else body.encode()

@@ -33,7 +33,7 @@ class LambdaService:
                 json.loads(payload or b"{}"), LocalLambdaContext(function_name=name, timeout_s=900)
             )
         except Exception as exc:
-            log.warning("%s failed: %s", name, exc)
+            log.exception("%s failed: %s", name, exc)
             error = {
                 "errorType": type(exc).__name__,
                 "errorMessage": str(exc),
