@@ -1,5 +1,7 @@
 """Measure the API function (report, don't assert): ``.venv/bin/python -m tests.api.measure``.
 
+Usage: ``.venv/bin/python -m tests.api.measure [/path/to/clean/venv/bin/python]``
+
 1. Cold start in a fresh process: ``import functions.api.handler`` plus the first request through the
    Mangum handler (a REST v1 event for ``GET /v1/profiles/p1/score``), with DynamoDB served by a moto
    server on loopback (``RENOWN_AWS_ENDPOINT_URL``), so the child process imports no moto.
@@ -49,7 +51,7 @@ def _event(path: str, key: str) -> dict[str, Any]:
     return rest_event(path, {"x-api-key": key})
 
 
-def cold_start(runs: int = 5) -> dict[str, Any]:
+def cold_start(runs: int = 5, python: str = sys.executable) -> dict[str, Any]:
     import boto3
     from moto.server import ThreadedMotoServer
 
@@ -76,13 +78,14 @@ def cold_start(runs: int = 5) -> dict[str, Any]:
             "AWS_ACCESS_KEY_ID": "x",
             "AWS_SECRET_ACCESS_KEY": "x",
             "AWS_DEFAULT_REGION": "us-east-1",
+            "PYTHONPATH": os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
         }
         event = json.dumps(_event("/v1/profiles/p1/score", "measure-key"))
         results = []
         for _ in range(runs):
             t0 = time.perf_counter()
             out = subprocess.run(
-                [sys.executable, "-c", CHILD, event], env=env, capture_output=True, text=True, check=True
+                [python, "-c", CHILD, event], env=env, capture_output=True, text=True, check=True
             )
             wall = time.perf_counter() - t0
             results.append({**json.loads(out.stdout.strip().splitlines()[-1]), "process_wall_s": wall})
@@ -91,6 +94,7 @@ def cold_start(runs: int = 5) -> dict[str, Any]:
     keys_ = ("import_s", "first_s", "second_s", "process_wall_s")
     summary = {k: statistics.median(r[k] for r in results) for k in keys_}
     return {
+        "python": python,
         "runs": runs,
         "median": summary,
         "status": results[0]["status"],
@@ -181,7 +185,11 @@ def warm(n: int = 1000) -> dict[str, Any]:
 
 
 def main() -> None:
-    report = {"cold_start": cold_start(), **warm()}
+    """``python -m tests.api.measure [COLD_PYTHON]``: COLD_PYTHON runs the cold-start child, e.g. a venv
+    holding only the API's runtime packages (the dev venv also has awscrt and pyOpenSSL, which botocore
+    imports when present and Lambda's runtime does not have)."""
+    python = sys.argv[1] if len(sys.argv) > 1 else sys.executable
+    report = {"cold_start": cold_start(python=python), **warm()}
     print(json.dumps(report, indent=2))
 
 
