@@ -27,6 +27,11 @@ def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
+def _same(a: str, b: str) -> bool:
+    """Constant-time comparison of two texts (as UTF-8: ``compare_digest`` refuses non-ASCII str)."""
+    return hmac.compare_digest(a.encode(), b.encode())
+
+
 def _mac(secret: bytes, message: str, length: int = 32) -> str:
     return _b64(hmac.new(secret, message.encode(), hashlib.sha256).digest()[:length])
 
@@ -62,7 +67,7 @@ def verify_owner_token(secret: bytes, profile_id: str, token: str | None) -> boo
     >>> verify_owner_token(b"k", "p1", token), verify_owner_token(b"k", "p2", token)
     (True, False)
     """
-    return bool(token) and hmac.compare_digest(owner_token(secret, profile_id), token or "")
+    return bool(token) and _same(owner_token(secret, profile_id), token or "")
 
 
 def normalise_origin(origin: str) -> str:
@@ -108,7 +113,7 @@ def publishable_key_origins(secret: bytes, key: str | None) -> list[str] | None:
         payload = _unb64(body).decode()
     except (ValueError, UnicodeDecodeError):
         return None
-    if not hmac.compare_digest(_mac(secret, "pk:" + payload, 18), sig):
+    if not _same(_mac(secret, "pk:" + payload, 18), sig):
         return None
     return payload.split()
 
@@ -137,4 +142,4 @@ def verify_widget_signature(secret: bytes, profile_id: str, expires_at: int, sig
     """
     if expires_at < now:
         return False
-    return hmac.compare_digest(widget_signature(secret, profile_id, expires_at), sig)
+    return _same(widget_signature(secret, profile_id, expires_at), sig)
