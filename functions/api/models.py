@@ -140,7 +140,9 @@ class Explanation(ApiModel):
     profile_id: str
     algorithm_version: str
     score: float
-    networks: dict[str, Any] = Field(default_factory=dict, description="contribution per network")
+    networks: dict[str, Any] | list[dict[str, Any]] = Field(
+        default_factory=dict, description="contribution per network (core.explain writes a list of entries)"
+    )
     signals: dict[str, Any] = Field(default_factory=dict, description="contribution per signal")
     top_engagers: list[dict[str, Any]] = Field(default_factory=list)
     decay: dict[str, Any] = Field(default_factory=dict)

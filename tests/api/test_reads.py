@@ -149,3 +149,25 @@ def test_topic_leaders(client: TestClient) -> None:
 def test_unknown_route_is_a_problem(client: TestClient) -> None:
     problem(client.get("/v1/nothing-here"), 404, "not-found")
     problem(client.put("/v1/profiles/p1/score"), 405, "method-not-allowed")
+
+
+def test_explain_accepts_core_explain_shape(client: TestClient, ddb: Any) -> None:
+    """core.explain writes ``networks`` as a list of entries and engagers by ``account``."""
+    from functions.shared.records import ExplainRecord
+    from tests.api.seed import put
+
+    explanation = {
+        "score": 63.2,
+        "signals": {"amplification": 40.0, "network_impact": 23.2},
+        "networks": [{"network": "twitter", "accounts": ["1001"], "points": 63.2, "score": 63.2}],
+        "top_engagers": [{"account": "twitter:1003", "points": 5.0, "engagements": 3}],
+        "decay": {"half_life_days": 30, "points_lost_estimate": 1.0},
+        "additivity": "sum of signals",
+    }
+    put(ddb, ExplainRecord(profile_id="p1", algorithm_version="v2", explanation=explanation).to_item())
+    r = client.get("/v1/profiles/p1/explain")
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["networks"][0]["points"] == 63.2
+    assert body["top_engagers"][0]["account"] == "twitter:1003"
+    assert body["other"]["additivity"] == "sum of signals"
