@@ -10,12 +10,15 @@ per-node out-scale ``c_u`` (default ``1 / out_weight_u``, 0 for nodes that give 
 so ``x`` stays a probability vector; mass that does not flow (dangling nodes, and the leak of the
 out-row normalisation when ``c_u * out_weight_u < 1``) is redistributed by the teleport ``t``. It stops
 when the L1 change ``sum |x' - x|`` is below ``tol``. Rows are reduced by one thread each (no atomics)
-over a fixed partition of the rows into chunks of equal edge counts, so results do not depend on the
-thread count or scheduling.
+over a fixed partition of the rows into 64 chunks of equal cost, handed out to the threads dynamically
+(robust when another process holds a core); partial sums are added in chunk order, so results do
+not depend on the thread count or scheduling. Graphs under ``PARALLEL_MIN_EDGES`` edges run the same
+kernels compiled without ``parallel``.
 """
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 from numba import njit, prange
 
@@ -25,10 +28,10 @@ from core.graph import CSRGraph
 __all__ = ["default_out_scale", "influence_rank"]
 
 _ROW_CHUNKS = 64
+_BLOCKS = 8
 
 
-@njit(parallel=True, cache=True)
-def _pull(indptr, indices, weights, y, out, damping, bounds):  # pragma: no cover - compiled
+def _pull_impl(indptr, indices, weights, y, out, damping, bounds):  # pragma: no cover - compiled
     n_chunks = len(bounds) - 1
     partial = np.zeros(n_chunks, np.float64)
     for c in prange(n_chunks):
@@ -47,8 +50,7 @@ def _pull(indptr, indices, weights, y, out, damping, bounds):  # pragma: no cove
     return total
 
 
-@njit(parallel=True, cache=True)
-def _finish(out, x, t, scale, y, beta, bounds):  # pragma: no cover - compiled
+def _finish_impl(out, x, t, scale, y, beta, bounds):  # pragma: no cover - compiled
     n_chunks = len(bounds) - 1
     partial = np.zeros(n_chunks, np.float64)
     for c in prange(n_chunks):
@@ -63,6 +65,61 @@ def _finish(out, x, t, scale, y, beta, bounds):  # pragma: no cover - compiled
     for c in range(n_chunks):
         res += partial[c]
     return res
+
+
+def _sweep_impl(
+    indptr, indices, weights, y, ybuf, x, t, scale, beta, damping, bounds, blocks
+):  # pragma: no cover
+    # Block Gauss-Seidel: blocks of row chunks in order; rows of block b read the new values of the
+    # blocks before b. Within a block, rows read ``y`` and write ``x``/``ybuf`` only (race-free); the
+    # block's new values are copied into ``y`` after it, before the next block starts.
+    n_chunks = len(bounds) - 1
+    part_f = np.zeros(n_chunks, np.float64)
+    part_r = np.zeros(n_chunks, np.float64)
+    for b in range(len(blocks) - 1):
+        for c in prange(blocks[b], blocks[b + 1]):
+            acc_f = 0.0
+            acc_r = 0.0
+            for v in range(bounds[c], bounds[c + 1]):
+                s = 0.0
+                for j in range(indptr[v], indptr[v + 1]):
+                    s += weights[j] * y[indices[j]]
+                f = damping * s
+                acc_f += f
+                nv = f + beta * t[v]
+                acc_r += abs(nv - x[v])
+                x[v] = nv
+                ybuf[v] = np.float32(nv * scale[v])
+            part_f[c] = acc_f
+            part_r[c] = acc_r
+        for c in prange(blocks[b], blocks[b + 1]):
+            for v in range(bounds[c], bounds[c + 1]):
+                y[v] = ybuf[v]
+    total = 0.0
+    res = 0.0
+    for c in range(n_chunks):
+        total += part_f[c]
+        res += part_r[c]
+    return total, res
+
+
+@njit(cache=True)
+def _normalised_change(x, prev, a, b):  # pragma: no cover - compiled
+    acc = 0.0
+    for v in range(len(x)):
+        acc += abs(x[v] * a - prev[v] * b)
+    return acc
+
+
+_sweep_par = njit(parallel=True, cache=True)(_sweep_impl)
+_sweep_ser = njit(cache=True)(_sweep_impl)
+_pull_par = njit(parallel=True, cache=True)(_pull_impl)
+_finish_par = njit(parallel=True, cache=True)(_finish_impl)
+_pull_ser = njit(cache=True)(_pull_impl)
+_finish_ser = njit(cache=True)(_finish_impl)
+
+#: Graphs with fewer edges are solved on one thread (a parallel region costs more than it saves).
+PARALLEL_MIN_EDGES = 1_000_000
 
 
 def _row_bounds(indptr: np.ndarray, n_chunks: int) -> np.ndarray:
@@ -93,6 +150,7 @@ def influence_rank(
     x0: np.ndarray | None = None,
     *,
     out_scale: np.ndarray | None = None,
+    method: str = "jacobi",
 ) -> tuple[np.ndarray, int, float]:
     """Personalised weighted PageRank of ``graph`` by power iteration.
 
@@ -113,6 +171,12 @@ def influence_rank(
     out_scale : ndarray or None
         Factor ``c_u`` applied to the rank of ``u`` before it flows along ``u``'s edges; must satisfy
         ``c_u * out_weight_u <= 1``. Default: :func:`default_out_scale`.
+    method : {"gauss-seidel", "jacobi"}
+        ``jacobi`` (default): every pass reads the previous pass's ranks. ``gauss-seidel``: solves the
+        linear system ``x = d A^T (c x) + beta t`` with ``beta`` fixed at the teleport mass of the
+        start vector (its solution is a multiple of the fixed point; renormalised at the end), rows
+        swept in 8 blocks, each block reading the ranks already updated by the blocks before it;
+        the change is the L1 change of the normalised vector.
 
     Returns
     -------
@@ -140,6 +204,8 @@ def influence_rank(
         raise InvalidParametersError(f"tol must be in (0, 1), got {tol}")
     if int(max_iter) < 1:
         raise InvalidParametersError(f"max_iter must be >= 1, got {max_iter}")
+    if method not in ("gauss-seidel", "jacobi"):
+        raise InvalidParametersError(f"method must be 'gauss-seidel' or 'jacobi', got {method!r}")
 
     def prob(vec: np.ndarray | None, name: str) -> np.ndarray:
         if vec is None:
@@ -170,10 +236,40 @@ def influence_rank(
     residual = np.inf
     it = 0
     d = float(damping)
-    while it < int(max_iter):
-        total = _pull(graph.indptr, graph.indices, graph.weights, y, out, d, bounds)
-        residual = _finish(out, x, t, scale, y, 1.0 - total, bounds)
-        it += 1
-        if residual < tol:
-            break
+    parallel = graph.nnz >= PARALLEL_MIN_EDGES and numba.get_num_threads() > 1
+    pull, finish = (_pull_par, _finish_par) if parallel else (_pull_ser, _finish_ser)
+    sweep = _sweep_par if parallel else _sweep_ser
+    n_chunks = len(bounds) - 1
+    blocks = np.linspace(0, n_chunks, min(_BLOCKS, n_chunks) + 1).astype(np.int64)
+    old_chunk = numba.set_parallel_chunksize(1) if parallel else 0  # hand out row chunks dynamically
+    try:
+        if method == "jacobi":
+            while it < int(max_iter):
+                total = pull(graph.indptr, graph.indices, graph.weights, y, out, d, bounds)
+                residual = finish(out, x, t, scale, y, 1.0 - total, bounds)
+                it += 1
+                if residual < tol:
+                    break
+        else:
+            # the linear system x = d A^T (c x) + beta t with beta fixed (the teleport mass of x0); its
+            # solution is a multiple of the normalised fixed point (renormalised at the end)
+            ybuf = y.copy()
+            beta = 1.0 - d * float(np.dot(graph.out_weight * scale, x))
+            prev = x.copy()
+            prev_sum = 1.0
+            while it < int(max_iter):
+                prev[:] = x
+                total, _ = sweep(
+                    graph.indptr, graph.indices, graph.weights, y, ybuf, x, t, scale, beta, d, bounds, blocks
+                )
+                new_sum = total + beta
+                residual = _normalised_change(x, prev, 1.0 / new_sum, 1.0 / prev_sum)
+                prev_sum = new_sum
+                it += 1
+                if residual < tol:
+                    break
+            x /= x.sum()
+    finally:
+        if parallel:
+            numba.set_parallel_chunksize(old_chunk)
     return x, it, float(residual)

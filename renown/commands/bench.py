@@ -46,6 +46,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--networkx-max-edges", type=int, default=2_000_000, help="skip networkx above (2M)")
     p.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--timeout", type=float, default=1800.0, help="per solver run, seconds")
     return p
 
 
@@ -240,6 +241,39 @@ def _warm_up() -> None:
         influence_rank(build_csr(np.array([0, 1, 2]), np.array([1, 2, 0]), w, 3))
 
 
+def _measure(sname: str, folder: str, n: int, q: Any) -> None:
+    """Child process: load the edge arrays, build and solve with one solver, report the figures."""
+    try:
+        src = np.load(os.path.join(folder, "src.npy"))
+        dst = np.load(os.path.join(folder, "dst.npy"))
+        w = np.load(os.path.join(folder, "w.npy"))
+        if sname == "renown":
+            _warm_up()
+        build, solve = SOLVERS[sname]
+        with Peak() as pb:
+            t0 = time.perf_counter()
+            handle = build(src, dst, w, n)
+            t1 = time.perf_counter()
+        with Peak() as ps:
+            t2 = time.perf_counter()
+            x, it = solve(handle, n)
+            t3 = time.perf_counter()
+        np.save(os.path.join(folder, f"x-{sname}.npy"), x)
+        q.put(
+            {
+                "build_s": t1 - t0,
+                "solve_s": t3 - t2,
+                "iterations": it,
+                "build_peak_mb": pb.peak,
+                "solve_peak_mb": ps.peak + _size_mb(handle),
+            }
+        )
+    except ImportError as exc:
+        q.put({"error": f"not installed ({exc})"})
+    except Exception as exc:  # report and carry on with the other solvers
+        q.put({"error": f"{type(exc).__name__}: {exc}"})
+
+
 def bench_graph(
     name: str,
     src: np.ndarray,
@@ -249,56 +283,50 @@ def bench_graph(
     solvers: list[str],
     args: argparse.Namespace,
 ) -> list[dict[str, Any]]:
+    """Each solver runs in a fresh process (no shared thread pools, clean peak-memory readings)."""
+    import multiprocessing as mp
+    import tempfile
+
     m = len(src)
     edge_mb = (src.nbytes + dst.nbytes + w.nbytes) / 2**20
     print(f"\n== {name}: {n:,} nodes, {m:,} edges (edge arrays {edge_mb:,.0f} MB) ==", flush=True)
     rows: list[dict[str, Any]] = []
     ref: np.ndarray | None = None
-    for sname in solvers:
-        if sname == "igraph" and m > args.igraph_max_edges:
-            continue
-        if sname == "networkx" and m > args.networkx_max_edges:
-            continue
-        build, solve = SOLVERS[sname]
-        try:
-            with Peak() as pb:
-                t0 = time.perf_counter()
-                handle = build(src, dst, w, n)
-                t1 = time.perf_counter()
-            with Peak() as ps:
-                t2 = time.perf_counter()
-                x, it = solve(handle, n)
-                t3 = time.perf_counter()
-        except ImportError as exc:
-            print(f"  {sname}: not installed ({exc})", flush=True)
-            continue
-        graph_mb = _size_mb(handle)
-        del handle
-        gc.collect()
-        row: dict[str, Any] = {
-            "graph": name,
-            "nodes": n,
-            "edges": m,
-            "solver": sname,
-            "build_s": t1 - t0,
-            "solve_s": t3 - t2,
-            "iterations": it,
-            "build_peak_mb": pb.peak,
-            "solve_peak_mb": ps.peak + graph_mb,
-            "edge_mb": edge_mb,
-        }
-        if ref is None:
-            ref = x
-        row.update(agreement(x, ref))
-        rows.append(row)
-        print(
-            f"  {sname:10s} build {row['build_s']:7.2f}s  solve {row['solve_s']:7.2f}s  iters {it:4d}  "
-            f"peak build {pb.peak:7.0f} MB  solve {row['solve_peak_mb']:7.0f} MB  "
-            f"spearman {row['spearman']:.4f}  top100 {row['top100']:.2f}",
-            flush=True,
-        )
-        del x
-        gc.collect()
+    ctx = mp.get_context("spawn")
+    with tempfile.TemporaryDirectory(prefix="renown-bench-") as folder:
+        np.save(os.path.join(folder, "src.npy"), src)
+        np.save(os.path.join(folder, "dst.npy"), dst)
+        np.save(os.path.join(folder, "w.npy"), w)
+        for sname in solvers:
+            if sname == "igraph" and m > args.igraph_max_edges:
+                continue
+            if sname == "networkx" and m > args.networkx_max_edges:
+                continue
+            q = ctx.Queue()
+            proc = ctx.Process(target=_measure, args=(sname, folder, n, q))
+            proc.start()
+            try:
+                out = q.get(timeout=args.timeout)
+            except Exception:
+                out = {"error": f"no result within {args.timeout}s"}
+                proc.kill()
+            proc.join()
+            if "error" in out:
+                print(f"  {sname:10s} {out['error']}", flush=True)
+                continue
+            x = np.load(os.path.join(folder, f"x-{sname}.npy"))
+            row: dict[str, Any] = {"graph": name, "nodes": n, "edges": m, "solver": sname, "edge_mb": edge_mb}
+            row.update(out)
+            if ref is None:
+                ref = x
+            row.update(agreement(x, ref))
+            rows.append(row)
+            print(
+                f"  {sname:10s} build {row['build_s']:7.2f}s  solve {row['solve_s']:7.2f}s  "
+                f"iters {row['iterations']:4d}  peak build {row['build_peak_mb']:7.0f} MB  "
+                f"solve {row['solve_peak_mb']:7.0f} MB  spearman {row['spearman']:.4f}  top100 {row['top100']:.2f}",
+                flush=True,
+            )
     return rows
 
 
@@ -363,7 +391,6 @@ def run(args: argparse.Namespace) -> int:
         f"{os.cpu_count()} CPUs; damping {DAMPING}, L1 tol {TOL}",
         flush=True,
     )
-    _warm_up()
     rows: list[dict[str, Any]] = []
     if not args.no_higgs and Path(args.higgs).exists():
         src, dst, w, n = higgs_graph(args.higgs)

@@ -73,13 +73,15 @@ def test_aggregate_pairs_matches_naive(case):
     np.testing.assert_allclose(sums, np.array(r_sums).reshape(-1, 2), rtol=1e-12, atol=1e-9)
 
 
-@given(edge_lists(integer=True), st.floats(0.5, 0.95), st.booleans())
-def test_influence_rank_matches_naive(case, damping, personalised):
+@given(
+    edge_lists(integer=True), st.floats(0.5, 0.95), st.booleans(), st.sampled_from(["jacobi", "gauss-seidel"])
+)
+def test_influence_rank_matches_naive(case, damping, personalised, method):
     n, src, dst, w = case
     g = build_csr(src, dst, w, n)
     rng = np.random.default_rng(len(src))
     tele = rng.uniform(0.1, 2.0, size=n) if personalised else None
-    x, it, res = influence_rank(g, tele, damping=damping, tol=1e-10, max_iter=1000)
+    x, it, res = influence_rank(g, tele, damping=damping, tol=1e-10, max_iter=1000, method=method)
     ref = naive.rank(n, list(zip(src.tolist(), dst.tolist(), w.tolist(), strict=True)), tele, None, damping)
     assert res < 1e-10 or it == 1000
     assert abs(x.sum() - 1.0) < 1e-9
