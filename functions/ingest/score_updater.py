@@ -1,29 +1,45 @@
 """Score updater Lambda (``functions.ingest.score_updater.handler``): DynamoDB stream of ``EDGES#``.
 
-For every author whose edges changed in the batch (one update per author, however many records), it
-recomputes the author's account score (``local_score``), folds it into the author's profile score
-(per-network sub-scores add up), and writes the active ``SCORE`` item, ``SCORE#<version>`` and
-today's ``HIST#<day>`` point. A failing author reports its records as batch item failures (Lambda
-retries from the lowest failed sequence number; the update is idempotent: it recomputes from the
-stored edges).
+Per batch (see ``functions.ingest.incremental`` for the model):
+
+1. every changed edge ``engager -> author`` notes the pair's count before (``OldImage``, kept from the
+   first change since the full pass) and now (``NewImage``) in the engager's ``RANK#<version>`` item,
+   which gives the engager's current out-weight (one ``UpdateItem`` per distinct engager);
+2. every changed author is recomputed once (however many records name it): its ``EDGES#`` partition,
+   its engagers' ``RANK`` items, its own teleport share and posting volume give its raw influence and
+   the rank it passes on (written back to its ``RANK`` item, so that later authors use it);
+3. the author's profile raw is the sum over its linked accounts; the active version's calibration table
+   (``ALGO / VERSION#<v>``) turns it into the 1-100 score; ``SCORE``, ``SCORE#<version>`` and
+   ``HIST#<today>`` are written with the trend and day/week/month changes of the rescoring workflow.
+
+A failing author reports its records as batch item failures (Lambda retries from the lowest failed
+sequence number). Every write is a ``SET`` computed from stored state, so a retried batch gives the
+same result.
 """
 
 from __future__ import annotations
 
 import time
 from collections import defaultdict
-from datetime import UTC, datetime
-from decimal import Decimal
+from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 from boto3.dynamodb.conditions import Key
+from boto3.dynamodb.types import TypeDeserializer
 
+from core.calibration import CalibrationTable, apply_calibration, bucket_name
+from core.versions import AlgorithmParams
+from functions.ingest import incremental as inc
 from functions.ingest.identity import profile_id_for
-from functions.ingest.local_score import account_raw, params_for, to_score
+from functions.rescore.publish import change_since, day_of, next_trend
 from functions.shared import aws, keys
 from functions.shared.observability import MetricUnit, logger, metrics
-from functions.shared.records import HistoryPoint, ScoreRecord
+from functions.shared.records import HistoryPoint, ScoreRecord, _to_dynamo
 from functions.shared.settings import get_settings
+
+_DES = TypeDeserializer()
+AccountKey = tuple[str, str]  # (network, account id)
 
 
 def active_version(table: Any) -> str:
@@ -51,74 +67,323 @@ def authors_of(event: dict[str, Any]) -> dict[tuple[str, str], list[str]]:
     return dict(out)
 
 
-def update_author(table: Any, network: str, author_id: str, version: str, now: int) -> ScoreRecord:
-    """Recompute one author's account score and fold it into its profile's score."""
-    edges: list[dict[str, Any]] = []
-    query: dict[str, Any] = {"KeyConditionExpression": Key("PK").eq(keys.edges_pk(network, author_id))}
+def _image(change: dict[str, Any], name: str) -> dict[str, Any] | None:
+    image = change.get(name)
+    return {k: _DES.deserialize(v) for k, v in image.items()} if image else None
+
+
+@dataclass
+class PairChange:
+    old: dict[str, Any] | None  # the edge before the first change in the batch
+    new: dict[str, Any] | None  # after the last one
+    sequences: list[str] = field(default_factory=list)
+
+
+def pair_changes(event: dict[str, Any]) -> dict[tuple[str, str, str], PairChange]:
+    """``(network, engager, author) -> PairChange`` from the stream records, in stream order."""
+    out: dict[tuple[str, str, str], PairChange] = {}
+    for record in event.get("Records") or []:
+        change = record.get("dynamodb") or {}
+        pk = ((change.get("Keys") or {}).get("PK") or {}).get("S", "")
+        sk = ((change.get("Keys") or {}).get("SK") or {}).get("S", "")
+        p, s = pk.split("#", 2), sk.split("#", 2)
+        if len(p) != 3 or p[0] != "EDGES" or len(s) != 3:
+            continue
+        key = (p[1], s[2], p[2])
+        seq = str(change.get("SequenceNumber", ""))
+        if key not in out:
+            out[key] = PairChange(old=_image(change, "OldImage"), new=_image(change, "NewImage"))
+        else:
+            out[key].new = _image(change, "NewImage")
+        out[key].sequences.append(seq)
+    return out
+
+
+def _rank_key(network: str, account: str, version: str) -> dict[str, str]:
+    return {"PK": keys.account_pk(network, account), "SK": inc.rank_sk(version)}
+
+
+def _set_state(
+    table: Any,
+    key: dict[str, str],
+    fields: dict[str, float],
+    created: dict[str, float],
+    pairs: dict[str, tuple[float, float]] | None = None,
+) -> None:
+    """One ``UpdateItem``: ``fields`` set, ``created`` set only if absent, pair counts noted."""
+    names: dict[str, str] = {}
+    values: dict[str, Any] = {}
+    parts: list[str] = []
+    for i, (name, value) in enumerate(fields.items()):
+        names[f"#f{i}"], values[f":f{i}"] = name, value
+        parts.append(f"#f{i} = :f{i}")
+    for i, (name, value) in enumerate(created.items()):
+        names[f"#c{i}"], values[f":c{i}"] = name, value
+        parts.append(f"#c{i} = if_not_exists(#c{i}, :c{i})")
+    for i, (author, (base, now)) in enumerate((pairs or {}).items()):
+        names[f"#b{i}"], names[f"#n{i}"] = inc.BASE_PREFIX + author, inc.NOW_PREFIX + author
+        values[f":b{i}"], values[f":n{i}"] = base, now
+        parts += [f"#b{i} = if_not_exists(#b{i}, :b{i})", f"#n{i} = :n{i}"]
+    table.update_item(
+        Key=key,
+        UpdateExpression="SET " + ", ".join(parts),
+        ExpressionAttributeNames=names,
+        ExpressionAttributeValues=_to_dynamo(values),
+    )
+
+
+@dataclass
+class Context:
+    """What one batch shares: the version, its parameters, calibration and population constants."""
+
+    table: Any
+    version: str
+    params: AlgorithmParams
+    calibration: CalibrationTable
+    population: inc.Population
+    now: float
+    states: dict[AccountKey, inc.RankState] = field(default_factory=dict)
+    writes: int = 0
+
+    def load_states(self, accounts: list[AccountKey]) -> None:
+        """Read the ``RANK`` items of accounts not known yet (missing ones get a teleport-only state)."""
+        wanted = [a for a in dict.fromkeys(accounts) if a not in self.states]
+        found: dict[AccountKey, inc.RankState] = {}
+        for item in inc.batch_get(self.table, [_rank_key(n, a, self.version) for n, a in wanted]):
+            _, network, account = item["PK"].split("#", 2)
+            found[(network, account)] = inc.RankState.from_item(item)
+        for key in wanted:
+            self.states[key] = found.get(key) or self.fresh_state(0.0)
+
+    def fresh_state(self, followers: float) -> inc.RankState:
+        tele = self.population.tele_for(followers, self.params)
+        return inc.RankState(x=tele, tele=tele, s0=0.0, t0=self.population.t0, seeded=False)
+
+
+def note_pairs(ctx: Context, changes: dict[tuple[str, str, str], PairChange]) -> dict[str, list[str]]:
+    """Step 1: the engagers' changed pair counts. Returns failed sequence numbers per engager."""
+    by_engager: dict[AccountKey, dict[str, PairChange]] = defaultdict(dict)
+    for (network, engager, author), change in changes.items():
+        by_engager[(network, engager)][author] = change
+    ctx.load_states(list(by_engager))
+    failed: dict[str, list[str]] = {}
+    for (network, engager), pairs in by_engager.items():
+        state = ctx.states[(network, engager)]
+        noted: dict[str, tuple[float, float]] = {}
+        for author, change in pairs.items():
+            if author == engager:
+                continue  # self-engagement is dropped by the core
+            if change.new and float(change.new.get("updated_at", 0)) < state.t0:
+                continue  # written before the full pass read the table: already in s0
+            base = inc.pair_counts(change.old, ctx.params, state.t0, clamp=False)[0] if change.old else 0.0
+            now = inc.pair_counts(change.new, ctx.params, state.t0, clamp=False)[0] if change.new else 0.0
+            base = state.base.setdefault(author, base)
+            state.current[author] = now
+            noted[author] = (base, now)
+        if not noted:
+            continue
+        try:
+            _set_state(
+                ctx.table,
+                _rank_key(network, engager, ctx.version),
+                {},
+                {"x": state.x, "tele": state.tele, "s0": state.s0, "t0": state.t0, "passing": state.passing},
+                noted,
+            )
+            ctx.writes += 1
+        except Exception:
+            logger.exception("engager state update failed", extra={"network": network, "engager": engager})
+            failed[f"{network}#{engager}"] = [s for c in pairs.values() for s in c.sequences]
+    return failed
+
+
+def _query_all(table: Any, **query: Any) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = []
     while True:
         page = table.query(**query)
-        edges.extend(page["Items"])
+        items.extend(page["Items"])
         if "LastEvaluatedKey" not in page:
-            break
+            return items
         query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-    weights, exponent = params_for(version)
-    raw = account_raw(edges, now, weights, exponent)
-    account = (
-        table.get_item(Key={"PK": keys.account_pk(network, author_id), "SK": keys.META_SK}).get("Item") or {}
+
+
+def update_author(ctx: Context, network: str, author_id: str) -> ScoreRecord:
+    """Step 2 and 3 for one author account: its new state, then its profile's score."""
+    table, params, version = ctx.table, ctx.params, ctx.version
+    edges = _query_all(table, KeyConditionExpression=Key("PK").eq(keys.edges_pk(network, author_id)))
+    meta = {
+        item["SK"]: item
+        for item in inc.batch_get(
+            table,
+            [
+                {"PK": keys.account_pk(network, author_id), "SK": keys.META_SK},
+                {"PK": keys.account_pk(network, author_id), "SK": keys.COUNTERS_SK},
+            ],
+        )
+    }
+    account, counters = meta.get(keys.META_SK, {}), meta.get(keys.COUNTERS_SK, {})
+    followers = float(max(float(account.get("followers", 0)), float(counters.get("followers", 0))))
+    ctx.load_states([(network, str(e["engager_id"])) for e in edges] + [(network, author_id)])
+    me = ctx.states[(network, author_id)]
+    if not me.seeded:  # no state stored: a teleport-only start with the account's followers
+        fresh = ctx.fresh_state(followers)
+        me = inc.RankState(fresh.x, fresh.tele, me.s0, me.t0, base=me.base, current=me.current, seeded=False)
+    engagers = {str(e["engager_id"]): ctx.states[(network, str(e["engager_id"]))] for e in edges}
+    engagers.pop(author_id, None)
+    inflow, inflow_amp = inc.author_row(edges, engagers, params, ctx.now)
+    vol = inc.volume(float(counters.get("posts", 0)), params)
+    new = inc.author_state(me, inflow, inflow_amp, vol, params)
+    ctx.states[(network, author_id)] = new
+    _set_state(
+        table,
+        _rank_key(network, author_id, version),
+        {"x": new.x, "raw": new.raw, "reach": new.reach, "amp": new.amp, "impact": new.impact},
+        {"tele": new.tele, "s0": new.s0, "t0": new.t0, "passing": new.passing},
     )
+    ctx.writes += 1
+
     profile_id = str(account.get("profile_id") or profile_id_for(network, author_id))
-    previous = table.get_item(Key={"PK": keys.profile_pk(profile_id), "SK": keys.SCORE_SK}).get("Item") or {}
-    network_raw = {k: float(v) for k, v in (previous.get("network_raw") or {}).items()}
-    network_raw[f"{network}#{author_id}"] = raw
+    links = _query_all(
+        table,
+        KeyConditionExpression=Key("PK").eq(keys.profile_pk(profile_id)) & Key("SK").begins_with("LINK#"),
+    )
+    linked = {(str(i["network"]), str(i["account_id"])) for i in links} | {(network, author_id)}
+    ctx.load_states(sorted(linked))
+    raw = reach = amp = impact = 0.0
     per_network: dict[str, float] = defaultdict(float)
-    for name, value in network_raw.items():
-        per_network[name.split("#", 1)[0]] += value
-    total = sum(network_raw.values())
-    score = to_score(total)
-    old_score = float(previous.get("score", score))
+    for key in linked:
+        state = ctx.states[key]
+        raw, reach, amp, impact = raw + state.raw, reach + state.reach, amp + state.amp, impact + state.impact
+        per_network[key[0]] += state.raw
+    return write_score(
+        ctx,
+        profile_id,
+        raw,
+        {"reach": reach, "amplification": amp, "network_impact": impact},
+        per_network,
+        account,
+    )
+
+
+def write_score(
+    ctx: Context,
+    profile_id: str,
+    raw: float,
+    components: dict[str, float],
+    per_network: dict[str, float],
+    account: dict[str, Any],
+) -> ScoreRecord:
+    """Calibrate and write ``SCORE``, ``SCORE#<version>`` and ``HIST#<today>`` of one profile."""
+    table, version = ctx.table, ctx.version
+    previous_item = table.get_item(Key={"PK": keys.profile_pk(profile_id), "SK": keys.SCORE_SK}).get("Item")
+    previous = ScoreRecord.from_item(previous_item) if previous_item else None
+    score = round(float(np.clip(apply_calibration(raw, ctx.calibration), 1.0, 100.0)), 2)
+    day = day_of(ctx.now)
+    trend = next_trend(list(previous.trend) if previous else [], day, score)
+    share = score / raw if raw > 0 else 0.0
     record = ScoreRecord(
         profile_id=profile_id,
-        name=str(account.get("display_name") or account.get("handle") or profile_id),
+        name=(previous.name if previous and previous.name else "")
+        or str(account.get("display_name") or account.get("handle") or profile_id),
         score=score,
-        raw=total,
+        raw=raw,
+        bucket=bucket_name(score),
         algorithm_version=version,
-        computed_at=now,
-        day_change=round(score - old_score + float(previous.get("day_change", 0.0)), 3) if previous else 0.0,
-        networks={n: to_score(v) for n, v in per_network.items()},
-        signals={"provisional": 1.0},
-        topics=list(previous.get("topics") or []),
+        computed_at=int(ctx.now),
+        day_change=change_since(trend, day, 1),
+        week_change=change_since(trend, day, 7),
+        month_change=change_since(trend, day, 30),
+        networks={
+            n: round(float(apply_calibration(v, ctx.calibration)), 2) for n, v in sorted(per_network.items())
+        },
+        signals={n: round(v * share, 2) for n, v in components.items()},
+        topics=list(previous.topics) if previous else [],
+        style=dict(previous.style) if previous else {},
+        trend=trend,
         active=True,
     )
-    item = record.to_item() | {"network_raw": {k: Decimal(format(v, ".15g")) for k, v in network_raw.items()}}
-    table.put_item(Item=item)
-    table.put_item(
-        Item=record.model_copy(update={"active": False}).to_item() | {"network_raw": item["network_raw"]}
-    )
-    day = datetime.fromtimestamp(now, UTC).strftime("%Y-%m-%d")
-    table.put_item(
-        Item=HistoryPoint(profile_id=profile_id, day=day, score=score, algorithm_version=version).to_item()
-    )
+    changed = previous is not None and previous.algorithm_version != version
+    with table.batch_writer(overwrite_by_pkeys=["PK", "SK"]) as batch:
+        batch.put_item(Item=record.to_item())
+        batch.put_item(Item=record.model_copy(update={"active": False}).to_item())
+        batch.put_item(
+            Item=HistoryPoint(
+                profile_id=profile_id,
+                day=day,
+                score=score,
+                algorithm_version=version,
+                version_changed=changed,
+            ).to_item()
+        )
+    ctx.writes += 3
     return record
+
+
+def load_context(table: Any, version: str, now: float) -> Context | None:
+    """The batch's shared context, or None when the version has no calibration table yet."""
+    found = {
+        item["SK"]: item
+        for item in inc.batch_get(
+            table,
+            [
+                {"PK": keys.ALGO_PK, "SK": keys.version_sk(version)},
+                {"PK": keys.ALGO_PK, "SK": inc.incr_sk(version)},
+            ],
+        )
+    }
+    record = found.get(keys.version_sk(version))
+    if not record or not record.get("calibration"):
+        return None
+    calibration = CalibrationTable.from_dict(
+        {k: [float(x) for x in v] if isinstance(v, list) else v for k, v in record["calibration"].items()}
+    )
+    params = inc.load_params(version)
+    pop_item = found.get(inc.incr_sk(version))
+    population = (
+        inc.Population(
+            t0=float(pop_item["t0"]),
+            tele_unit=float(pop_item["tele_unit"]),
+            accounts=int(pop_item["accounts"]),
+        )
+        if pop_item
+        else inc.Population.default(params, now)
+    )
+    return Context(table, version, params, calibration, population, now)
+
+
+def update_batch(
+    table: Any, event: dict[str, Any], version: str, now: float
+) -> tuple[int, list[str], Context | None]:
+    """The whole batch: ``(authors updated, failed sequence numbers, context)``."""
+    authors = authors_of(event)
+    ctx = load_context(table, version, now)
+    if ctx is None:
+        logger.warning(
+            "no calibration table for the active version: scores wait for a full pass",
+            extra={"version": version},
+        )
+        metrics.add_metric(name="ScoresWaitingForCalibration", unit=MetricUnit.Count, value=len(authors))
+        return 0, [], None
+    failed_engagers = note_pairs(ctx, pair_changes(event))
+    failures = [s for seqs in failed_engagers.values() for s in seqs]
+    updated = 0
+    for (network, author_id), sequences in authors.items():
+        try:
+            update_author(ctx, network, author_id)
+            updated += 1
+        except Exception:  # one author must not block the others; Lambda retries the failed records
+            logger.exception("score update failed", extra={"network": network, "author": author_id})
+            failures.extend(sequences)
+    return updated, sorted(set(failures)), ctx
 
 
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Lambda entry point: ``{"batchItemFailures": [...]}`` with the records of failed authors."""
     table = aws.table()
-    now = int(time.time())
-    version = active_version(table)
-    failures: list[dict[str, str]] = []
-    authors = authors_of(event)
-    for (network, author_id), sequences in authors.items():
-        try:
-            update_author(table, network, author_id, version, now)
-        except Exception:  # one author must not block the others; Lambda retries the failed records
-            logger.exception("score update failed", extra={"network": network, "author": author_id})
-            failures.extend({"itemIdentifier": s} for s in sequences)
-    metrics.add_metric(
-        name="ScoresUpdated",
-        unit=MetricUnit.Count,
-        value=len(authors) - len({f["itemIdentifier"] for f in failures}),
-    )
+    updated, failures, ctx = update_batch(table, event, active_version(table), time.time())
+    metrics.add_metric(name="ScoresUpdated", unit=MetricUnit.Count, value=updated)
+    if ctx is not None:
+        metrics.add_metric(name="ScoreUpdaterWrites", unit=MetricUnit.Count, value=ctx.writes)
     metrics.flush_metrics()
-    return {"batchItemFailures": failures}
+    return {"batchItemFailures": [{"itemIdentifier": s} for s in failures]}

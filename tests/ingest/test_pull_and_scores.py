@@ -83,8 +83,10 @@ def stream_records(table_name: str) -> list[dict[str, Any]]:
         iterator = streams.get_shard_iterator(
             StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
         )["ShardIterator"]
-        answer = streams.get_records(ShardIterator=iterator, Limit=1000)
-        records.extend(answer["Records"])
+        while iterator:
+            answer = streams.get_records(ShardIterator=iterator, Limit=1000)
+            records.extend(answer["Records"])
+            iterator = answer.get("NextShardIterator") if answer["Records"] else None
     for record in records:
         record["eventSourceARN"] = arn
     return [r for r in records if r["dynamodb"]["Keys"]["PK"]["S"].startswith("EDGES#")]
@@ -106,7 +108,21 @@ def test_score_updater_scores_authors_from_stream_records(stack: Stack) -> None:
     }
     records = stream_records("renown")
     assert len({(r["dynamodb"]["Keys"]["PK"]["S"], r["dynamodb"]["Keys"]["SK"]["S"]) for r in records}) == 13
+    # the updater calibrates with the active version's table: a full pass over what is there first
+    from functions.ingest.incremental import seed_from_full_pass
+    from functions.rescore.full_pass import run_full_pass
+
     stack.table.put_item(Item={"PK": keys.ALGO_PK, "SK": keys.ACTIVE_SK, "version": "v1"})
+    body2, _ = twitter_delivery(
+        [("20", "2", "like", now, "y"), ("21", "1", "like", now, "z")], {}, SECRETS["twitter"]
+    )
+    seeded = QueuedDelivery(network="twitter", delivery_id="s0", received_at=now, body=body2.decode())
+    assert (
+        processor.handler(sqs_event([{"body": seeded.model_dump_json()}]), Context())["batchItemFailures"]
+        == []
+    )
+    run_full_pass(stack.table, "v1", now=now)
+    seed_from_full_pass(stack.table, "v1", now)
     assert score_updater.handler({"Records": records}, Context()) == {"batchItemFailures": []}
     higgs = stack.table.get_item(
         Key={"PK": keys.profile_pk(profile_id_for("twitter", "1")), "SK": keys.SCORE_SK}

@@ -1,0 +1,325 @@
+"""Incremental score of the authors whose engagement edges changed: a local Gauss-Seidel step of the
+core's solve (``core.scoring``), run by the score updater on the table stream.
+
+The model (``core.scoring``): with ranks ``x`` (sum 1), ``U`` accounts, damping ``d``, an engager ``u``
+with out-weight ``s_u`` (sum of its pair weights) passes ``d * w_uv * pass_u / (s_u + k) * x_u`` to
+``v``; the rest teleports. Account raw = ``U * (rw * beta * t_v + inflow_amp / vol_v +
+(inflow_v - inflow_amp))``. In raw units (``X = U * x``) the author's raw only needs, per engager,
+``X_u`` and ``s_u``, and for the author its own teleport share ``tele_v = U * beta * t_v``:
+
+    inflow_v  = sum_u d * w_uv(now) * pass_u / (s_u(now) + k) * X_u
+    raw_v     = rw * tele_v + inflow_amp_v / vol_v + (inflow_v - inflow_amp_v)
+    X_v       = tele_v + inflow_v                      (the rank v passes on, written back)
+
+``core.incremental.update_scores`` does the same push over the whole graph in memory; a stream
+Lambda cannot hold the graph, so here the step is restricted to the changed authors, reading their
+neighbourhood from the table:
+
+* ``EDGES#<net>#<author>``: the engagers and their per-type counts (pair weight as in the core:
+  decayed, type-weighted, ``** pair_exponent``, float32);
+* per account ``ACCOUNT#<net>#<id> / RANK#<version>`` (``RankState``): ``x`` (= ``X``), ``tele``,
+  ``s0`` (out-weight at the full pass, time ``t0``), ``raw`` and its three components. The full
+  pass seeds these (``rank_state_items``); the updater keeps ``x``/``raw`` of the authors it
+  recomputes (Gauss-Seidel: later authors use the newest ``X``) and, per engager, the pair counts that
+  changed since the full pass (``b_<author>`` = at the full pass, ``n_<author>`` = now), so that
+  ``s_u(now) = s0 * f**p + sum_changed ((n f)**p - (b f)**p)``, ``f = 2**(-(now - t0) / half_life)``.
+  Every write is a ``SET`` (``b_`` with ``if_not_exists``): a retried stream batch changes nothing.
+* ``ALGO / INCR#<version>``: ``tele_unit = U * beta / sum(teleport weights)``, for accounts born after
+  the full pass (``tele = tele_unit * (log1p(followers) + teleport_eps)``).
+
+What it leaves out (the nightly full pass settles it): the change of an engager's out-weight lowers
+what it passes to its *other* authors, and the author's new rank reaches the accounts it engages
+with, only when those are next recomputed; ``U``, ``beta`` and the calibration table stay those of
+the full pass. The measured gap to a fresh full pass is in ``docs/data-model.md``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from core.types import ENGAGEMENT_TYPES
+from core.versions import AlgorithmParams, get_version
+from functions.shared import keys
+from functions.shared.records import DECAY_EPOCH, DECAY_HALF_LIFE_S
+
+DAY = 86_400.0
+TYPE_INDEX = {name: i for i, name in enumerate(ENGAGEMENT_TYPES)}
+BASE_PREFIX, NOW_PREFIX = "b_", "n_"
+
+
+def rank_sk(version: str) -> str:
+    """Sort key of an account's incremental state under one version (in the account partition)."""
+    return f"RANK#{version}"
+
+
+def incr_sk(version: str) -> str:
+    """Sort key (under ``ALGO``) of the population constants the full pass leaves for the updater."""
+    return f"INCR#{version}"
+
+
+def effective_time(count: float, decayed: float) -> float:
+    """Time at which ``count`` engagements have the stored decayed sum (as the full pass reads edges).
+
+    Examples
+    --------
+    >>> effective_time(2, 2.0) == DECAY_EPOCH
+    True
+    """
+    if count <= 0 or decayed <= 0:
+        return float(DECAY_EPOCH)
+    return DECAY_EPOCH + DECAY_HALF_LIFE_S * math.log2(decayed / count)
+
+
+def pair_counts(
+    edge: Mapping[str, Any], params: AlgorithmParams, at: float, clamp: bool = True
+) -> tuple[float, float]:
+    """Decayed, type-weighted count of one edge item at time ``at``, and its amplification part.
+
+    With ``clamp`` (the core's rule) engagements newer than ``at`` count at full weight; without it
+    the count is the exact exponential, so that ``count(t2) = count(t1) * 2 ** (-(t2 - t1) / h)``.
+
+    Examples
+    --------
+    >>> from core.versions import get_version
+    >>> edge = {"c_like": 2, "d_like": 2.0, "c_share": 1, "d_share": 1.0}
+    >>> pair_counts(edge, get_version("v1"), DECAY_EPOCH)
+    (5.0, 3.0)
+    """
+    total = amp = 0.0
+    half_life = params.half_life_days * DAY
+    for name, value in edge.items():
+        if not name.startswith("c_") or name[2:] not in TYPE_INDEX:
+            continue
+        count = float(value)
+        if count <= 0:
+            continue
+        ts = effective_time(count, float(edge.get("d_" + name[2:], 0.0)))
+        age = at - ts
+        if clamp:
+            age = max(0.0, age)
+        c = count * params.type_weights[TYPE_INDEX[name[2:]]] * 2.0 ** (-age / half_life)
+        total += c
+        if name[2:] in params.amplification_types:
+            amp += c
+    return total, amp
+
+
+def pair_weight(count: float, exponent: float) -> float:
+    """The core's pair weight: ``count ** pair_exponent`` rounded to float32."""
+    return float(np.float32(count**exponent)) if count > 0 else 0.0
+
+
+def volume(posts: float, params: AlgorithmParams) -> float:
+    """Divisor of an account's amplification from its posting volume (as ``core.scoring``)."""
+    if posts <= 0:
+        return 1.0
+    return max(1.0, ((1.0 + posts) / (1.0 + params.volume_ref_posts)) ** params.volume_alpha)
+
+
+@dataclass
+class RankState:
+    """An account's incremental state (``ACCOUNT#<net>#<id> / RANK#<version>``)."""
+
+    x: float  # rank in raw units (U * x)
+    tele: float  # own teleport share in raw units (U * beta * t)
+    s0: float  # out-weight at t0
+    t0: float
+    passing: float = 1.0
+    raw: float = 0.0
+    reach: float = 0.0
+    amp: float = 0.0
+    impact: float = 0.0
+    base: dict[str, float] = field(default_factory=dict)  # author -> pair count at t0 (unclamped)
+    current: dict[str, float] = field(default_factory=dict)  # author -> pair count now, referred to t0
+    seeded: bool = True  # False: made up for an account the table holds no state for
+
+    @classmethod
+    def from_item(cls, item: Mapping[str, Any]) -> RankState:
+        return cls(
+            x=float(item.get("x", 0.0)),
+            tele=float(item.get("tele", 0.0)),
+            s0=float(item.get("s0", 0.0)),
+            t0=float(item.get("t0", 0.0)),
+            passing=float(item.get("passing", 1.0)),
+            raw=float(item.get("raw", 0.0)),
+            reach=float(item.get("reach", 0.0)),
+            amp=float(item.get("amp", 0.0)),
+            impact=float(item.get("impact", 0.0)),
+            base={k[2:]: float(v) for k, v in item.items() if k.startswith(BASE_PREFIX)},
+            current={k[2:]: float(v) for k, v in item.items() if k.startswith(NOW_PREFIX)},
+        )
+
+    def out_weight(self, params: AlgorithmParams, now: float) -> float:
+        """``s_u(now)``: the full pass's out-weight decayed to ``now`` plus the changed pairs."""
+        p = params.pair_exponent
+        f = 2.0 ** (-(now - self.t0) / (params.half_life_days * DAY))
+        s = self.s0 * f**p
+        for author, count in self.current.items():
+            s += pair_weight(count * f, p) - pair_weight(self.base.get(author, 0.0) * f, p)
+        return max(s, 0.0)
+
+
+@dataclass(frozen=True)
+class Population:
+    """Constants of the last full pass (``ALGO / INCR#<version>``)."""
+
+    t0: float
+    tele_unit: float
+    accounts: int
+
+    @classmethod
+    def default(cls, params: AlgorithmParams, now: float) -> Population:
+        # no full pass yet: beta ~ 1 - d and mean teleport weight ~ 1 + eps (a rough start only)
+        return cls(t0=now, tele_unit=(1.0 - params.damping) / (1.0 + params.teleport_eps), accounts=0)
+
+    def tele_for(self, followers: float, params: AlgorithmParams) -> float:
+        return self.tele_unit * (math.log1p(max(followers, 0.0)) + params.teleport_eps)
+
+
+def author_row(
+    edges: Iterable[Mapping[str, Any]],
+    engagers: Mapping[str, RankState],
+    params: AlgorithmParams,
+    now: float,
+) -> tuple[float, float]:
+    """``(inflow, inflow_amp)`` of one author in raw units, from its edge items and engager states.
+
+    Examples
+    --------
+    >>> from core.versions import get_version
+    >>> u = RankState(x=2.0, tele=1.0, s0=0.0, t0=DECAY_EPOCH, current={"a": 1.0})
+    >>> inflow, amp = author_row([{"engager_id": "u", "c_like": 1, "d_like": 1.0}], {"u": u},
+    ...                          get_version("v1"), DECAY_EPOCH)
+    >>> round(inflow, 4), amp  # 0.85 * 1 * 1 / (1 + 1) * 2
+    (0.85, 0.0)
+    """
+    inflow = inflow_amp = 0.0
+    for edge in edges:
+        engager = str(edge["engager_id"])
+        state = engagers.get(engager)
+        if state is None:
+            continue
+        count, amp = pair_counts(edge, params, now)
+        w = pair_weight(count, params.pair_exponent)
+        if w <= 0:
+            continue
+        s = state.out_weight(params, now)
+        if s <= 0:  # no state for this engager's out-row: it has at least this pair
+            s = w
+        flow = params.damping * w * state.passing / (s + params.selectivity_k) * state.x
+        inflow += flow
+        inflow_amp += flow * min(max(amp / count, 0.0), 1.0)
+    return inflow, inflow_amp
+
+
+def author_state(
+    previous: RankState, inflow: float, inflow_amp: float, vol: float, params: AlgorithmParams
+) -> RankState:
+    """The author's new state after its row was recomputed."""
+    reach = params.reach_weight * previous.tele
+    amp = inflow_amp / vol
+    impact = max(inflow - inflow_amp, 0.0)
+    return RankState(
+        x=previous.tele + inflow,
+        tele=previous.tele,
+        s0=previous.s0,
+        t0=previous.t0,
+        passing=previous.passing,
+        raw=reach + amp + impact,
+        reach=reach,
+        amp=amp,
+        impact=impact,
+        base=previous.base,
+        current=previous.current,
+        seeded=previous.seeded,
+    )
+
+
+# --- seeding from a full pass ------------------------------------------------------------------
+
+
+def rank_state_items(result: Any, accounts: Any, version: str, now: float) -> list[dict[str, Any]]:
+    """Items the full pass writes for the updater: one ``RANK#<version>`` per account and the
+    population constants (``ALGO / INCR#<version>``). ``result``/``accounts`` are those of
+    ``core.scoring.score_population`` (``functions.rescore.full_pass.score_snapshot``).
+
+    A ``PutItem`` of each replaces the account's state, dropping the pair changes noted since the
+    previous pass (the new pass has them in ``s0``).
+    """
+    from functions.shared.records import _to_dynamo
+
+    graph = result.graph
+    params = result.params
+    unit = float(graph.unit)
+    comp = np.asarray(result.components)
+    beta = float(comp[:, 0].sum() / (params.reach_weight * unit)) if unit > 0 else 0.0
+    tele_raw = (np.log1p(accounts.followers) + params.teleport_eps) * np.where(
+        graph.fresh, params.fresh_teleport_factor, 1.0
+    )
+    tele_unit = unit * beta / float(tele_raw.sum()) if tele_raw.sum() > 0 else 0.0
+    passing = np.where(graph.fresh, params.fresh_out_factor, 1.0)
+    items: list[dict[str, Any]] = []
+    for i, key in enumerate(accounts.ids):
+        network, account_id = key.split(":", 1)
+        values = {
+            "x": unit * float(result.ranks[i]),
+            "tele": unit * beta * float(graph.teleport[i]),
+            "s0": float(graph.csr.out_weight[i]),
+            "t0": float(now),
+            "passing": float(passing[i]),
+            "raw": float(result.raw_account[i]),
+            "reach": float(comp[i, 0]),
+            "amp": float(comp[i, 1]),
+            "impact": float(comp[i, 2]),
+        }
+        items.append(
+            {"PK": keys.account_pk(network, account_id), "SK": rank_sk(version)} | _to_dynamo(values)
+        )
+    items.append(
+        {"PK": keys.ALGO_PK, "SK": incr_sk(version)}
+        | _to_dynamo({"t0": float(now), "tele_unit": tele_unit, "accounts": len(accounts.ids), "beta": beta})
+    )
+    return items
+
+
+def seed_from_full_pass(table: Any, version: str, now: float) -> int:
+    """Solve the table as the full pass does and write the updater's state (tests, local stack and
+    until ``run_full_pass`` writes ``rank_state_items`` itself). Returns the items written."""
+    from functions.rescore.full_pass import score_snapshot
+    from functions.rescore.graph_source import read_snapshot
+    from functions.rescore.publish import write_items
+
+    result, _, accounts = score_snapshot(read_snapshot(table), version, now)
+    return write_items(table, rank_state_items(result, accounts, version, now))
+
+
+# --- reading ---------------------------------------------------------------------------------------
+
+
+def batch_get(table: Any, key_list: list[dict[str, str]]) -> list[dict[str, Any]]:
+    """``BatchGetItem`` of plain ``{"PK", "SK"}`` keys (100 per request, unprocessed keys retried).
+
+    ``table.meta.client`` is the resource's client: it converts values both ways itself.
+    """
+    client = table.meta.client
+    out: list[dict[str, Any]] = []
+    unique = list({(k["PK"], k["SK"]): k for k in key_list}.values())
+    for start in range(0, len(unique), 100):
+        request: dict[str, Any] = {table.name: {"Keys": unique[start : start + 100]}}
+        for _ in range(10):
+            answer = client.batch_get_item(RequestItems=request)
+            for item in answer["Responses"].get(table.name, []):
+                out.append(item)
+            request = answer.get("UnprocessedKeys") or {}
+            if not request:
+                break
+    return out
+
+
+def load_params(version: str) -> AlgorithmParams:
+    return get_version(version)
