@@ -1,0 +1,238 @@
+"""Topics: what a person is influential about, on the Klout topic ontology.
+
+The ontology is the Klout Topic Ontology (2018-06-01) released by Klout under CC-BY 3.0
+(:data:`ATTRIBUTION`; keep it wherever topics are shown). Topic ids exceed int64 and are kept as
+strings.
+
+Matching (documented in ``docs/algorithm.md``): text is lower-cased; hashtags (``#HiggsBoson``), words
+and 1-3 word n-grams are *compacted* (only letters and digits kept: ``higgs boson`` -> ``higgsboson``),
+links contribute their domain's first label after ``www.`` (``https://www.nasa.gov/x`` -> ``nasa``);
+a compacted key matches a topic whose compacted slug or English display name equals it. Keys of
+fewer than 3 characters and a few stop words are ignored.
+
+Support: a topic is assigned to a profile only if it is matched in at least ``topic_min_posts``
+distinct posts of the profile that together drew at least ``topic_min_engagers`` distinct engagers,
+so one viral post does not make anyone influential about lizards. Topic score: the profile score
+times the square root of the topic's share of the engagement of the profile's posts, clipped to
+[1, 100] and rounded.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+import re
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from core.errors import InputFormatError, InvalidParametersError
+from core.versions import AlgorithmParams, resolve
+
+__all__ = ["ATTRIBUTION", "TopicOntology", "assign_topics", "load_ontology", "match_topics"]
+
+ATTRIBUTION = (
+    "Topics: Klout Topic Ontology (2018-06-01) by Klout, CC BY 3.0 "
+    "(https://creativecommons.org/licenses/by/3.0/); S. Ellinger et al., arXiv:1710.09824"
+)
+_STOP = {
+    "the",
+    "and",
+    "for",
+    "you",
+    "this",
+    "that",
+    "with",
+    "are",
+    "was",
+    "http",
+    "https",
+    "www",
+    "com",
+    "new",
+}
+_TOKEN = re.compile(r"#?[^\W_]+", re.UNICODE)
+_URL = re.compile(r"https?://(?:www\.)?([^/\s.]+)", re.IGNORECASE)
+
+
+def _compact(s: str) -> str:
+    return "".join(ch for ch in s.lower() if ch.isalnum())
+
+
+@dataclass(frozen=True)
+class TopicOntology:
+    """Topics with their hierarchy.
+
+    Attributes
+    ----------
+    ids, slugs, names : list of str
+        Topic id (as a string), slug and English display name, by topic index.
+    parents : dict of str to list of str
+        Parent slugs of each slug (the ``_ROOT_`` is left out).
+    attribution : str
+        Credit line required by the licence.
+    """
+
+    ids: list[str]
+    slugs: list[str]
+    names: list[str]
+    parents: dict[str, list[str]]
+    attribution: str = ATTRIBUTION
+    index: dict[str, int] = field(default_factory=dict, repr=False)
+
+    def __len__(self) -> int:
+        return len(self.slugs)
+
+
+def load_ontology(path_dir: str | os.PathLike[str]) -> TopicOntology:
+    """Load the Klout topic ontology CSVs from a directory.
+
+    Examples
+    --------
+    >>> import os
+    >>> d = "/work/shared/datasets/klout-topics"
+    >>> onto = load_ontology(d) if os.path.isdir(d) else None
+    >>> onto is None or ("physics" in onto.slugs and "CC BY 3.0" in onto.attribution)
+    True
+    """
+    base = os.fspath(path_dir)
+    onto_path = os.path.join(base, "klout_topic_ontology_20180601.csv")
+    edge_path = os.path.join(base, "klout_topic_edge_20180601.csv")
+    ids: list[str] = []
+    slugs: list[str] = []
+    names: list[str] = []
+    try:
+        with open(onto_path, newline="", encoding="utf-8") as fh:
+            reader = csv.DictReader(fh)
+            for lineno, row in enumerate(reader, start=2):
+                try:
+                    ids.append(str(row["topicId"]))
+                    slugs.append(row["topicSlug"])
+                    names.append(row["topicDisplayName"])
+                except KeyError as exc:
+                    raise InputFormatError(f"missing column {exc}", onto_path, lineno) from None
+        parents: dict[str, list[str]] = {}
+        if os.path.exists(edge_path):
+            with open(edge_path, newline="", encoding="utf-8") as fh:
+                reader = csv.reader(fh)
+                next(reader, None)
+                for row in reader:
+                    if len(row) >= 4 and row[1] != "_ROOT_" and row[3] != row[1]:
+                        parents.setdefault(row[3], []).append(row[1])
+    except OSError as exc:
+        raise InputFormatError(f"cannot read the ontology: {exc}", base) from None
+    index: dict[str, int] = {}
+    for i, (slug, name) in enumerate(zip(slugs, names, strict=True)):
+        for key in (_compact(slug), _compact(name)):
+            if len(key) >= 3 and key not in _STOP:
+                index.setdefault(key, i)
+    return TopicOntology(ids, slugs, names, parents, ATTRIBUTION, index)
+
+
+def match_topics(text: str, ontology: TopicOntology, max_ngram: int = 3) -> set[int]:
+    """Indices of the topics a text mentions (hashtags, words, n-grams, link domains).
+
+    Examples
+    --------
+    >>> onto = TopicOntology(["1", "2"], ["particle-physics", "nasa"], ["Particle Physics", "NASA"], {})
+    >>> onto.index.update({"particlephysics": 0, "nasa": 1})
+    >>> sorted(match_topics("New #ParticlePhysics result https://www.nasa.gov/x", onto))
+    [0, 1]
+    """
+    found: set[int] = set()
+    idx = ontology.index
+    for dom in _URL.findall(text):
+        k = _compact(dom)
+        if k in idx:
+            found.add(idx[k])
+    text_wo_urls = _URL.sub(" ", text)
+    words = _TOKEN.findall(text_wo_urls)
+    plain = []
+    for w in words:
+        if w.startswith("#"):
+            k = _compact(w[1:])
+            if k in idx:
+                found.add(idx[k])
+            plain.append(w[1:])
+        else:
+            plain.append(w)
+    low = [w.lower() for w in plain]
+    for size in range(1, max_ngram + 1):
+        for i in range(len(low) - size + 1):
+            k = _compact("".join(low[i : i + size]))
+            if len(k) >= 3 and k not in _STOP and k in idx:
+                found.add(idx[k])
+    return found
+
+
+def assign_topics(
+    ontology: TopicOntology,
+    post_profile: Sequence[int] | np.ndarray,
+    post_text: Sequence[str],
+    post_engagers: Sequence[Sequence[Hashable]],
+    profile_scores: np.ndarray,
+    version: str | AlgorithmParams = "v1",
+) -> list[list[tuple[str, int]]]:
+    """Per-profile topics with a 1-100 topic score, best first.
+
+    Parameters
+    ----------
+    ontology : TopicOntology
+    post_profile : sequence of int
+        Profile index of the author of each post.
+    post_text : sequence of str
+        Text of each post (hashtags, keywords and links are matched).
+    post_engagers : sequence of sequences
+        Engager keys of each post (one entry per engagement; repeated keys count once for support).
+    profile_scores : ndarray
+        Score per profile (``ScoreResult.score``).
+    version : str or AlgorithmParams
+        Gives ``topic_min_posts``, ``topic_min_engagers`` and ``topic_max``.
+
+    Returns
+    -------
+    list (per profile) of lists of ``(topic_slug, topic_score)``.
+
+    Examples
+    --------
+    >>> onto = TopicOntology(["1"], ["physics"], ["Physics"], {})
+    >>> onto.index["physics"] = 0
+    >>> posts = ["physics is fun"] * 3
+    >>> engagers = [["a", "b"], ["c", "d"], ["e"]]
+    >>> assign_topics(onto, [0, 0, 0], posts, engagers, np.array([64.0]))
+    [[('physics', 64)]]
+    """
+    params = resolve(version)
+    if not isinstance(ontology, TopicOntology):
+        raise InvalidParametersError("ontology must be a TopicOntology (see load_ontology)")
+    pp = np.asarray(post_profile, dtype=np.int64)
+    scores = np.asarray(profile_scores, dtype=np.float64)
+    if not (len(pp) == len(post_text) == len(post_engagers)):
+        raise InvalidParametersError("post_profile, post_text and post_engagers must have equal lengths")
+    if scores.ndim != 1 or (len(pp) and (pp.min() < 0 or pp.max() >= len(scores))):
+        raise InvalidParametersError("post_profile must index profile_scores")
+    # per profile: topic -> [posts, engagers set, engagement]
+    support: list[dict[int, list]] = [{} for _ in range(len(scores))]  # type: ignore[type-arg]
+    total = np.zeros(len(scores))
+    for p, text, engs in zip(pp.tolist(), post_text, post_engagers, strict=True):
+        volume = float(len(engs))
+        total[p] += volume
+        for t in match_topics(text, ontology):
+            rec = support[p].setdefault(t, [0, set(), 0.0])
+            rec[0] += 1
+            rec[1].update(engs)
+            rec[2] += volume
+    out: list[list[tuple[str, int]]] = []
+    for p, topics in enumerate(support):
+        chosen = []
+        for t, (n_posts, engagers, volume) in topics.items():
+            if n_posts < params.topic_min_posts or len(engagers) < params.topic_min_engagers:
+                continue
+            share = volume / total[p] if total[p] > 0 else 0.0
+            ts = int(round(min(100.0, max(1.0, float(scores[p]) * math.sqrt(share)))))
+            chosen.append((ontology.slugs[t], ts))
+        chosen.sort(key=lambda st: (-st[1], st[0]))
+        out.append(chosen[: params.topic_max])
+    return out

@@ -1,0 +1,52 @@
+"""The kernels give the reference results with NUMBA_DISABLE_JIT=1 (pure Python execution)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+SCRIPT = r"""
+import sys
+sys.path.insert(0, {tests!r})
+sys.path.insert(0, {tests_core!r})
+import numpy as np
+import naive
+from core.graph import aggregate_pairs, build_csr
+from core.rank import influence_rank
+from core.scoring import score_population
+from core.versions import get_version
+import dataclasses
+from synth import NOW, population
+
+src = np.array([0, 1, 2, 3, 3, 1]); dst = np.array([1, 2, 0, 0, 1, 2]); w = np.array([1.0, 2, 1, 3, 1, 4])
+g = build_csr(src, dst, w, 4)
+ref = naive.build_csr(src, dst, w, 4)
+assert g.indptr.tolist() == ref[0] and g.indices.tolist() == ref[1]
+ip, ix, sums = aggregate_pairs(src, dst, w[:, None], 4)
+r = naive.aggregate_pairs(src, dst, w[:, None], 4)
+assert ip.tolist() == r[0] and ix.tolist() == r[1]
+for method in ("jacobi", "gauss-seidel"):
+    x, it, res = influence_rank(g, tol=1e-12, max_iter=2000, method=method)
+    xr = naive.rank(4, list(zip(src.tolist(), dst.tolist(), w.tolist())))
+    assert np.abs(x - np.array(xr)).max() < 1e-6, (x, xr)
+eng, acc = population(n=60, m=400, seed=1)
+p = dataclasses.replace(get_version("v1"), tol=1e-12, max_iter=2000)
+res = score_population(eng, acc, p, now=NOW)
+raw, _, _ = naive.score_raw(eng, acc, p, NOW)
+assert np.allclose(res.raw_account, raw, rtol=1e-6, atol=1e-7)
+import numba
+assert numba.config.DISABLE_JIT
+print("ok")
+"""
+
+
+def test_kernels_without_jit():
+    tests = Path(__file__).resolve().parents[1]
+    root = tests.parent
+    code = SCRIPT.format(tests=str(tests), tests_core=str(tests / "core"))
+    env = dict(os.environ, NUMBA_DISABLE_JIT="1", PYTHONPATH=str(root))
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert out.stdout.strip().endswith("ok")
