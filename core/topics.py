@@ -116,11 +116,11 @@ def load_ontology(path_dir: str | os.PathLike[str]) -> TopicOntology:
         parents: dict[str, list[str]] = {}
         if os.path.exists(edge_path):
             with open(edge_path, newline="", encoding="utf-8") as fh:
-                reader = csv.reader(fh)
-                next(reader, None)
-                for row in reader:
-                    if len(row) >= 4 and row[1] != "_ROOT_" and row[3] != row[1]:
-                        parents.setdefault(row[3], []).append(row[1])
+                rows = csv.reader(fh)
+                next(rows, None)
+                for edge in rows:
+                    if len(edge) >= 4 and edge[1] != "_ROOT_" and edge[3] != edge[1]:
+                        parents.setdefault(edge[3], []).append(edge[1])
     except OSError as exc:
         raise InputFormatError(f"cannot read the ontology: {exc}", base) from None
     index: dict[str, int] = {}
@@ -231,7 +231,7 @@ def assign_topics(
             if n_posts < params.topic_min_posts or len(engagers) < params.topic_min_engagers:
                 continue
             share = volume / total[p] if total[p] > 0 else 0.0
-            ts = int(round(min(100.0, max(1.0, float(scores[p]) * math.sqrt(share)))))
+            ts = round(min(100.0, max(1.0, float(scores[p]) * math.sqrt(share))))
             chosen.append((ontology.slugs[t], ts))
         chosen.sort(key=lambda st: (-st[1], st[0]))
         out.append(chosen[: params.topic_max])

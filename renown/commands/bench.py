@@ -324,7 +324,8 @@ def bench_graph(
             print(
                 f"  {sname:10s} build {row['build_s']:7.2f}s  solve {row['solve_s']:7.2f}s  "
                 f"iters {row['iterations']:4d}  peak build {row['build_peak_mb']:7.0f} MB  "
-                f"solve {row['solve_peak_mb']:7.0f} MB  spearman {row['spearman']:.4f}  top100 {row['top100']:.2f}",
+                f"solve {row['solve_peak_mb']:7.0f} MB  spearman {row['spearman']:.4f}  "
+                f"top100 {row['top100']:.2f}  L1 {row['l1']:.1e}",
                 flush=True,
             )
     return rows

@@ -54,7 +54,7 @@ def test_accounts_csv(tmp_path):
     p = tmp_path / "a.csv"
     p.write_text("account,followers,posts,created,profile\nb,10,5,1700000000,ann\nz,1,,,ann\n")
     t = read_accounts_csv(p)
-    eng, acc = read_edge_files([_edges(tmp_path)])
+    _, acc = read_edge_files([_edges(tmp_path)])
     merged = attach_accounts(acc, t)
     assert merged.ids == ["a", "b", "c", "z"]
     assert merged.followers.tolist() == [0.0, 10.0, 0.0, 1.0]

@@ -83,7 +83,7 @@ def _score(src, dst, acc, etype="share", weight=None, **kw):
 
 
 def test_unique_engagers_beat_repeated():
-    n, acc = _star()
+    _, acc = _star()
     # author 0: 10 shares from 10 people; author 1: 10 shares from one person
     src = list(range(4, 14)) + [14] * 10
     dst = [0] * 10 + [1] * 10
@@ -93,10 +93,10 @@ def test_unique_engagers_beat_repeated():
 
 
 def test_selective_engagers_weigh_more():
-    n, acc = _star(40)
+    _, acc = _star(40)
     # engager 4 engages only author 0; engager 5 engages author 1 and 20 others
-    src = [4, 5] + [5] * 20
-    dst = [0, 1] + list(range(10, 30))
+    src = [4, 5, *([5] * 20)]
+    dst = [0, 1, *range(10, 30)]
     res = _score(src, dst, acc)
     assert res.raw_account[0] > res.raw_account[1]
 
