@@ -24,6 +24,7 @@ class PassSummary:
     score_s: float
     write_s: float
     activated: bool
+    top: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         return self.__dict__.copy()
@@ -43,6 +44,7 @@ def explanations_for(
 ) -> dict[str, Any]:
     """Explanations of every linked profile (or of the ``limit`` highest scores)."""
     import numpy as np
+
     from core.explain import explain
 
     order = np.argsort(-np.asarray(result.score), kind="stable")
@@ -91,4 +93,14 @@ def run_full_pass(table: Any, version: str, now: float | None = None, activate: 
         score_s=round(t2 - t1, 2),
         write_s=round(t3 - t2, 2),
         activated=activate,
+        top=tuple(top_profiles(result, accounts)),
     )
+
+
+def top_profiles(result: Any, accounts: Any, count: int = 10) -> list[str]:
+    """Profile ids of the ``count`` highest scores (ties in profile order)."""
+    import numpy as np
+
+    order = np.argsort(-np.asarray(result.score), kind="stable")
+    ids = [accounts.profile_ids[int(i)] for i in order[: count * 2]]
+    return [pid for pid in ids if not pid.startswith("unlinked:")][:count]

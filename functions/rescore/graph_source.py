@@ -121,8 +121,8 @@ class GraphSnapshot:
         profile_index: dict[str, int] = {}
         profile_of = np.empty(len(ids), dtype=np.int64)
         for i, key in enumerate(ids):
-            account = self.accounts.get(key)
-            pid = account.profile_id if account else f"unlinked:{key}"
+            linked = self.accounts.get(key)
+            pid = linked.profile_id if linked else f"unlinked:{key}"
             if pid not in profile_index:
                 profile_index[pid] = len(profile_ids)
                 profile_ids.append(pid)

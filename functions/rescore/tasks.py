@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any, Literal
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from functions.shared.aws import table
 from functions.shared.observability import logger
@@ -20,13 +20,27 @@ class TaskInputError(ValueError):
 
 
 class ScoreAllInput(BaseModel):
+    """A run request: an EventBridge ``AlgorithmReleased`` event (its ``detail``), the daily schedule's
+    ``{"mode": "settle"}``, or the same fields given directly."""
+
     model_config = ConfigDict(extra="ignore")
     version: str = Field(
-        default_factory=lambda: get_settings().algorithm_version, min_length=1, max_length=64
+        default_factory=lambda: get_settings().algorithm_version,
+        min_length=1,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9_.-]+$",
     )
     mode: Literal["release", "settle"] = "settle"
     activate: bool = True
+    params_key: str | None = None
     now: float | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_event(cls, data: Any) -> Any:
+        if isinstance(data, dict) and isinstance(data.get("detail"), dict):
+            return data["detail"]
+        return data
 
 
 def score_all(payload: dict[str, Any]) -> dict[str, Any]:

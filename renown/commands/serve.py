@@ -38,6 +38,23 @@ def add_parser(sub: Any) -> None:
     parser.add_argument("--datasets", type=Path, default=None, help="folder holding higgs-twitter/")
 
 
+STATE_FILE = Path(".renown") / "local.json"
+
+
+def write_state(stack: Any) -> None:
+    """Where other commands (``renown release``) find the running stack."""
+    tpl = stack.template
+    state = {
+        "url": stack.url,
+        "moto_endpoint": stack.moto.endpoint,
+        "state_machine_arn": tpl.ref("RescoreStateMachine"),
+        "bucket": tpl.physical["ArtifactsBucket"],
+        "table": tpl.physical["RenownTable"],
+    }
+    STATE_FILE.parent.mkdir(exist_ok=True)
+    STATE_FILE.write_text(json.dumps(state, indent=2))
+
+
 def print_settings(settings: Any) -> None:
     print("Settings (environment variables RENOWN_*; development defaults shown):")
     for name, value in settings.model_dump().items():
@@ -73,12 +90,14 @@ def run(args: argparse.Namespace) -> int:
     def page(request: Request) -> Response:
         runner = state["runner"]
         progress = runner.progress.as_dict() if runner else {"ready": True}
-        return Response(demo_page(stack.url, settings, progress), mimetype="text/html")
+        leaders = list(runner.last_pass.get("top", [])) if runner else []
+        return Response(demo_page(stack.url, settings, progress, leaders), mimetype="text/html")
 
     stack = LocalStack(host=host, port=port, extra_pages={"/health": health, "/": page, "/demo": page})
     started = time.monotonic()
     stack.start()
     url = stack.url
+    write_state(stack)
     print(f"\nRenown is starting on {url}  (moto on {stack.moto.endpoint})")
     print(f"  API docs      {url}/docs")
     print(f"  Demo page     {url}/")
@@ -102,5 +121,6 @@ def run(args: argparse.Namespace) -> int:
             print(f"\nReady after {time.monotonic() - started:.0f} s: {url}/  {runner.summary()}", flush=True)
     print("\nStopping: gateway, pollers, moto server ...", flush=True)
     stack.stop()
+    STATE_FILE.unlink(missing_ok=True)
     print("Stopped; nothing left running.")
     return 0

@@ -120,10 +120,27 @@ class Replayer:
                 log.warning("delivery to %s rejected: %s %s", network, reply.status_code, reply.text[:200])
         return reply.status_code
 
-    def replay(self, deliveries: Iterator[tuple[str, bytes, dict[str, str]]]) -> None:
+    def replay(
+        self, deliveries: Iterator[tuple[str, bytes, dict[str, str]]], until: float | None = None
+    ) -> bool:
+        """Send deliveries with ``workers`` threads until the iterator ends or ``time.monotonic()``
+        passes ``until``; returns True when everything was sent (the iterator can be resumed)."""
+        lock = threading.Lock()
+        exhausted = threading.Event()
+
+        def work() -> None:
+            while until is None or time.monotonic() < until:
+                with lock:
+                    item = next(deliveries, None)
+                if item is None:
+                    exhausted.set()
+                    return
+                self.post(*item)
+
         with ThreadPoolExecutor(self.workers) as pool:
-            for _ in pool.map(lambda d: self.post(*d), deliveries):
-                pass
+            for future in [pool.submit(work) for _ in range(self.workers)]:
+                future.result()
+        return exhausted.is_set()
 
 
 def wait_until(condition: Callable[[], bool], timeout_s: float, interval_s: float = 0.5) -> bool:

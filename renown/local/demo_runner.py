@@ -16,9 +16,12 @@ from renown.local.demo import Progress, Replayer, batches_by_author, read_higgs,
 
 log = logging.getLogger("renown.demo")
 
-#: engagements replayed before the service reports ready; the rest follows in the background
-FIRST_PHASE = 12_000
-PER_DELIVERY = 50
+#: seconds of replay before the first scoring pass (the service is ready after it); the rest of the
+#: replay goes on in the background, followed by another pass
+FIRST_PHASE_S = 45.0
+PER_DELIVERY = 25
+#: the replay waits while more than this many deliveries wait in the queue (backpressure)
+MAX_BACKLOG = 10
 
 
 class DemoRunner:
@@ -32,30 +35,43 @@ class DemoRunner:
         self.last_pass: dict[str, Any] = {}
 
     # --- pipeline state ----------------------------------------------------------------------------
-    def queue_empty(self) -> bool:
+    def backlog(self) -> int:
+        """Deliveries waiting in the ingest queue or being processed."""
         sqs = self.stack.moto.client("sqs")
         url = self.stack.template.ref("IngestQueue")
         attributes = sqs.get_queue_attributes(
             QueueUrl=url,
             AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
         )["Attributes"]
-        return (
-            int(attributes["ApproximateNumberOfMessages"])
-            + int(attributes["ApproximateNumberOfMessagesNotVisible"])
-            == 0
+        return int(attributes["ApproximateNumberOfMessages"]) + int(
+            attributes["ApproximateNumberOfMessagesNotVisible"]
         )
 
+    def queue_empty(self) -> bool:
+        return self.backlog() == 0
+
     def drain(self, timeout_s: float = 600) -> bool:
-        return wait_until(self.queue_empty, timeout_s)
+        # the queue attributes cost moto a pass over every message: ask rarely, and only once the
+        # processor's pollers have gone idle
+        def idle_and_empty() -> bool:
+            pollers = [p for p in self.stack.pollers if p.name.startswith("sqs:")]
+            return all(p.idle.is_set() for p in pollers) and self.queue_empty()
+
+        return wait_until(idle_and_empty, timeout_s, interval_s=2.0)
 
     # --- phases ----------------------------------------------------------------------------------
     def deliveries(self, engagements: list[Any]) -> Any:
         from renown.demo_payloads import twitter_delivery
 
         secret = self.settings.webhook_secret("twitter")
-        for batch in batches_by_author(engagements, PER_DELIVERY):
+        for count, batch in enumerate(batches_by_author(engagements, PER_DELIVERY)):
+            if count % 20 == 0:
+                while self.backlog() > MAX_BACKLOG:
+                    time.sleep(0.5)
+            # deliveries carry the time they are sent: the receiver refuses stale ones, as in production
+            now = int(time.time())
             body, headers = twitter_delivery(
-                [(e.engager, e.author, e.kind, e.timestamp, e.text) for e in batch], {}, secret
+                [(e.engager, e.author, e.kind, now, e.text) for e in batch], {}, secret
             )
             yield "twitter", body, headers
 
@@ -106,19 +122,20 @@ class DemoRunner:
         engagements = read_higgs(higgs_dir, now=now, limit=self.limit) if higgs_dir.exists() else []
         if not engagements:
             log.warning("no Higgs data at %s: only the multi-network demo is loaded", higgs_dir)
-        first, rest = engagements[:FIRST_PHASE], engagements[FIRST_PHASE:]
-        self.progress.total = self.progress.sent + sum(1 for _ in batches_by_author(first, PER_DELIVERY))
-        self.progress.phase = f"replaying {len(first):,} Higgs engagements as signed deliveries"
-        self.replayer.replay(self.deliveries(first))
+        self.progress.total = self.progress.sent + sum(
+            1 for _ in batches_by_author(engagements, PER_DELIVERY)
+        )
+        deliveries = self.deliveries(engagements)
+        self.progress.phase = f"replaying {len(engagements):,} Higgs engagements, most engaged authors first"
+        done = self.replayer.replay(deliveries, until=time.monotonic() + FIRST_PHASE_S)
         self.progress.phase = "processing the queue"
         self.drain()
         self.progress.phase = "scoring pass"
         self.score()
         self.progress.ready = True
-        if rest:
-            self.progress.total += sum(1 for _ in batches_by_author(rest, PER_DELIVERY))
-            self.progress.phase = f"background: replaying {len(rest):,} more Higgs engagements"
-            self.replayer.replay(self.deliveries(rest))
+        if not done:
+            self.progress.phase = "background: replaying the rest of the Higgs engagements"
+            self.replayer.replay(deliveries)
             self.drain(timeout_s=3600)
             self.progress.phase = "background: scoring pass over everything"
             self.score()
@@ -130,25 +147,26 @@ class DemoRunner:
         )
 
 
-def top_profiles(base_url: str, api_key: str, count: int = 12) -> list[dict[str, Any]]:
-    """The demo page's leaders, read through the public API like any client would."""
-    try:
-        reply = requests.get(
-            f"{base_url}/v1/leaders", params={"limit": count}, headers={"x-api-key": api_key}, timeout=5
-        )
+def top_profiles(base_url: str, api_key: str, profile_ids: list[str]) -> list[dict[str, Any]]:
+    """The demo page's leaders (from the last scoring pass), read through the public API."""
+    out: list[dict[str, Any]] = []
+    for profile_id in profile_ids:
+        try:
+            reply = requests.get(
+                f"{base_url}/v1/profiles/{profile_id}", headers={"x-api-key": api_key}, timeout=5
+            )
+        except requests.RequestException:
+            continue
         if reply.ok:
-            leaders: list[dict[str, Any]] = reply.json().get("profiles", [])
-            return leaders
-    except requests.RequestException:
-        pass
-    return []
+            out.append(reply.json())
+    return out
 
 
-def demo_page(base_url: str, settings: Any, progress: dict[str, Any]) -> str:
+def demo_page(base_url: str, settings: Any, progress: dict[str, Any], leaders_ids: list[str]) -> str:
     """A page like a third-party site's: it embeds badges and cards through the widget script."""
     key = settings.dev_api_key.get_secret_value()
     status = html.escape(json.dumps(progress))
-    leaders = top_profiles(base_url, key) if progress.get("ready") else []
+    leaders = top_profiles(base_url, key, leaders_ids)
     rows = "\n".join(
         f"""<li><code>{html.escape(p.get("profile_id", ""))}</code> {html.escape(str(p.get("name", "")))}
         <img alt="score badge" src="/v1/widgets/{html.escape(p.get("profile_id", ""))}/badge.svg">

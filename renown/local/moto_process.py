@@ -43,7 +43,7 @@ def forward_invocations(lambda_endpoint: str) -> None:
             response_headers["x-amz-function-error"] = error
         return reply.content
 
-    LambdaSimpleBackend.invoke = invoke
+    LambdaSimpleBackend.invoke = invoke  # type: ignore[method-assign]
 
 
 def _exit_with_parent(parent_pid: int) -> None:
