@@ -36,7 +36,9 @@ template: install ## expand the SAM template offline, cfn-lint it, sam validate 
 	$(RUN)python -m renown.template_check template.yaml
 
 unit: install
-	$(RUN)pytest
+	$(RUN)pytest --ignore=tests/stack
+	# the stack tests run handlers in-process as Lambda would: a fresh process, like a fresh container
+	$(RUN)pytest tests/stack
 
 test: install lint typecheck template unit ## everything CI runs
 
