@@ -40,7 +40,12 @@ unit: install
 	# the stack tests run handlers in-process as Lambda would: a fresh process, like a fresh container
 	$(RUN)pytest tests/stack
 
-test: install lint typecheck template unit ## everything CI runs
+browser-deps: ## Debian's chromium for the widget browser test (skipped with a reason when absent)
+	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+		(apt-get update -qq && apt-get install -y -qq chromium >/dev/null) || \
+		echo "chromium not installed: the browser test will be skipped"; }
+
+test: install browser-deps lint typecheck template unit ## everything CI runs
 
 pr: test ## what CI runs, before you open a pull request
 
