@@ -15,7 +15,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from functions.api import problems
 from functions.api.deps import Caches, require_api_key
-from functions.api.routers import actions, discovery, health, identity, profiles, usage, widgets
+from functions.api.routers import accounts, actions, discovery, health, identity, profiles, usage, widgets
 from functions.api.store import DynamoStore, Store
 from functions.shared.settings import Settings, get_settings
 
@@ -66,7 +66,7 @@ class Cors:
                 out = list(message.get("headers") or [])
                 if not any(k.lower() == b"access-control-allow-origin" for k, _ in out):
                     out.append((b"access-control-allow-origin", b"*"))
-                    out.append((b"access-control-expose-headers", b"etag, retry-after"))
+                    out.append((b"access-control-expose-headers", b"etag, retry-after, location"))
                 message["headers"] = out
             await send(message)
 
@@ -85,7 +85,7 @@ def _problem_openapi(app: FastAPI) -> Callable[[], dict[str, Any]]:
             for op in path.values():
                 for status, resp in op.get("responses", {}).items():
                     content = resp.get("content", {})
-                    if status[:1] in "45" and "application/json" in content:
+                    if status[:1] in "345" and "application/json" in content:
                         content[problems.PROBLEM_MEDIA_TYPE] = content.pop("application/json")
         schema.get("components", {}).get("schemas", {}).pop("HTTPValidationError", None)
         schema.get("components", {}).get("schemas", {}).pop("ValidationError", None)
@@ -133,7 +133,7 @@ def create_app(
     keyed = [Depends(require_api_key)]
     app.include_router(health.router)
     app.include_router(widgets.router)
-    for module in (identity, profiles, discovery, actions, usage):
+    for module in (identity, profiles, accounts, discovery, actions, usage):
         app.include_router(module.router, dependencies=keyed)
     app.openapi = _problem_openapi(app)  # type: ignore[method-assign]
     app.add_middleware(Cors)

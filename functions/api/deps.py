@@ -13,7 +13,7 @@ from fastapi import Depends, Header, Path, Request, Security
 from fastapi.security import APIKeyHeader
 
 from functions.api.problems import Problem
-from functions.api.security import hash_api_key
+from functions.api.security import hash_api_key, verify_owner_token
 from functions.api.store import Store
 from functions.shared.settings import Settings
 
@@ -169,3 +169,18 @@ OwnerToken = Annotated[
     str | None,
     Header(alias="x-renown-owner-token", description="owner token of the profile (see docs/api.md)"),
 ]
+
+
+def require_owner(settings: Settings, profile_id: str, token: str | None) -> None:
+    """Check that ``token`` is the owner token of ``profile_id``: 401 ``missing-owner-token`` without
+    one, 403 ``invalid-owner-token`` when it is not this profile's.
+
+    Examples
+    --------
+    >>> # in a route: ``require_owner(settings, profile_id, owner_token)``
+    """
+    if not token:
+        raise Problem("missing-owner-token", f"send the owner token of {profile_id} in x-renown-owner-token")
+    secret = settings.widget_signing_key.get_secret_value().encode()
+    if not verify_owner_token(secret, profile_id, token):
+        raise Problem("invalid-owner-token", f"this is not the owner token of {profile_id}")

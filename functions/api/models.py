@@ -11,6 +11,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from functions.shared.records import ScoreRecord
+from functions.shared.settings import Network
 
 
 class ApiModel(BaseModel):
@@ -37,6 +38,9 @@ class ProblemDetails(ApiModel):
     detail: str | None = None
     instance: str | None = None
     errors: list[FieldError] | None = Field(default=None, description="field errors (422 only)")
+    merged_into: str | None = Field(
+        default=None, description="`profile-merged` (308) only: the profile this one was merged into"
+    )
 
 
 # --- health and identity -------------------------------------------------------------------------
@@ -299,3 +303,60 @@ class SignedWidgetUrls(ApiModel):
     expires_at: int
     badge: str
     card: str
+
+
+# --- account linking (connect / disconnect) ------------------------------------------------------
+
+EFFECTIVE = "next scoring pass"
+
+
+class AccountProof(ApiModel):
+    """Proof that the caller owns the network account being connected.
+
+    In production the proof of an account is the network's OAuth (the sign-in flow exchanges an
+    authorization code for the account's id and hands out the owner token of the account's profile);
+    here the owner token of the account's **current** profile stands for it."""
+
+    model_config = ConfigDict(extra="forbid")
+    method: Literal["owner-token"] = Field(
+        default="owner-token", description="how ownership is proven (only `owner-token` for now)"
+    )
+    account_owner_token: str = Field(
+        min_length=1, max_length=200, description="owner token of the profile the account is linked to now"
+    )
+
+
+class ConnectAccountIn(ApiModel):
+    """Connect (move) a network account to this profile."""
+
+    model_config = ConfigDict(extra="forbid")
+    network: Network
+    account_id: str = Field(min_length=1, max_length=100)
+    proof: AccountProof
+
+
+class MergedProfile(ApiModel):
+    """A profile left without accounts by the move: from now on it answers 308 `profile-merged`."""
+
+    profile_id: str
+    merged_into: str
+
+
+class AccountLinkResult(ApiModel):
+    """The outcome of a connect or disconnect. The identity lookup answers the new profile at once;
+    scores change at the next scoring pass."""
+
+    action: Literal["connected", "disconnected"]
+    changed: bool = Field(description="false when the account was already where it was asked to be")
+    network: str
+    account_id: str
+    handle: str
+    profile_id: str = Field(description="the profile of the request path")
+    from_profile_id: str = Field(description="the profile the account was linked to before")
+    to_profile_id: str = Field(description="the profile the account is linked to now")
+    merged: MergedProfile | None = Field(default=None, description="set when the move left a profile empty")
+    accounts: list[LinkedAccount] = Field(description="the accounts of `profile_id` after the change")
+    effective: Literal["next scoring pass"] = Field(
+        default=EFFECTIVE, description="scores and history reflect the change after the next scoring pass"
+    )
+    score_effect: str = Field(description="what the change does to the scores")

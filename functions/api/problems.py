@@ -20,9 +20,12 @@ PROBLEM_MEDIA_TYPE = "application/problem+json"
 
 # slug -> (status, title); the slugs are part of the public contract: never rename one
 PROBLEM_TYPES: dict[str, tuple[int, str]] = {
+    "profile-merged": (308, "This profile was merged into another: follow Location or merged_into"),
+    "missing-owner-token": (401, "An x-renown-owner-token header is required"),
     "missing-api-key": (401, "A valid x-api-key header is required"),
     "invalid-api-key": (401, "The x-api-key is not valid"),
     "invalid-owner-token": (403, "The owner token does not prove ownership of this profile"),
+    "invalid-account-proof": (403, "The proof does not show ownership of this account"),
     "invalid-widget-key": (403, "The widget key or signed URL is not valid for this page"),
     "profile-not-found": (404, "No such profile"),
     "account-not-found": (404, "No such account"),
@@ -30,6 +33,8 @@ PROBLEM_TYPES: dict[str, tuple[int, str]] = {
     "version-not-found": (404, "No score under this algorithm version"),
     "method-not-allowed": (405, "Method not allowed"),
     "already-endorsed": (409, "Already endorsed in this topic today"),
+    "link-conflict": (409, "The account or a profile changed while linking: read them again and retry"),
+    "home-account": (409, "An account cannot be disconnected from the profile it was created with"),
     "validation-error": (422, "The request is not valid"),
     "quota-exceeded": (429, "Daily quota exceeded"),
     "endorsement-limit": (429, "Daily endorsement limit reached"),
@@ -55,12 +60,35 @@ class Problem(Exception):  # noqa: N818 (a problem document, not an error class 
     404
     """
 
-    def __init__(self, slug: str, detail: str | None = None, headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        slug: str,
+        detail: str | None = None,
+        headers: dict[str, str] | None = None,
+        *,
+        merged: tuple[str, str] | None = None,
+    ) -> None:
         self.slug = slug
         self.status, self.title = PROBLEM_TYPES[slug]
         self.detail = detail
         self.headers = headers or {}
+        self.merged = merged  # (old profile id, profile it was merged into), for ``profile-merged``
         super().__init__(detail or self.title)
+
+    @classmethod
+    def profile_merged(cls, profile_id: str, merged_into: str) -> Problem:
+        """308 ``profile-merged``: ``Location`` is the same URL with ``merged_into`` in place of the id.
+
+        Examples
+        --------
+        >>> Problem.profile_merged("p1", "p2").status
+        308
+        """
+        return cls(
+            "profile-merged",
+            f"profile {profile_id} was merged into {merged_into}",
+            merged=(profile_id, merged_into),
+        )
 
     def body(self, instance: str | None = None, errors: list[FieldError] | None = None) -> ProblemDetails:
         """The problem document of this error."""
@@ -71,6 +99,7 @@ class Problem(Exception):  # noqa: N818 (a problem document, not an error class 
             detail=self.detail,
             instance=instance,
             errors=errors,
+            merged_into=self.merged[1] if self.merged else None,
         )
 
 
@@ -87,12 +116,31 @@ def problem_response(
     (404, 'application/problem+json')
     """
     body = problem.body(instance=request.url.path, errors=errors)
+    headers = dict(problem.headers)
+    if problem.merged is not None:
+        headers["Location"] = redirect_location(request, *problem.merged)
     return JSONResponse(
         body.model_dump(exclude_none=True),
         status_code=problem.status,
         media_type=PROBLEM_MEDIA_TYPE,
-        headers=problem.headers,
+        headers=headers,
     )
+
+
+def redirect_location(request: Request, old: str, new: str) -> str:
+    """The request's path and query with the path segment ``old`` replaced by ``new``.
+
+    Examples
+    --------
+    >>> from starlette.requests import Request as R
+    >>> scope = {"type": "http", "path": "/v1/profiles/p1/score", "query_string": b"version=v2"}
+    >>> scope["headers"] = []
+    >>> redirect_location(R(scope), "p1", "p9")
+    '/v1/profiles/p9/score?version=v2'
+    """
+    path = "/".join(new if part == old else part for part in request.url.path.split("/"))
+    query = request.url.query
+    return f"{path}?{query}" if query else path
 
 
 def _field_errors(exc: RequestValidationError) -> list[FieldError]:

@@ -4,14 +4,24 @@
 from __future__ import annotations
 
 import secrets
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from functions.api import models as m
 from functions.api.deps import Caches, day_of
 from functions.api.problems import Problem
-from functions.api.store import EndorsementRejected, Store
-from functions.shared.records import EndorsementRecord, PerkRecord, ScoreRecord
+from functions.api.security import verify_owner_token
+from functions.api.store import EndorsementRejected, LinkConflict, ProfileState, Store
+from functions.shared import keys
+from functions.shared.records import (
+    AccountRecord,
+    EndorsementRecord,
+    LinkRecord,
+    PerkRecord,
+    ProfileRecord,
+    ScoreRecord,
+)
 
 ENDORSEMENTS_PER_DAY = 5
 RECIPROCAL_WINDOW_DAYS = 30
@@ -35,8 +45,23 @@ def score_record(store: Store, profile_id: str, version: str | None = None) -> S
     if rec is None:
         if version is not None and store.get_score(profile_id) is not None:
             raise Problem("version-not-found", f"profile {profile_id} has no score under {version}")
-        raise Problem("profile-not-found", f"no profile {profile_id}")
+        raise not_found(store, profile_id)
     return rec
+
+
+def not_found(store: Store, profile_id: str) -> Problem:
+    """The problem for a profile without a score: 308 ``profile-merged`` when it was merged into
+    another (one GetItem, only on this miss path), else 404 ``profile-not-found``.
+
+    Examples
+    --------
+    >>> not_found(store, "p1").slug  # doctest: +SKIP
+    'profile-not-found'
+    """
+    merged_into = store.merged_into(profile_id)
+    if merged_into:
+        return Problem.profile_merged(profile_id, merged_into)
+    return Problem("profile-not-found", f"no profile {profile_id}")
 
 
 def profile(store: Store, profile_id: str) -> m.Profile:
@@ -50,6 +75,10 @@ def profile(store: Store, profile_id: str) -> m.Profile:
     meta, links, score = store.get_profile_view(profile_id)
     if meta is None or meta.opted_out:
         raise Problem("profile-not-found", f"no profile {profile_id}")
+    if not links and score is None:  # a merged profile has neither (one more GetItem, only then)
+        merged_into = store.merged_into(profile_id)
+        if merged_into:
+            raise Problem.profile_merged(profile_id, merged_into)
     out = m.Profile(
         profile_id=meta.profile_id,
         name=meta.name,
@@ -163,7 +192,7 @@ def history(store: Store, profile_id: str, days: int, now: float) -> m.History:
     today = day_of(now)
     points = store.history(profile_id, _days_before(today, days - 1), today)
     if not points and store.get_score(profile_id) is None:
-        raise Problem("profile-not-found", f"no profile {profile_id}")
+        raise not_found(store, profile_id)
     out = []
     previous: str | None = None
     for p in points:
@@ -366,6 +395,9 @@ def opt_out(store: Store, caches: Caches, profile_id: str, now: float) -> m.OptO
     """
     if store.get_profile(profile_id) is None:
         raise Problem("profile-not-found", f"no profile {profile_id}")
+    merged_into = store.merged_into(profile_id)
+    if merged_into:
+        raise Problem.profile_merged(profile_id, merged_into)
     erased, links = store.erase_profile(profile_id, int(now))
     caches.purge_profile(profile_id)
     return m.OptOutResult(
@@ -391,4 +423,158 @@ def usage(store: Store, key_hash: str, quota: int, days: int, now: float) -> m.U
         key_id=key_hash[:12],
         daily_quota=quota,
         days=[m.UsageDay(day=d, requests=n) for d, n in sorted(counts.items())],
+    )
+
+
+# --- account linking ------------------------------------------------------------------------------
+
+
+def _linked(links: list[LinkRecord]) -> list[m.LinkedAccount]:
+    ordered = sorted(links, key=lambda lk: (lk.network, lk.account_id))
+    return [m.LinkedAccount(network=lk.network, account_id=lk.account_id, handle=lk.handle) for lk in ordered]
+
+
+def _live_profile(store: Store, profile_id: str) -> ProfileState:
+    """The state of a profile that accepts links: 404 when absent or opted out, 308 when merged."""
+    state = store.profile_state(profile_id)
+    if state.profile is None or state.profile.opted_out:
+        raise Problem("profile-not-found", f"no profile {profile_id}")
+    if state.merged_into:
+        raise Problem.profile_merged(profile_id, state.merged_into)
+    return state
+
+
+def _move(
+    store: Store,
+    caches: Caches,
+    account: AccountRecord,
+    source: ProfileState,
+    target: ProfileState,
+    now: float,
+    *,
+    create_target: bool = False,
+) -> m.MergedProfile | None:
+    """Move the account in one transaction; merge the source when it is left without accounts."""
+    merge_source = source.profile is not None and not source.without(account.network, account.account_id)
+    try:
+        store.move_account(
+            account, source, target, int(now), merge_source=merge_source, create_target=create_target
+        )
+    except LinkConflict as exc:
+        raise Problem(
+            "link-conflict",
+            f"{account.network} account {account.account_id} or profile {source.profile_id} / "
+            f"{target.profile_id} changed concurrently ({exc}); read them again and retry",
+        ) from None
+    caches.purge_profile(source.profile_id)
+    caches.purge_profile(target.profile_id)
+    if not merge_source:
+        return None
+    store.drop_derived(source.profile_id)
+    return m.MergedProfile(profile_id=source.profile_id, merged_into=target.profile_id)
+
+
+def connect_account(
+    store: Store, caches: Caches, profile_id: str, body: m.ConnectAccountIn, secret: bytes, now: float
+) -> m.AccountLinkResult:
+    """Link a network account to ``profile_id`` (the caller already proved they own the profile):
+    check the proof of the account (owner token of its current profile), then move it in one
+    transaction; the profile it leaves is merged into ``profile_id`` when it has no accounts left.
+
+    Examples
+    --------
+    >>> proof = m.AccountProof(account_owner_token="own_...")
+    >>> body = m.ConnectAccountIn(network="mastodon", account_id="m1", proof=proof)
+    >>> connect_account(store, caches, "p2", body, b"k", now=0).to_profile_id  # doctest: +SKIP
+    'p2'
+    """
+    target = _live_profile(store, profile_id)
+    account = store.account_by_id(body.network, body.account_id)
+    if account is None:
+        raise Problem("account-not-found", f"no {body.network} account {body.account_id}")
+    if not verify_owner_token(secret, account.profile_id, body.proof.account_owner_token):
+        raise Problem(
+            "invalid-account-proof",
+            f"proof.account_owner_token must be the owner token of {account.profile_id}, "
+            f"the profile {body.network} account {body.account_id} is linked to",
+        )
+    unchanged = m.AccountLinkResult(
+        action="connected",
+        changed=False,
+        network=account.network,
+        account_id=account.account_id,
+        handle=account.handle,
+        profile_id=profile_id,
+        from_profile_id=account.profile_id,
+        to_profile_id=profile_id,
+        accounts=_linked(list(target.links)),
+        score_effect="none: the account was already linked to this profile",
+    )
+    if account.profile_id == profile_id:
+        return unchanged
+    source = store.profile_state(account.profile_id)
+    merged = _move(store, caches, account, source, target, now)
+    link = LinkRecord(
+        profile_id=profile_id, network=account.network, account_id=account.account_id, handle=account.handle
+    )
+    return unchanged.model_copy(
+        update={
+            "changed": True,
+            "merged": merged,
+            "accounts": _linked([*target.without(account.network, account.account_id), link]),
+            "score_effect": (
+                f"from the {m.EFFECTIVE} on, the account's engagement counts toward {profile_id} "
+                f"instead of {account.profile_id}. A profile's raw influence is the sum of its accounts' "
+                "raws, each >= 0 and independent of the linking, so linking can only raise this profile's "
+                "score (under the same calibration table); the identity lookup answers the new profile now"
+            ),
+        }
+    )
+
+
+def disconnect_account(
+    store: Store, caches: Caches, profile_id: str, network: str, account_id: str, now: float
+) -> m.AccountLinkResult:
+    """Unlink an account from ``profile_id``: it goes back to its home profile (the one ingest made
+    for it, ``keys.home_profile_id``), created or un-merged as needed, in one transaction.
+
+    Examples
+    --------
+    >>> disconnect_account(store, caches, "p1", "mastodon", "m1", now=0).to_profile_id  # doctest: +SKIP
+    'p5c0a...'
+    """
+    account = store.account_by_id(network, account_id)
+    if account is None or account.profile_id != profile_id:
+        raise Problem("account-not-found", f"no {network} account {account_id} is linked to {profile_id}")
+    home_id = keys.home_profile_id(network, account_id)
+    if home_id == profile_id:
+        raise Problem(
+            "home-account",
+            f"{profile_id} is the profile of {network} account {account_id} itself: disconnect the other "
+            "accounts instead (each goes back to its own profile)",
+        )
+    source = store.profile_state(profile_id)
+    home = store.profile_state(home_id)
+    create = home.profile is None
+    if create:
+        new = ProfileRecord(
+            profile_id=home_id, name=account.display_name or account.handle, created_at=int(now)
+        )
+        home = replace(home, profile=new)
+    merged = _move(store, caches, account, source, home, now, create_target=create)
+    return m.AccountLinkResult(
+        action="disconnected",
+        changed=True,
+        network=account.network,
+        account_id=account.account_id,
+        handle=account.handle,
+        profile_id=profile_id,
+        from_profile_id=profile_id,
+        to_profile_id=home_id,
+        merged=merged,
+        accounts=_linked(source.without(network, account_id)),
+        score_effect=(
+            f"from the {m.EFFECTIVE} on, the account's engagement counts toward {home_id} instead of "
+            f"{profile_id}, whose score can fall; the identity lookup answers {home_id} now"
+        ),
     )

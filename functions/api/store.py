@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Protocol
 
@@ -39,6 +40,28 @@ from functions.shared.records import (
 )
 
 ENDORSEMENT_NETWORK = "renown"
+
+
+class LinkConflict(Exception):  # noqa: N818
+    """A connect/disconnect transaction that the table refused because the account or one of the two
+    profiles changed since they were read (a concurrent move): answered 409 ``link-conflict``."""
+
+
+@dataclass(frozen=True)
+class ProfileState:
+    """What a connect/disconnect needs of a profile: META (``None`` when absent), the merge marker,
+    the optimistic-locking revision of its links (``link_rev``, 0 when never linked through the API)
+    and its links."""
+
+    profile_id: str
+    profile: ProfileRecord | None
+    merged_into: str | None = None
+    link_rev: int = 0
+    links: tuple[LinkRecord, ...] = ()
+
+    def without(self, network: str, account_id: str) -> list[LinkRecord]:
+        """The links other than ``(network, account_id)``."""
+        return [lk for lk in self.links if (lk.network, lk.account_id) != (network, account_id)]
 
 
 class EndorsementRejected(Exception):  # noqa: N818
@@ -167,6 +190,19 @@ class Store(Protocol):
     def meter(self, key_hash: str, day: str) -> int: ...
     def usage(self, key_hash: str, first_day: str, last_day: str) -> dict[str, int]: ...
     def erase_profile(self, profile_id: str, now: int) -> tuple[int, list[LinkRecord]]: ...
+    def merged_into(self, profile_id: str) -> str | None: ...
+    def profile_state(self, profile_id: str) -> ProfileState: ...
+    def move_account(
+        self,
+        account: AccountRecord,
+        source: ProfileState,
+        target: ProfileState,
+        now: int,
+        *,
+        merge_source: bool,
+        create_target: bool = False,
+    ) -> None: ...
+    def drop_derived(self, profile_id: str) -> int: ...
 
 
 class DynamoStore:
@@ -532,3 +568,177 @@ class DynamoStore:
             doomed += self._partition_keys(keys.edges_pk(link.network, link.account_id))
         doomed += self._partition_keys(keys.edges_pk(ENDORSEMENT_NETWORK, profile_id))
         return self._batch_delete(doomed), links
+
+    # --- account linking (connect / disconnect) ---------------------------------------------------
+    def merged_into(self, profile_id: str) -> str | None:
+        """The profile that ``profile_id`` was merged into (its META's ``merged_into``), if any."""
+        out = self.client.get_item(
+            TableName=self.table_name,
+            Key=_ser({"PK": keys.profile_pk(profile_id), "SK": keys.META_SK}),
+            ProjectionExpression="merged_into",
+        )
+        value = _des(out.get("Item") or {}).get("merged_into")
+        return str(value) if value else None
+
+    def profile_state(self, profile_id: str) -> ProfileState:
+        """META and links of a profile in one Query (``SK BETWEEN "LINK#" AND "META"``)."""
+        meta: dict[str, Any] | None = None
+        links: list[LinkRecord] = []
+        items = self._query(
+            KeyConditionExpression="PK = :pk AND SK BETWEEN :lo AND :hi",
+            ExpressionAttributeValues=_ser(
+                {":pk": keys.profile_pk(profile_id), ":lo": "LINK#", ":hi": keys.META_SK}
+            ),
+        )
+        for item in items:
+            if item["SK"] == keys.META_SK:
+                meta = item
+            else:
+                links.append(LinkRecord.from_item(item))
+        if meta is None:
+            return ProfileState(profile_id=profile_id, profile=None, links=tuple(links))
+        return ProfileState(
+            profile_id=profile_id,
+            profile=ProfileRecord.from_item(meta),
+            merged_into=str(meta["merged_into"]) if meta.get("merged_into") else None,
+            link_rev=int(meta.get("link_rev") or 0),
+            links=tuple(links),
+        )
+
+    def _meta_update(
+        self, state: ProfileState, now: int, *, merge_into: str | None = None, unmerge: bool = False
+    ) -> dict[str, Any]:
+        """The transaction item that bumps a profile's ``link_rev`` (optimistic lock on its links),
+        optionally marking it merged (out of name search) or un-merging it (back in name search)."""
+        assert state.profile is not None
+        values: dict[str, Any] = {":one": 1}
+        sets: list[str] = []
+        removes: list[str] = []
+        if state.link_rev:
+            condition = "attribute_exists(PK) AND link_rev = :rev"
+            values[":rev"] = state.link_rev
+        else:
+            condition = "attribute_exists(PK) AND attribute_not_exists(link_rev)"
+        if unmerge:
+            condition += " AND merged_into = :was"
+            values[":was"] = state.merged_into
+            index = state.profile.keys()
+            sets += ["GSI1PK = :g1", "GSI1SK = :g2"]
+            values.update({":g1": index["GSI1PK"], ":g2": index["GSI1SK"]})
+            removes += ["merged_into", "merged_at"]
+        else:
+            condition += " AND attribute_not_exists(merged_into)"
+        if merge_into is not None:
+            sets += ["merged_into = :into", "merged_at = :now"]
+            values.update({":into": merge_into, ":now": now})
+            removes += ["GSI1PK", "GSI1SK"]
+        expression = "ADD link_rev :one"
+        if sets:
+            expression += " SET " + ", ".join(sets)
+        if removes:
+            expression += " REMOVE " + ", ".join(removes)
+        return {
+            "Update": {
+                "TableName": self.table_name,
+                "Key": _ser({"PK": keys.profile_pk(state.profile_id), "SK": keys.META_SK}),
+                "UpdateExpression": expression,
+                "ConditionExpression": condition,
+                "ExpressionAttributeValues": _ser(values),
+            }
+        }
+
+    def move_account(
+        self,
+        account: AccountRecord,
+        source: ProfileState,
+        target: ProfileState,
+        now: int,
+        *,
+        merge_source: bool,
+        create_target: bool = False,
+    ) -> None:
+        """Move ``account`` from ``source`` to ``target`` in one ``TransactWriteItems``:
+
+        1. ``ACCOUNT#net#id / META``: ``SET profile_id = target``, on condition that it is still
+           ``source`` (a concurrent move of the same account fails here);
+        2. put ``LINK#net#id`` under the target, delete it under the source;
+        3. the source's META: ``ADD link_rev 1`` on condition that ``link_rev`` is what was read (so
+           the "no accounts left" decision cannot race with a connect into the source) and, when
+           ``merge_source``, ``SET merged_into = target`` and drop it from name search;
+        4. the target's META: created (``create_target``, on condition it does not exist), or
+           ``ADD link_rev 1`` on condition that ``link_rev`` is what was read and it is not merged
+           (or, when it is, un-merged: back in name search).
+
+        Raises :class:`LinkConflict` when any condition fails (409).
+        """
+        link = LinkRecord(
+            profile_id=target.profile_id,
+            network=account.network,
+            account_id=account.account_id,
+            handle=account.handle,
+        )
+        items: list[dict[str, Any]] = [
+            {
+                "Update": {
+                    "TableName": self.table_name,
+                    "Key": _ser(
+                        {"PK": keys.account_pk(account.network, account.account_id), "SK": keys.META_SK}
+                    ),
+                    "UpdateExpression": "SET profile_id = :to, linked_at = :now",
+                    "ConditionExpression": "profile_id = :from",
+                    "ExpressionAttributeValues": _ser(
+                        {":to": target.profile_id, ":from": source.profile_id, ":now": now}
+                    ),
+                }
+            },
+            {"Put": {"TableName": self.table_name, "Item": _ser(link.to_item())}},
+            {
+                "Delete": {
+                    "TableName": self.table_name,
+                    "Key": _ser(
+                        {
+                            "PK": keys.profile_pk(source.profile_id),
+                            "SK": keys.linked_account_sk(account.network, account.account_id),
+                        }
+                    ),
+                }
+            },
+        ]
+        if source.profile is not None:
+            items.append(
+                self._meta_update(source, now, merge_into=target.profile_id if merge_source else None)
+            )
+        if create_target:
+            assert target.profile is not None
+            item = target.profile.to_item()
+            item["link_rev"] = 1
+            items.append(
+                {
+                    "Put": {
+                        "TableName": self.table_name,
+                        "Item": _ser(item),
+                        "ConditionExpression": "attribute_not_exists(PK)",
+                    }
+                }
+            )
+        else:
+            items.append(self._meta_update(target, now, unmerge=target.merged_into is not None))
+        try:
+            self.client.transact_write_items(TransactItems=items)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+                raise
+            raise LinkConflict(
+                ", ".join(str(r.get("Code")) for r in exc.response.get("CancellationReasons", []))
+            ) from None
+
+    def drop_derived(self, profile_id: str) -> int:
+        """Delete what the scoring side derived for a profile that no longer has accounts (active and
+        versioned scores, explanations, topic-leader items, history), so that a merged profile leaves
+        the leaderboards and its score lookups fall through to the ``profile-merged`` redirect."""
+        doomed = [
+            (pk, sk)
+            for pk, sk in self._partition_keys(keys.profile_pk(profile_id))
+            if sk.startswith(("SCORE", "EXPLAIN#", "TOPIC#", "HIST#"))
+        ]
+        return self._batch_delete(doomed) if doomed else 0

@@ -149,3 +149,21 @@ def perk_gsi1sk(expires_at: int, perk_id: str) -> str:
     '001700000000#p1'
     """
     return f"{expires_at:012d}#{perk_id}"
+
+
+# --- added for account linking (functions/api: connect/disconnect) -------------------------------
+
+
+def home_profile_id(network: str, account_id: str) -> str:
+    """The profile id an account gets on first sight (ingest) and gets back when it is disconnected:
+    ``p`` + 16 hex digits of ``sha256("<network>:<account id>")`` (same as
+    ``functions.ingest.identity.profile_id_for``).
+
+    Examples
+    --------
+    >>> home_profile_id("twitter", "12")
+    'p4566502ab94e4ac0'
+    """
+    import hashlib
+
+    return "p" + hashlib.sha256(f"{network}:{account_id}".encode()).hexdigest()[:16]

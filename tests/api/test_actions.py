@@ -164,7 +164,7 @@ def test_opt_out_erases_everything(
     put(ddb, {"PK": keys.edges_pk("twitter", "1001"), "SK": keys.engager_sk("twitter", "1003"), "c_like": 3})
 
     path = "/v1/profiles/p1/opt-out" if method == "POST" else "/v1/profiles/p1"
-    problem(client.request(method, path), 403, "invalid-owner-token")
+    problem(client.request(method, path), 401, "missing-owner-token")
     problem(client.request(method, path, headers=owner("p2")), 403, "invalid-owner-token")
     r = client.request(method, path, headers=owner("p1"))
     assert r.status_code == 200, r.text

@@ -33,6 +33,8 @@ def test_openapi(anon: TestClient) -> None:
         "/v1/profiles/{profile_id}/endorsements",
         "/v1/profiles/{profile_id}/perks",
         "/v1/profiles/{profile_id}/opt-out",
+        "/v1/profiles/{profile_id}/accounts",
+        "/v1/profiles/{profile_id}/accounts/{network}/{account_id}",
         "/v1/profiles/{profile_id}/widget-urls",
         "/v1/compare",
         "/v1/search",
@@ -67,6 +69,15 @@ def test_openapi(anon: TestClient) -> None:
     badge = spec["paths"]["/v1/widgets/{profile_id}/badge.svg"]["get"]
     assert "image/svg+xml" in badge["responses"]["200"]["content"]
     assert "HTTPValidationError" not in spec["components"]["schemas"]
+    link = spec["paths"]["/v1/profiles/{profile_id}/accounts"]["post"]["responses"]
+    assert {"200", "308", "401", "403", "404", "409", "422"} <= set(link)
+    assert list(link["308"]["content"]) == ["application/problem+json"]
+    assert (
+        "home-account"
+        in spec["paths"]["/v1/profiles/{profile_id}/accounts/{network}/{account_id}"]["delete"]["responses"][
+            "409"
+        ]["description"]
+    )
 
 
 def test_docs_without_key(anon: TestClient) -> None:

@@ -5,18 +5,20 @@ from __future__ import annotations
 from fastapi import APIRouter, status
 
 from functions.api import service
-from functions.api.deps import CachesDep, CallerDep, NowDep, OwnerToken, ProfileId, SettingsDep, StoreDep
+from functions.api.deps import (
+    CachesDep,
+    CallerDep,
+    NowDep,
+    OwnerToken,
+    ProfileId,
+    SettingsDep,
+    StoreDep,
+    require_owner,
+)
 from functions.api.models import Endorsement, EndorsementIn, OptOutResult, Perk, PerkIn, Perks
-from functions.api.problems import KEYED, Problem, responses
-from functions.api.security import verify_owner_token
+from functions.api.problems import KEYED, responses
 
 router = APIRouter(prefix="/v1", responses=responses(*KEYED))
-
-
-def _require_owner(settings: SettingsDep, profile_id: str, token: str | None) -> None:
-    secret = settings.widget_signing_key.get_secret_value().encode()
-    if not verify_owner_token(secret, profile_id, token):
-        raise Problem("invalid-owner-token", f"send the owner token of {profile_id} in x-renown-owner-token")
 
 
 @router.post(
@@ -24,7 +26,13 @@ def _require_owner(settings: SettingsDep, profile_id: str, token: str | None) ->
     response_model=Endorsement,
     status_code=status.HTTP_201_CREATED,
     tags=["endorsements"],
-    responses=responses("profile-not-found", "invalid-owner-token", "already-endorsed", "endorsement-limit"),
+    responses=responses(
+        "profile-not-found",
+        "missing-owner-token",
+        "invalid-owner-token",
+        "already-endorsed",
+        "endorsement-limit",
+    ),
 )
 def endorse(
     profile_id: ProfileId,
@@ -40,7 +48,7 @@ def endorse(
     --------
     >>> # POST /v1/profiles/p2/endorsements {"giver_profile_id": "p1", "topic": "python"} -> 201
     """
-    _require_owner(settings, body.giver_profile_id, owner_token)
+    require_owner(settings, body.giver_profile_id, owner_token)
     return service.endorse(store, profile_id, body, now)
 
 
@@ -74,7 +82,7 @@ def list_perks(profile_id: ProfileId, store: StoreDep, now: NowDep) -> Perks:
 _OPT_OUT = {
     "response_model": OptOutResult,
     "tags": ["opt-out"],
-    "responses": responses("profile-not-found", "invalid-owner-token"),
+    "responses": responses("profile-not-found", "missing-owner-token", "invalid-owner-token"),
 }
 
 
@@ -93,7 +101,7 @@ def opt_out(
     --------
     >>> # POST /v1/profiles/p1/opt-out  (x-renown-owner-token: own_...) -> {"erased_items": 42, ...}
     """
-    _require_owner(settings, profile_id, owner_token)
+    require_owner(settings, profile_id, owner_token)
     return service.opt_out(store, caches, profile_id, now)
 
 
@@ -112,5 +120,5 @@ def delete_profile(
     --------
     >>> # DELETE /v1/profiles/p1  (x-renown-owner-token: own_...) -> {"erased_items": 42, ...}
     """
-    _require_owner(settings, profile_id, owner_token)
+    require_owner(settings, profile_id, owner_token)
     return service.opt_out(store, caches, profile_id, now)
