@@ -1,0 +1,489 @@
+"""The partitioned solve: the core's influence rank, computed partition by partition through S3.
+
+Accounts are split into ``P`` partitions by a hash of their *profile* (all accounts of a person land in
+one partition, so profile sums stay local) and numbered contiguously per partition. A partition owns the
+rows (authors) of its accounts: their in-edges, aggregated per engager-author pair exactly as
+``core.graph.aggregate_pairs`` does (same order, so the same float sums). The distinct engagers a
+partition reads are its *halo*.
+
+One pass of the core (``core.rank``, Jacobi)::
+
+    y  = float32(x * scale)                  x: ranks, scale: out-row normalisation
+    f  = damping * A^T y                     per row, engagers ascending
+    x' = f + (1 - sum f) * t                 t: teleport
+    stop when sum |x' - x| < tol
+
+Here worker ``p`` of pass ``k`` reads, for every partition ``q``, ``P_q = f_q * scale_q`` of pass
+``k-1`` (``C_q = t_q * scale_q`` is static) and forms ``y_q = float32(P_q + beta_{k-1} C_q)`` for the
+engagers of its halo, so it never needs the new ``beta`` before the barrier. It writes its ``f_p``
+and returns ``sum f_p``; the convergence check (one small task) turns the sums into ``beta_k``. The
+residual of pass ``k-1`` needs only the partition's own rows of passes ``k-1`` and ``k-2``, so pass
+``k`` reports it: the check sees each residual one pass late and stops with the same iterate as the
+core (one extra pull, whose result is the inflow the components need anyway).
+
+Everything global is either a scalar reduced by a task (teleport normaliser, fresh count, sums) or a
+per-partition exchange through S3 (out-weights, ``P_q``). Quantile sketches of raw influence are merged
+into the calibration table (:mod:`functions.rescore.sketch`).
+"""
+
+from __future__ import annotations
+
+import math
+import zlib
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numba import njit, prange
+
+from core.types import ENGAGEMENT_TYPES, NETWORKS, Accounts, Engagements
+from core.versions import AlgorithmParams
+from functions.rescore import sketch
+from functions.rescore.artifacts import Layout, Store, get_arrays, get_json, put_arrays, put_json
+
+DAY = 86400.0
+
+
+# --- kernels -----------------------------------------------------------------------------------
+
+
+@njit(parallel=True)
+def _pull(indptr, indices, weights, y, damping):  # pragma: no cover - compiled
+    n = len(indptr) - 1
+    out = np.empty(n, np.float64)
+    for v in prange(n):
+        s = 0.0
+        for j in range(indptr[v], indptr[v + 1]):
+            s += weights[j] * y[indices[j]]
+        out[v] = damping * s
+    return out
+
+
+@njit(parallel=True)
+def _inflows(indptr, indices, weights, amp_frac, z, damping):  # pragma: no cover - compiled
+    n = len(indptr) - 1
+    inflow = np.zeros(n, np.float64)
+    inflow_amp = np.zeros(n, np.float64)
+    for v in prange(n):
+        a = 0.0
+        b = 0.0
+        for j in range(indptr[v], indptr[v + 1]):
+            f = damping * np.float64(weights[j]) * z[indices[j]]
+            a += f
+            b += f * amp_frac[j]
+        inflow[v] = a
+        inflow_amp[v] = b
+    return inflow, inflow_amp
+
+
+# --- partitioning --------------------------------------------------------------------------------
+
+
+def partition_of(key: str, partitions: int) -> int:
+    """Stable partition of a profile id.
+
+    Examples
+    --------
+    >>> partition_of("p-1", 64) == partition_of("p-1", 64)
+    True
+    """
+    return zlib.crc32(key.encode()) % partitions
+
+
+@dataclass(frozen=True)
+class Manifest:
+    accounts: int
+    profiles: int
+    engagements: int
+    partitions: int
+    bounds: list[int]  # partition p owns accounts [bounds[p], bounds[p + 1])
+    now: float
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def partition_population(
+    store: Store,
+    layout: Layout,
+    engagements: Engagements,
+    accounts: Accounts,
+    params: AlgorithmParams,
+    now: float,
+    partitions: int,
+    profiles: dict[str, dict[str, Any]] | None = None,
+) -> Manifest:
+    """Write the partitions of a population (the snapshot's last step). ``profiles`` carries per
+    profile id its name and previous active score (``{"name", "old", "old_version", "trend"}``)."""
+    n = accounts.n_accounts
+    part_of_profile = np.fromiter(
+        (partition_of(pid, partitions) for pid in accounts.profile_ids), np.int64, accounts.n_profiles
+    )
+    part = part_of_profile[accounts.profile]
+    order = np.argsort(part, kind="stable")  # old index of each new position
+    rank = np.empty(n, np.int64)
+    rank[order] = np.arange(n)
+    counts = np.bincount(part, minlength=partitions)
+    bounds = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+
+    src = rank[engagements.src]
+    dst = rank[engagements.dst]
+    epart = part[engagements.dst]
+    eorder = np.argsort(epart, kind="stable")  # keeps the input order inside each partition
+    ebounds = np.concatenate([[0], np.cumsum(np.bincount(epart, minlength=partitions))])
+
+    cand = (
+        np.isfinite(accounts.created)
+        & (now - np.nan_to_num(accounts.created, nan=-np.inf) < params.fresh_days * DAY)
+        & (accounts.followers <= params.fresh_max_followers)
+    )[order]
+    put_arrays(store, layout.cand, bits=np.packbits(cand), n=np.array([n]))
+
+    profiles = profiles or {}
+    acc_profile = accounts.profile[order]
+    for p in range(partitions):
+        lo, hi = int(bounds[p]), int(bounds[p + 1])
+        rows = eorder[ebounds[p] : ebounds[p + 1]]
+        members = order[lo:hi]
+        prof_global = acc_profile[lo:hi]
+        uniq, prof_local = np.unique(prof_global, return_inverse=True)
+        put_arrays(
+            store,
+            layout.part(p, "graph.npz"),
+            src=src[rows].astype(np.int64),
+            dst=(dst[rows] - lo).astype(np.int64),
+            weight=engagements.weight[rows],
+            etype=engagements.etype[rows],
+            ts=engagements.ts[rows],
+            followers=accounts.followers[members],
+            posts=accounts.posts[members],
+            created=accounts.created[members],
+            network=accounts.network[members],
+            profile=prof_local.astype(np.int64),
+        )
+        pids = [accounts.profile_ids[int(i)] for i in uniq]
+        put_json(
+            store,
+            layout.part(p, "meta.json"),
+            {
+                "lo": lo,
+                "hi": hi,
+                "ids": [accounts.ids[int(i)] for i in members],
+                "profiles": pids,
+                "previous": {pid: profiles[pid] for pid in pids if pid in profiles},
+            },
+        )
+    manifest = Manifest(
+        accounts=n,
+        profiles=accounts.n_profiles,
+        engagements=len(engagements),
+        partitions=partitions,
+        bounds=[int(b) for b in bounds],
+        now=float(now),
+    )
+    put_json(store, layout.manifest, manifest.as_dict())
+    put_json(store, layout.items, [{"partition": p} for p in range(partitions)])
+    return manifest
+
+
+def load_manifest(store: Store, layout: Layout) -> Manifest:
+    return Manifest(**get_json(store, layout.manifest))
+
+
+# --- build: pair aggregation per partition ----------------------------------------------------------
+
+
+def _decayed(g: dict[str, np.ndarray], params: AlgorithmParams, now: float) -> np.ndarray:
+    """Columns (decayed count, decayed amplification count, count without decay), as the core."""
+    tw = np.asarray(params.type_weights, dtype=np.float64)[g["etype"]]
+    ts = g["ts"]
+    age = np.where(np.isnan(ts), 0.0, np.maximum(0.0, now - np.nan_to_num(ts, nan=now)) / DAY)
+    base = g["weight"] * tw
+    counts = base * np.exp2(-age / params.half_life_days)
+    amp_codes = [ENGAGEMENT_TYPES.index(t) for t in params.amplification_types]
+    amp = np.isin(g["etype"], amp_codes)
+    return np.stack([counts, counts * amp, base], axis=1)
+
+
+def build_partition(store: Store, layout: Layout, p: int, params: AlgorithmParams) -> dict[str, Any]:
+    """Aggregate partition ``p``'s pairs into its in-adjacency; send out-weights to the engagers'
+    partitions; flag its fresh accounts. Returns its share of the global scalars."""
+    from core.graph import aggregate_pairs
+
+    man = load_manifest(store, layout)
+    g = get_arrays(store, layout.part(p, "graph.npz"))
+    lo, hi = man.bounds[p], man.bounds[p + 1]
+    n_p = hi - lo
+    keep = g["src"] != g["dst"] + lo
+    vals = _decayed(g, params, man.now)[keep]
+    halo, src_local = np.unique(g["src"][keep], return_inverse=True)
+    width = max(n_p, len(halo), 1)
+    indptr, indices, sums = aggregate_pairs(src_local, g["dst"][keep], vals, width)
+    indptr = indptr[: n_p + 1].copy()
+    pair_count = sums[:, 0]
+    w32 = (pair_count**params.pair_exponent).astype(np.float32)
+    amp_frac = np.zeros(len(pair_count))
+    np.divide(sums[:, 1], pair_count, out=amp_frac, where=pair_count > 0)
+    np.clip(amp_frac, 0.0, 1.0, out=amp_frac)
+    out_partial = np.bincount(indices, weights=w32.astype(np.float64), minlength=len(halo))
+
+    cand_all = np.unpackbits(get_arrays(store, layout.cand)["bits"], count=man.accounts).astype(bool)
+    row = np.repeat(np.arange(n_p), np.diff(indptr))
+    established_in = (~cand_all[halo[indices]]) & (w32 > 0)
+    has_established_in = np.bincount(row, weights=established_in, minlength=n_p) > 0
+    fresh = cand_all[lo:hi] & ~has_established_in
+    tele_raw = (np.log1p(g["followers"]) + params.teleport_eps) * np.where(
+        fresh, params.fresh_teleport_factor, 1.0
+    )
+    volume = np.ones(n_p)
+    posted = g["posts"] > 0
+    volume[posted] = np.maximum(
+        1.0, ((1.0 + g["posts"][posted]) / (1.0 + params.volume_ref_posts)) ** params.volume_alpha
+    )
+    put_arrays(
+        store,
+        layout.part(p, "csr.npz"),
+        indptr=indptr,
+        indices=indices.astype(np.int32),
+        weights=w32,
+        amp_frac=amp_frac,
+        pair_nodecay=sums[:, 2],
+        halo=halo.astype(np.int64),
+        fresh=fresh,
+        tele_raw=tele_raw,
+        volume=volume,
+    )
+    # out-weights of engagers, sent to the partition that owns each engager
+    cuts = np.searchsorted(halo, man.bounds)
+    for q in range(man.partitions):
+        a, b = int(cuts[q]), int(cuts[q + 1])
+        if b > a:
+            put_arrays(
+                store,
+                layout.outw(q, p),
+                index=(halo[a:b] - man.bounds[q]).astype(np.int64),
+                value=out_partial[a:b],
+            )
+    return {
+        "partition": p,
+        "tele_sum": float(tele_raw.sum()),
+        "fresh": int(fresh.sum()),
+        "pairs": len(indices),
+        "halo": len(halo),
+    }
+
+
+def setup_scalars(man: Manifest, builds: list[dict[str, Any]]) -> dict[str, Any]:
+    """The global scalars of the solve from the partitions' build results."""
+    tele_sum = math.fsum(b["tele_sum"] for b in sorted(builds, key=lambda b: b["partition"]))
+    fresh = sum(int(b["fresh"]) for b in builds)
+    return {"tele_sum": tele_sum, "unit": float(max(1, man.accounts - fresh)), "fresh": fresh}
+
+
+def setup_partition(
+    store: Store, layout: Layout, p: int, params: AlgorithmParams, tele_sum: float
+) -> dict[str, Any]:
+    """Out-row scale and teleport of partition ``p``'s accounts (after every build)."""
+    man = load_manifest(store, layout)
+    lo, hi = man.bounds[p], man.bounds[p + 1]
+    n_p = hi - lo
+    csr = get_arrays(store, layout.part(p, "csr.npz"))
+    out_weight = np.zeros(n_p)
+    for q in range(man.partitions):
+        key = layout.outw(p, q)
+        if store.exists(key):
+            part = get_arrays(store, key)
+            np.add.at(out_weight, part["index"], part["value"])
+    passing = np.where(csr["fresh"], params.fresh_out_factor, 1.0)
+    scale = np.zeros(n_p)
+    np.divide(passing, out_weight + params.selectivity_k, out=scale, where=out_weight > 0)
+    teleport = csr["tele_raw"] / tele_sum
+    put_arrays(
+        store,
+        layout.part(p, "state.npz"),
+        scale=scale,
+        teleport=teleport,
+        out_weight=out_weight,
+        passing=passing,
+        c=teleport * scale,
+    )
+    return {"partition": p}
+
+
+# --- iterations ------------------------------------------------------------------------------------
+
+
+def _halo_values(
+    store: Store, layout: Layout, man: Manifest, halo: np.ndarray, k: int, beta: float, f32: bool
+) -> np.ndarray:
+    """``y = float32(P + beta * C)`` (or the float64 ``z`` when not ``f32``) of the halo after pass k."""
+    out = np.empty(len(halo), np.float32 if f32 else np.float64)
+    cuts = np.searchsorted(halo, man.bounds)
+    for q in range(man.partitions):
+        a, b = int(cuts[q]), int(cuts[q + 1])
+        if b == a:
+            continue
+        local = halo[a:b] - man.bounds[q]
+        c = get_arrays(store, layout.part(q, "state.npz"))["c"][local]
+        if k == 0:
+            values = beta * c
+        else:
+            values = get_arrays(store, layout.iterate(k, q))["p"][local] + beta * c
+        out[a:b] = values.astype(np.float32) if f32 else values
+    return out
+
+
+def _own_x(store: Store, layout: Layout, p: int, k: int, beta: float, teleport: np.ndarray) -> np.ndarray:
+    if k == 0:
+        return teleport.copy()
+    return get_arrays(store, layout.iterate(k, p))["f"] + beta * teleport
+
+
+def iterate_partition(
+    store: Store, layout: Layout, p: int, params: AlgorithmParams, k: int, betas: list[float]
+) -> dict[str, Any]:
+    """Pass ``k`` (>= 1) for partition ``p``: ``f = damping * A^T y`` from pass ``k-1``; also the
+    residual of pass ``k-1`` on its rows. ``betas[j]`` is the teleport mass of pass ``j`` (betas[0] = 1)."""
+    man = load_manifest(store, layout)
+    csr = get_arrays(store, layout.part(p, "csr.npz"))
+    state = get_arrays(store, layout.part(p, "state.npz"))
+    y = _halo_values(store, layout, man, csr["halo"], k - 1, betas[k - 1], f32=True)
+    f = _pull(csr["indptr"], csr["indices"], csr["weights"], y, float(params.damping))
+    put_arrays(store, layout.iterate(k, p), f=f, p=f * state["scale"])
+    residual = None
+    if k >= 2:
+        x1 = _own_x(store, layout, p, k - 1, betas[k - 1], state["teleport"])
+        x0 = _own_x(store, layout, p, k - 2, betas[k - 2], state["teleport"])
+        residual = float(np.abs(x1 - x0).sum())
+    return {"partition": p, "sum": float(f.sum()), "residual": residual}
+
+
+def converge(k: int, betas: list[float], results: list[dict[str, Any]], params: AlgorithmParams) -> dict[str, Any]:
+    """The convergence check after pass ``k``: ``beta_k`` and whether pass ``k-1`` converged."""
+    ordered = sorted(results, key=lambda r: r["partition"])
+    beta = 1.0 - math.fsum(r["sum"] for r in ordered)
+    betas = [*betas, beta]
+    residual = None
+    if k >= 2:
+        residual = math.fsum(float(r["residual"]) for r in ordered)
+    done = (residual is not None and residual < params.tol) or k - 1 >= params.max_iter
+    return {
+        "k": k + 1,
+        "betas": betas,
+        "done": bool(done),
+        "final": k - 1 if done else None,
+        "residual": residual,
+    }
+
+
+# --- components, per-profile raw, sketches -----------------------------------------------------------
+
+
+def components_partition(
+    store: Store,
+    layout: Layout,
+    p: int,
+    params: AlgorithmParams,
+    final: int,
+    betas: list[float],
+    unit: float,
+    relative_accuracy: float = sketch.DEFAULT_ACCURACY,
+) -> dict[str, Any]:
+    """Raw influence of partition ``p``'s accounts and profiles at the final iterate, and its sketch."""
+    man = load_manifest(store, layout)
+    csr = get_arrays(store, layout.part(p, "csr.npz"))
+    state = get_arrays(store, layout.part(p, "state.npz"))
+    g = get_arrays(store, layout.part(p, "graph.npz"))
+    z = _halo_values(store, layout, man, csr["halo"], final, betas[final], f32=False)
+    inflow, inflow_amp = _inflows(
+        csr["indptr"], csr["indices"], csr["weights"], csr["amp_frac"], z, float(params.damping)
+    )
+    # the global inflow total is the pull of the pass after the final one: its beta is known
+    beta_comp = betas[final + 1]
+    comp = np.empty((len(inflow), 3))
+    comp[:, 0] = params.reach_weight * unit * beta_comp * state["teleport"]
+    comp[:, 1] = unit * inflow_amp / csr["volume"]
+    comp[:, 2] = unit * np.maximum(inflow - inflow_amp, 0.0)
+    raw_account = comp.sum(axis=1)
+    ranks = _own_x(store, layout, p, final, betas[final], state["teleport"])
+    save_profile_results(store, layout, p, g["profile"], g["network"], comp, raw_account, ranks, z=z)
+    raw_profile = get_arrays(store, layout.part(p, "result.npz"))["raw_profile"]
+    sk = sketch.Sketch.of(raw_profile, relative_accuracy)
+    put_arrays(store, layout.part(p, "sketch.npz"), **sk.to_arrays())
+    return {"partition": p, "profiles": len(raw_profile), "max_raw": float(raw_profile.max(initial=0.0))}
+
+
+def save_profile_results(
+    store: Store,
+    layout: Layout,
+    p: int,
+    profile: np.ndarray,
+    network: np.ndarray,
+    comp: np.ndarray,
+    raw_account: np.ndarray,
+    ranks: np.ndarray,
+    z: np.ndarray | None = None,
+) -> None:
+    n_prof = int(profile.max()) + 1 if len(profile) else 0
+    raw_profile = np.bincount(profile, weights=raw_account, minlength=n_prof)
+    comp_profile = np.stack([np.bincount(profile, weights=comp[:, k], minlength=n_prof) for k in range(3)], 1)
+    nn = len(NETWORKS)
+    key = profile * nn + network.astype(np.int64)
+    raw_pn = np.bincount(key, weights=raw_account, minlength=n_prof * nn).reshape(n_prof, nn)
+    present = np.bincount(key, minlength=n_prof * nn).reshape(n_prof, nn) > 0
+    arrays: dict[str, np.ndarray] = {
+        "raw_profile": raw_profile,
+        "comp_profile": comp_profile.reshape(n_prof, 3),
+        "raw_pn": raw_pn,
+        "present": present,
+        "comp": comp,
+        "raw_account": raw_account,
+        "ranks": ranks,
+    }
+    if z is not None:
+        arrays["z"] = z
+    put_arrays(store, layout.part(p, "result.npz"), **arrays)
+
+
+def calibrate(store: Store, layout: Layout, params: AlgorithmParams) -> dict[str, Any]:
+    """Merge every partition's sketch into the calibration table of the version."""
+    man = load_manifest(store, layout)
+    merged = sketch.merge(
+        sketch.Sketch.from_arrays(get_arrays(store, layout.part(p, "sketch.npz")))
+        for p in range(man.partitions)
+    )
+    table = merged.fit(params.target_mean, params.target_p95, params.calibration_knots)
+    put_json(store, layout.calibration, table.to_dict())
+    return {"knots": len(table.raw), "population": int(table.population), "buckets": len(merged.index)}
+
+
+@dataclass(frozen=True)
+class PartitionScores:
+    """Calibrated scores of one partition's profiles (what the core's ScoreResult holds per profile)."""
+
+    profile_ids: list[str]
+    raw_profile: np.ndarray
+    score: np.ndarray
+    subscores: dict[str, np.ndarray]
+    network_scores: np.ndarray
+
+
+def partition_scores(store: Store, layout: Layout, p: int, table: Any) -> PartitionScores:
+    from core.calibration import apply_calibration
+    from core.scoring import SUBSCORES
+
+    meta = get_json(store, layout.part(p, "meta.json"))
+    res = get_arrays(store, layout.part(p, "result.npz"))
+    raw = res["raw_profile"]
+    score = apply_calibration(raw, table)
+    share = np.zeros(len(raw))
+    np.divide(score, raw, out=share, where=raw > 0)
+    subscores = {name: res["comp_profile"][:, k] * share for k, name in enumerate(SUBSCORES)}
+    network_scores = np.where(res["present"], apply_calibration(res["raw_pn"], table), 0.0)
+    return PartitionScores(meta["profiles"], raw, score, subscores, network_scores)
+
+
+def load_table(store: Store, layout: Layout) -> Any:
+    from core.calibration import CalibrationTable
+
+    return CalibrationTable.from_dict(get_json(store, layout.calibration))
