@@ -1,5 +1,9 @@
 """Pure aggregation of one delivery's activities into the writes it needs (no AWS here).
 
+An engagement costs its edge ``ADD`` (one per distinct engager-author pair, however many engagements
+the pair has in the delivery); its topic evidence rides on the same write (``t_<term>`` counters on the
+edge). Standalone posts add an activity item, the poster's ``posts`` counter and its ``TERM#`` items.
+
 Engagements between the same two accounts in one delivery become one edge update, every account's
 counters one update, every (account, term) one topic-evidence update: the write count grows with the
 distinct pairs, not with the engagements.
@@ -13,7 +17,20 @@ from dataclasses import dataclass, field
 from functions.ingest.networks.base import Activity
 from functions.shared.records import DECAY_EPOCH, DECAY_HALF_LIFE_S
 
-MAX_TERMS = 8
+MAX_TERMS = 8  # terms kept per standalone post
+MAX_EDGE_TERMS = 4  # terms kept per engagement, on its edge item (hashtags first): the edge stays < 1 KB
+
+
+def edge_terms(terms: tuple[str, ...]) -> list[str]:
+    """The terms an engagement adds to its edge: hashtags first, at most ``MAX_EDGE_TERMS``.
+
+    Examples
+    --------
+    >>> edge_terms(("boson", "#higgs", "cern", "news", "#lhc", "day"))
+    ['#higgs', '#lhc', 'boson', 'cern']
+    """
+    ranked = sorted(dict.fromkeys(terms), key=lambda t: not t.startswith("#"))
+    return ranked[:MAX_EDGE_TERMS]
 
 
 def decay_weight(timestamp: int) -> float:
@@ -35,13 +52,12 @@ class EdgeDelta:
     decayed: dict[str, float] = field(default_factory=lambda: defaultdict(float))
     first_ts: int = 2**62
     last_ts: int = 0
+    terms: dict[str, int] = field(default_factory=lambda: defaultdict(int))  # topic evidence (t_<term>)
 
 
 @dataclass
 class CounterDelta:
     posts: int = 0
-    given: int = 0
-    received: int = 0
     followers: int | None = None
 
 
@@ -53,13 +69,47 @@ class TermDelta:
 
 @dataclass
 class Plan:
-    """Everything one delivery adds to the table."""
+    """Everything one delivery adds to the table.
+
+    ``activities`` are the *standalone* posts only (kept as ``ACT#`` items): an engagement, and a post
+    that is itself an engagement (a mention, reply or quote tweet), is recorded by its edge alone.
+    Counters hold standalone posts and follower counts; ``given``/``received`` are the sums of the
+    edges (derived when scoring), not counted per engagement.
+    """
 
     activities: list[Activity] = field(default_factory=list)
     edges: dict[tuple[str, str, str], EdgeDelta] = field(default_factory=dict)  # (network, author, engager)
     counters: dict[tuple[str, str], CounterDelta] = field(default_factory=dict)
     terms: dict[tuple[str, str, str], TermDelta] = field(default_factory=dict)  # (network, account, term)
     engagements: int = 0
+    engagement_posts: int = 0  # posts that are engagements (recorded by their edge only)
+
+
+def engagement_post_ids(activities: list[Activity]) -> set[tuple[str, str, str]]:
+    """``(network, actor, post id)`` of the posts that are engagements themselves.
+
+    Adapters emit a mention, reply or quote tweet (a Mastodon reply, ...) as a ``post`` plus the
+    engagement; the engagement carries the post's id as its ``post_id`` or inside its activity id
+    (``reply:<post id>:<target>``).
+
+    Examples
+    --------
+    >>> from functions.ingest.networks.base import AccountRef
+    >>> me, you = AccountRef(account_id="2"), AccountRef(account_id="1")
+    >>> acts = [Activity(network="t", kind="post", activity_id="post:9", timestamp=0, actor=me, post_id="9"),
+    ...         Activity(network="t", kind="reply", activity_id="reply:9:1", timestamp=0, actor=me,
+    ...                  target=you, post_id="5")]
+    >>> sorted(engagement_post_ids(acts))
+    [('t', '2', '5'), ('t', '2', '9')]
+    """
+    out: set[tuple[str, str, str]] = set()
+    for act in activities:
+        if act.is_engagement:
+            if act.post_id:
+                out.add((act.network, act.actor.account_id, act.post_id))
+            for part in act.activity_id.split(":")[1:]:
+                out.add((act.network, act.actor.account_id, part))
+    return out
 
 
 def plan(activities: list[Activity]) -> Plan:
@@ -72,19 +122,22 @@ def plan(activities: list[Activity]) -> Plan:
     ...      actor=AccountRef(account_id="2"), target=AccountRef(account_id="1"), terms=("#higgs",))
     ...      for i in range(3)]
     >>> p = plan(a)
-    >>> p.edges[("twitter", "1", "2")].counts["mention"], p.counters[("twitter", "1")].received, p.engagements
-    (3, 3, 3)
+    >>> p.edges[("twitter", "1", "2")].counts["mention"], p.edges[("twitter", "1", "2")].terms["#higgs"]
+    (3, 3)
+    >>> p.engagements, len(p.activities), p.counters
+    (3, 0, {})
     """
     out = Plan()
     seen: set[tuple[str, str]] = set()
+    engagement_posts = engagement_post_ids(activities)
     for act in activities:
         if (act.network, act.activity_id) in seen:
             continue
         seen.add((act.network, act.activity_id))
-        out.activities.append(act)
-        actor_counter = out.counters.setdefault((act.network, act.actor.account_id), CounterDelta())
-        if act.actor.followers is not None:
-            actor_counter.followers = act.actor.followers
+        for ref in (act.actor, act.target):
+            if ref is not None and ref.followers is not None:  # the largest a delivery reports
+                counter = out.counters.setdefault((act.network, ref.account_id), CounterDelta())
+                counter.followers = max(counter.followers or 0, ref.followers)
         if act.is_engagement and act.target is not None:
             out.engagements += 1
             edge = out.edges.setdefault(
@@ -94,15 +147,14 @@ def plan(activities: list[Activity]) -> Plan:
             edge.decayed[act.kind] += decay_weight(act.timestamp)
             edge.first_ts = min(edge.first_ts, act.timestamp)
             edge.last_ts = max(edge.last_ts, act.timestamp)
-            actor_counter.given += 1
-            target_counter = out.counters.setdefault((act.network, act.target.account_id), CounterDelta())
-            target_counter.received += 1
-            if act.target.followers is not None:
-                target_counter.followers = act.target.followers
-            for term in act.terms[:MAX_TERMS]:
-                out.terms.setdefault((act.network, act.target.account_id, term), TermDelta()).engagements += 1
+            for term in edge_terms(act.terms):
+                edge.terms[term] += 1
         elif act.kind == "post":
-            actor_counter.posts += 1
+            if (act.network, act.actor.account_id, act.post_id or "") in engagement_posts:
+                out.engagement_posts += 1
+                continue
+            out.activities.append(act)
+            out.counters.setdefault((act.network, act.actor.account_id), CounterDelta()).posts += 1
             for term in act.terms[:MAX_TERMS]:
                 out.terms.setdefault((act.network, act.actor.account_id, term), TermDelta()).posts += 1
     return out

@@ -70,6 +70,7 @@ class Identity:
         self.table = table
         self.client = client
         self.known: set[AccountKey] = set()
+        self.followers: dict[AccountKey, int] = {}  # last follower count stored, as far as we know
 
     def lookup(self, accounts: Iterable[AccountKey]) -> tuple[set[AccountKey], set[AccountKey]]:
         """``(opted_out, missing)``: accounts with an opt-out marker, and accounts not stored yet."""
@@ -78,7 +79,13 @@ class Identity:
         key_list += [
             {"PK": keys.account_pk(n, a), "SK": keys.META_SK} for n, a in wanted if (n, a) not in self.known
         ]
-        present = {item["PK"]["S"] for item in batch_get(self.client, self.table.name, key_list)}
+        found = batch_get(self.client, self.table.name, key_list)
+        present = {item["PK"]["S"] for item in found}
+        for item in found:
+            pk = item["PK"]["S"]
+            if pk.startswith("ACCOUNT#") and "followers" in item:
+                _, network, account = pk.split("#", 2)
+                self.followers[(network, account)] = int(item["followers"]["N"])
         opted_out = {(n, a) for n, a in wanted if keys.optout_pk(n, a) in present}
         for n, a in wanted:
             if keys.account_pk(n, a) in present:
@@ -110,6 +117,7 @@ class Identity:
             )
             written += self._put_new(link.to_item())
         self.known.add((network, ref.account_id))
+        self.followers.setdefault((network, ref.account_id), ref.followers or 0)
         return written
 
     def _put_new(self, item: dict[str, Any]) -> int:

@@ -1,5 +1,8 @@
-"""Writes one delivery's plan to the single table: accounts on first sight, activities (TTL),
-edge aggregates, counters and topic evidence with ``UpdateItem ADD``.
+"""Writes one delivery's plan to the single table: accounts on first sight, standalone posts as
+activities (TTL), edge aggregates, counters and topic evidence with ``UpdateItem ADD``.
+
+Follower counts are written only when they moved by more than ``FOLLOWERS_LOG_STEP`` in
+``log1p`` (what the score uses) from the last value this container knows to be stored.
 
 Every ADD update also sets ``last_delivery`` under the condition that it differs from this delivery,
 so a retry of a delivery that failed half-way (the idempotency record is released on failure) does
@@ -8,6 +11,7 @@ not add the same engagements twice to the items it already reached.
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 from decimal import Decimal
 from typing import Any
@@ -29,11 +33,15 @@ class IngestStats:
     engagements: int = 0
     dropped_optout: int = 0
     new_accounts: int = 0
+    engagement_posts: int = 0  # posts that are engagements: recorded by their edge only
     items_written: int = 0  # every item write, ~1 write unit each (all items are under 1 KB)
     skipped_retries: int = 0
 
     def as_dict(self) -> dict[str, int]:
         return asdict(self)
+
+
+FOLLOWERS_LOG_STEP = 0.01  # about 1%: the teleport uses log1p(followers)
 
 
 def _dec(value: float) -> Decimal:
@@ -60,8 +68,10 @@ class IngestStore:
         refs: dict[AccountKey, AccountRef] = {}
         for act in activities:
             for ref in (act.actor, act.target):
-                if ref is not None:
-                    refs.setdefault((act.network, ref.account_id), ref)
+                if ref is not None:  # the ref with the most followers (some events carry none)
+                    known = refs.get((act.network, ref.account_id))
+                    if known is None or (ref.followers or 0) > (known.followers or 0):
+                        refs[(act.network, ref.account_id)] = ref
         opted_out, missing = self.identity.lookup(refs)
         kept = [
             a
@@ -77,6 +87,7 @@ class IngestStore:
             stats.items_written += written
         work = plan(kept)
         stats.activities, stats.engagements = len(work.activities), work.engagements
+        stats.engagement_posts = work.engagement_posts
         stats.items_written += self._activities(work)
         written, skipped = self._updates(work, delivery_id, now)
         stats.items_written += written
@@ -103,9 +114,11 @@ class IngestStore:
     def _updates(self, work: Plan, delivery_id: str, now: int) -> tuple[int, int]:
         written = skipped = 0
         for (network, author, engager), edge in work.edges.items():
-            adds = {f"c_{k}": v for k, v in edge.counts.items()} | {
-                f"d_{k}": _dec(v) for k, v in edge.decayed.items()
-            }
+            adds = (
+                {f"c_{k}": v for k, v in edge.counts.items()}
+                | {f"d_{k}": _dec(v) for k, v in edge.decayed.items()}
+                | {f"t_{k}": v for k, v in edge.terms.items()}
+            )
             sets: dict[str, Any] = {"network": network, "author_id": author, "engager_id": engager}
             ok = self._add(
                 {"PK": keys.edges_pk(network, author), "SK": keys.engager_sk(network, engager)},
@@ -118,23 +131,21 @@ class IngestStore:
             )
             written, skipped = written + ok, skipped + (1 - ok)
         for (network, account), counter in work.counters.items():
-            adds = {
-                k: v
-                for k, v in (
-                    ("posts", counter.posts),
-                    ("given", counter.given),
-                    ("received", counter.received),
-                )
-                if v
-            }
-            if not adds and counter.followers is None:
-                continue
+            adds = {"posts": counter.posts} if counter.posts else {}
             sets = {"network": network, "account_id": account}
-            if counter.followers is not None:
-                sets["followers"] = counter.followers
+            followers = counter.followers
+            known = self.identity.followers.get((network, account))
+            if followers is not None and (
+                known is None or abs(math.log1p(followers) - math.log1p(known)) > FOLLOWERS_LOG_STEP
+            ):
+                sets["followers"] = followers
+            if not adds and "followers" not in sets:
+                continue
             ok = self._add(
                 {"PK": keys.account_pk(network, account), "SK": keys.COUNTERS_SK}, adds, sets, delivery_id
             )
+            if "followers" in sets:
+                self.identity.followers[(network, account)] = int(followers or 0)
             written, skipped = written + ok, skipped + (1 - ok)
         for (network, account, term), delta in work.terms.items():
             adds = {k: v for k, v in (("posts", delta.posts), ("engagements", delta.engagements)) if v}

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import time
 
+import pytest
+
 from functions.ingest import processor, receiver
 from functions.ingest.delivery import QueuedDelivery
 from functions.shared import aws, keys
@@ -94,14 +96,26 @@ def test_opted_out_accounts_are_dropped_and_counted(stack: Stack, capsys) -> Non
     assert "ActivitiesDroppedOptOut" in capsys.readouterr().out
 
 
-def test_write_units_per_engagement_stay_low_when_accounts_repeat(stack: Stack) -> None:
-    """After first sight of the accounts, a delivery costs about one write per distinct pair."""
+WRITE_CASES = {
+    # name: (engagements per engager, text, expected items written for 20 distinct engagers -> "1")
+    "20 likes": (("like",), "x", 20),
+    "20 mentions (each also a post)": (("mention",), "x", 20),
+    "60 (mention + like + reply per engager)": (("mention", "like", "reply"), "x", 20),
+    "20 mentions with '#higgs news' (terms ride on the edge)": (("mention",), "#higgs news", 20),
+}
+
+
+@pytest.mark.parametrize("case", list(WRITE_CASES))
+def test_write_units_per_engagement_at_most_one(stack: Stack, case: str) -> None:
+    """After first sight of the accounts, an engagement costs its edge ADD (one per distinct pair)
+    plus a share of the author's topic-evidence ADDs; nothing per activity, nothing per engager."""
+    kinds, text, expected = WRITE_CASES[case]
     now = int(time.time())
     engagers = [str(i) for i in range(10, 30)]
     processor.handler(
         sqs_event([queued([(e, "1", "mention", now, "warm") for e in engagers], "warm")]), Context()
     )
-    engagements = [(e, "1", kind, now, "x") for e in engagers for kind in ("mention", "like", "reply")]
+    engagements = [(e, "1", kind, now, text) for e in engagers for kind in kinds]
     before = processor.store().identity.known.copy()
     stats = processor.process_delivery(
         QueuedDelivery(
@@ -112,10 +126,60 @@ def test_write_units_per_engagement_stay_low_when_accounts_repeat(stack: Stack) 
         )
     )
     assert processor.store().identity.known == before
-    # activities (one per engagement plus the reply/mention posts: 100) dominate; edges are one per pair
-    assert stats["engagements"] == 60
-    edges_and_counters = stats["items_written"] - stats["activities"]
-    assert stats["activities"] == 100 and edges_and_counters == 20 + 21  # 20 edges, 21 counters
+    assert stats["engagements"] == len(engagements) and stats["activities"] == 0
+    assert stats["items_written"] == expected
+    print(
+        f"{case}: {stats['items_written']} items,"
+        f" {stats['items_written'] / len(engagements):.2f} per engagement"
+    )
+
+
+def test_standalone_posts_are_kept_as_activities(stack: Stack) -> None:
+    """A standalone post (not an engagement) is an activity item plus its poster's posts counter."""
+    from functions.ingest.networks.base import AccountRef, Activity
+
+    now = int(time.time())
+    posts = [
+        Activity(
+            network="twitter",
+            kind="post",
+            activity_id=f"post:{i}",
+            timestamp=now,
+            actor=AccountRef(account_id="7"),
+            post_id=str(i),
+            terms=("#lhc",),
+        )
+        for i in range(3)
+    ]
+    stats = processor.store().ingest(posts, "posts-1", now)
+    # first sight (account, profile, link) + 3 activities + 1 counters + 1 term
+    assert stats.as_dict()["activities"] == 3 and stats.items_written == 3 + 3 + 1 + 1
+    counters = stack.table.get_item(Key={"PK": keys.account_pk("twitter", "7"), "SK": keys.COUNTERS_SK})
+    assert counters["Item"]["posts"] == 3
+
+
+def test_demo_deliveries_average_at_most_one_write_per_engagement(stack: Stack) -> None:
+    """The multi-network demo, sent twice (the second time every account is known): engagements cost
+    one write each; the one standalone post (a YouTube upload) costs its activity, counter and terms."""
+    from functions.shared.settings import get_settings
+    from renown.demo_payloads import multi_network_demo
+
+    totals = {"engagements": 0, "engagement_items": 0, "posts": 0, "post_items": 0}
+    for round_ in range(2):
+        for i, (network, body, _) in enumerate(multi_network_demo(get_settings(), int(time.time()))):
+            stats = processor.process_delivery(
+                QueuedDelivery(
+                    network=network, delivery_id=f"demo-{round_}-{i}", received_at=0, body=body.decode()
+                )
+            )
+            if round_ == 1:
+                totals["engagements"] += stats["engagements"]
+                totals["posts"] += stats["activities"]
+                kind = "post_items" if stats["activities"] else "engagement_items"
+                totals[kind] += stats["items_written"]
+    print(f"demo, known accounts: {totals}")
+    assert totals["engagement_items"] <= totals["engagements"]
+    assert totals["posts"] == 1 and totals["post_items"] == 6  # activity + posts counter + 4 terms
 
 
 def test_receiver_to_processor_many_deliveries_exactly_once(stack: Stack) -> None:
@@ -130,7 +194,7 @@ def test_receiver_to_processor_many_deliveries_exactly_once(stack: Stack) -> Non
     assert len(messages) == 30
     processor.handler(sqs_event(messages[:15]), Context())
     processor.handler(sqs_event(messages), Context())  # a redelivered batch
-    counters = stack.table.get_item(Key={"PK": keys.account_pk("twitter", "1"), "SK": keys.COUNTERS_SK})[
-        "Item"
-    ]
-    assert counters["received"] == 30
+    edges = stack.table.query(
+        KeyConditionExpression="PK = :pk", ExpressionAttributeValues={":pk": keys.edges_pk("twitter", "1")}
+    )["Items"]
+    assert len(edges) == 30 and sum(int(e["c_mention"]) for e in edges) == 30  # each delivery once
