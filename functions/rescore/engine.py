@@ -325,10 +325,7 @@ def _halo_values(
             continue
         local = halo[a:b] - man.bounds[q]
         c = get_arrays(store, layout.part(q, "state.npz"))["c"][local]
-        if k == 0:
-            values = beta * c
-        else:
-            values = get_arrays(store, layout.iterate(k, q))["p"][local] + beta * c
+        values = beta * c if k == 0 else get_arrays(store, layout.iterate(k, q))["p"][local] + beta * c
         out[a:b] = values.astype(np.float32) if f32 else values
     return out
 
@@ -358,7 +355,9 @@ def iterate_partition(
     return {"partition": p, "sum": float(f.sum()), "residual": residual}
 
 
-def converge(k: int, betas: list[float], results: list[dict[str, Any]], params: AlgorithmParams) -> dict[str, Any]:
+def converge(
+    k: int, betas: list[float], results: list[dict[str, Any]], params: AlgorithmParams
+) -> dict[str, Any]:
     """The convergence check after pass ``k``: ``beta_k`` and whether pass ``k-1`` converged."""
     ordered = sorted(results, key=lambda r: r["partition"])
     beta = 1.0 - math.fsum(r["sum"] for r in ordered)
@@ -406,7 +405,9 @@ def components_partition(
     comp[:, 2] = unit * np.maximum(inflow - inflow_amp, 0.0)
     raw_account = comp.sum(axis=1)
     ranks = _own_x(store, layout, p, final, betas[final], state["teleport"])
-    save_profile_results(store, layout, p, g["profile"], g["network"], comp, raw_account, ranks, z=z)
+    save_profile_results(
+        store, layout, p, g["profile"], g["network"], comp, raw_account, ranks, z=z, unit=unit
+    )
     raw_profile = get_arrays(store, layout.part(p, "result.npz"))["raw_profile"]
     sk = sketch.Sketch.of(raw_profile, relative_accuracy)
     put_arrays(store, layout.part(p, "sketch.npz"), **sk.to_arrays())
@@ -423,6 +424,7 @@ def save_profile_results(
     raw_account: np.ndarray,
     ranks: np.ndarray,
     z: np.ndarray | None = None,
+    unit: float | None = None,
 ) -> None:
     n_prof = int(profile.max()) + 1 if len(profile) else 0
     raw_profile = np.bincount(profile, weights=raw_account, minlength=n_prof)
@@ -442,6 +444,8 @@ def save_profile_results(
     }
     if z is not None:
         arrays["z"] = z
+    if unit is not None:
+        arrays["unit"] = np.array([unit])
     put_arrays(store, layout.part(p, "result.npz"), **arrays)
 
 
@@ -487,3 +491,120 @@ def load_table(store: Store, layout: Layout) -> Any:
     from core.calibration import CalibrationTable
 
     return CalibrationTable.from_dict(get_json(store, layout.calibration))
+
+
+def explain_partition(
+    store: Store,
+    layout: Layout,
+    p: int,
+    params: AlgorithmParams,
+    scores: PartitionScores,
+    version: str,
+    top_n: int = 5,
+) -> dict[str, dict[str, Any]]:
+    """``core.explain.explain`` for every linked profile of a partition, from the partition's own data
+    (its rows, the halo's ``scale * x`` and the components): the same additive contributions."""
+    from core.calibration import bucket_name
+    from core.explain import ADDITIVITY_RULE
+    from core.scoring import SUBSCORES
+    from core.versions import params_digest
+
+    man = load_manifest(store, layout)
+    meta = get_json(store, layout.part(p, "meta.json"))
+    csr = get_arrays(store, layout.part(p, "csr.npz"))
+    res = get_arrays(store, layout.part(p, "result.npz"))
+    g = get_arrays(store, layout.part(p, "graph.npz"))
+    unit = float(res["unit"][0])
+    d = params.damping
+    digest = params_digest(params)
+    halo, z = csr["halo"], res["z"]
+    order = np.argsort(g["profile"], kind="stable")
+    starts = np.searchsorted(g["profile"][order], np.arange(len(scores.profile_ids) + 1))
+    wanted: dict[int, str] = {}
+    drafts: dict[str, dict[str, Any]] = {}
+    for i, pid in enumerate(scores.profile_ids):
+        if pid.startswith("unlinked:"):
+            continue
+        score, raw = float(scores.score[i]), float(scores.raw_profile[i])
+        factor = score / raw if raw > 0 else 0.0
+        eng_pts: dict[int, list[float]] = {}
+        networks: dict[int, dict[str, Any]] = {}
+        reach_total = decay_lost = 0.0
+        for a in order[starts[i] : starts[i + 1]].tolist():
+            net = int(g["network"][a])
+            entry = networks.setdefault(net, {"network": NETWORKS[net], "accounts": [], "points": 0.0})
+            entry["accounts"].append(meta["ids"][a])
+            reach_pts = float(res["comp"][a, 0]) * factor
+            reach_total += reach_pts
+            entry["points"] += reach_pts
+            lo, hi = int(csr["indptr"][a]), int(csr["indptr"][a + 1])
+            if hi == lo:
+                continue
+            u = csr["indices"][lo:hi].astype(np.int64)
+            w = csr["weights"][lo:hi].astype(np.float64)
+            base = unit * d * z[u]
+            flow = base * w
+            frac = csr["amp_frac"][lo:hi]
+            vol = float(csr["volume"][a])
+            amp = flow * frac / vol
+            imp = np.maximum(flow * (1.0 - frac), 0.0)
+            w0 = csr["pair_nodecay"][lo:hi] ** params.pair_exponent
+            lost = base * np.maximum(w0 - w, 0.0) * (frac / vol + (1.0 - frac))
+            decay_lost += float(lost.sum()) * factor
+            entry["points"] += float((amp + imp).sum()) * factor
+            for k, uu in enumerate(halo[u].tolist()):
+                rec = eng_pts.setdefault(uu, [0.0, 0.0])
+                rec[0] += float(amp[k]) * factor
+                rec[1] += float(imp[k]) * factor
+        ranked = sorted(eng_pts.items(), key=lambda kv: (-(kv[1][0] + kv[1][1]), kv[0]))
+        top = ranked[:top_n]
+        for k, _ in top:
+            wanted[k] = ""
+        drafts[pid] = {
+            "profile": pid,
+            "score": score,
+            "bucket": bucket_name(max(1.0, score)),
+            "version": version,
+            "params_digest": digest,
+            "additivity": ADDITIVITY_RULE,
+            "signals": {name: float(scores.subscores[name][i]) for name in SUBSCORES},
+            "networks": [
+                {
+                    "network": e["network"],
+                    "accounts": e["accounts"],
+                    "points": float(e["points"]),
+                    "score": float(scores.network_scores[i, code]),
+                }
+                for code, e in sorted(networks.items())
+            ],
+            "reach_points": reach_total,
+            "top_engagers": [
+                {
+                    "account": k,
+                    "points": round(v[0] + v[1], 6),
+                    "amplification": round(v[0], 6),
+                    "network_impact": round(v[1], 6),
+                }
+                for k, v in top
+            ],
+            "other_engagers_points": sum(v[0] + v[1] for _, v in ranked[top_n:]),
+            "unique_engagers": len(eng_pts),
+            "decay": {
+                "half_life_days": params.half_life_days,
+                "points_lost_estimate": decay_lost,
+                "note": "first-order estimate of the points the same engagements would add without decay",
+            },
+        }
+    # account keys of the top engagers, from the partitions that own them
+    ids_needed = np.array(sorted(wanted), dtype=np.int64)
+    cuts = np.searchsorted(ids_needed, man.bounds)
+    for q in range(man.partitions):
+        a, b = int(cuts[q]), int(cuts[q + 1])
+        if b > a:
+            q_ids = meta["ids"] if q == p else get_json(store, layout.part(q, "meta.json"))["ids"]
+            for gid in ids_needed[a:b].tolist():
+                wanted[gid] = q_ids[gid - man.bounds[q]]
+    for draft in drafts.values():
+        for e in draft["top_engagers"]:
+            e["account"] = wanted[e["account"]]
+    return drafts

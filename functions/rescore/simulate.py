@@ -89,13 +89,18 @@ def run_partitioned(
 
     builds = step("build", lambda: [engine.build_partition(store, layout, p, params) for p in parts])
     scalars = engine.setup_scalars(man, builds)
-    step("setup", lambda: [engine.setup_partition(store, layout, p, params, scalars["tele_sum"]) for p in parts])
+    step(
+        "setup",
+        lambda: [engine.setup_partition(store, layout, p, params, scalars["tele_sum"]) for p in parts],
+    )
     state: dict[str, Any] = {"k": 1, "betas": [1.0], "done": False}
     while not state["done"]:
         k = state["k"]
         results = step(
             "iterate",
-            lambda k=k: [engine.iterate_partition(store, layout, p, params, k, state["betas"]) for p in parts],
+            lambda k=k, betas=state["betas"]: [
+                engine.iterate_partition(store, layout, p, params, k, betas) for p in parts
+            ],
         )
         state = engine.converge(k, state["betas"], results, params)
     final = int(state["final"])

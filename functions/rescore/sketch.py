@@ -53,7 +53,12 @@ class Sketch:
         return cls(uniq, count, total, float(alpha))
 
     def to_arrays(self) -> dict[str, np.ndarray]:
-        return {"index": self.index, "count": self.count, "total": self.total, "alpha": np.array([self.alpha])}
+        return {
+            "index": self.index,
+            "count": self.count,
+            "total": self.total,
+            "alpha": np.array([self.alpha]),
+        }
 
     @classmethod
     def from_arrays(cls, arrays: dict[str, np.ndarray]) -> Sketch:

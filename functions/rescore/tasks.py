@@ -1,5 +1,6 @@
-"""Lambda handler of the rescoring workflow's tasks. The state machine passes ``{"task": NAME, ...}``;
-each task validates its input with a pydantic model and calls a use case."""
+"""Lambda handler of the rescoring workflow's tasks. The state machine passes ``{"task": NAME, "input":
+...}``; each task lives in :mod:`functions.rescore.workflow` (see ``statemachine/rescore.asl.json``).
+``score_all`` (snapshot, solve, write and activate in one invocation) stays for direct use."""
 
 from __future__ import annotations
 
@@ -10,18 +11,17 @@ from typing import Any, Literal
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from functions.rescore import workflow
+from functions.rescore.workflow import TaskInputError
 from functions.shared.aws import table
 from functions.shared.observability import logger
 from functions.shared.settings import get_settings
 
-
-class TaskInputError(ValueError):
-    """The workflow passed a task input that does not validate (the run fails with this error)."""
+__all__ = ["TASKS", "TaskInputError", "handler"]
 
 
 class ScoreAllInput(BaseModel):
-    """A run request: an EventBridge ``AlgorithmReleased`` event (its ``detail``), the daily schedule's
-    ``{"mode": "settle"}``, or the same fields given directly."""
+    """A one-invocation pass (``score_all``): the fields of a run request."""
 
     model_config = ConfigDict(extra="ignore")
     version: str = Field(
@@ -48,14 +48,30 @@ def score_all(payload: dict[str, Any]) -> dict[str, Any]:
     from functions.rescore.full_pass import run_full_pass
 
     request = ScoreAllInput.model_validate(payload)
-    summary = run_full_pass(
-        table(), request.version, now=request.now or time.time(), activate=request.activate
-    )
+    summary = run_full_pass(table(), request.version, now=request.now or time.time(), activate=request.activate)
     return summary.as_dict()
 
 
 TASKS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "score_all": score_all,
+    "prepare": workflow.prepare,
+    "snapshot": workflow.snapshot,
+    "solve_single": workflow.solve_single,
+    "build": workflow.build,
+    "setup_scalars": workflow.setup_scalars,
+    "setup": workflow.setup,
+    "iterate": workflow.iterate,
+    "converge": workflow.converge,
+    "components": workflow.components,
+    "calibrate": workflow.calibrate,
+    "write_shadow": workflow.write_shadow,
+    "report": workflow.report,
+    "request_approval": workflow.request_approval,
+    "activate": workflow.activate,
+    "refresh": workflow.refresh_partition,
+    "rollback_activation": workflow.rollback_activation,
+    "finish": workflow.finish,
+    "mark_failed": workflow.mark_failed,
 }
 
 
@@ -64,6 +80,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     name = event.get("task")
     if name not in TASKS:
         raise TaskInputError(f"unknown task {name!r}; expected one of {sorted(TASKS)}")
+    logger.info("rescore task", extra={"task": name, "partition": (event.get("input") or {}).get("partition")})
     try:
         return TASKS[name](event.get("input") or {})
     except ValidationError as exc:

@@ -167,3 +167,39 @@ def home_profile_id(network: str, account_id: str) -> str:
     import hashlib
 
     return "p" + hashlib.sha256(f"{network}:{account_id}".encode()).hexdigest()[:16]
+
+
+# --- added for the rescoring workflow (functions/rescore) ------------------------------------------
+
+
+def run_sk(run_id: str) -> str:
+    """Under ``ALGO``: one rescoring run (status, step, progress, error, report summary).
+
+    Examples
+    --------
+    >>> run_sk("release-v2-1")
+    'RUN#release-v2-1'
+    """
+    return f"RUN#{run_id}"
+
+
+def release_sk(version: str, digest: str) -> str:
+    """Under ``ALGO``: the claim of one release (version + parameter digest) that makes re-runs idempotent.
+
+    Examples
+    --------
+    >>> release_sk("v2", "ab12")
+    'RELEASE#v2#ab12'
+    """
+    return f"RELEASE#{version}#{digest}"
+
+
+def report_sk(version: str) -> str:
+    """Under ``ALGO``: the latest shift report of a version against the version active before it.
+
+    Examples
+    --------
+    >>> report_sk("v2")
+    'REPORT#v2'
+    """
+    return f"REPORT#{version}"

@@ -347,3 +347,64 @@ class OptOutRecord(Record):
 
     def keys(self) -> dict[str, str]:
         return {"PK": keys.optout_pk(self.network, self.account_id), "SK": keys.META_SK}
+
+
+# --- added for the rescoring workflow (functions/rescore) -----------------------------------------
+
+
+class RunRecord(Record):
+    """One execution of the rescoring workflow: ``ALGO / RUN#<run_id>``.
+
+    ``status``: running | awaiting_approval | succeeded | skipped | failed. ``step`` and ``progress``
+    change while it runs (``renown release --status`` shows them); ``error``/``cause`` are set on failure.
+    """
+
+    run_id: str
+    version: str
+    mode: str
+    status: str
+    params_digest: str = ""
+    previous_version: str | None = None
+    step: str = ""
+    progress: str = ""
+    solver: str = ""
+    partitions: int = 0
+    started_at: int = 0
+    finished_at: int | None = None
+    error: str | None = None
+    cause: str | None = None
+    activated: bool = False
+    report_key: str | None = None
+    summary: dict[str, Any] = Field(default_factory=dict)
+
+    def keys(self) -> dict[str, str]:
+        return {"PK": keys.ALGO_PK, "SK": keys.run_sk(self.run_id)}
+
+
+class ReleaseRecord(Record):
+    """``ALGO / RELEASE#<version>#<digest>``: running | succeeded | failed, and by which run."""
+
+    version: str
+    params_digest: str
+    status: str
+    run_id: str
+    updated_at: int = 0
+
+    def keys(self) -> dict[str, str]:
+        return {"PK": keys.ALGO_PK, "SK": keys.release_sk(self.version, self.params_digest)}
+
+
+class ShiftReportRecord(Record):
+    """``ALGO / REPORT#<version>``: the shift report of the version's latest run (the full JSON is also
+    in S3 at ``report_key``, its PNG histogram at ``plot_key``)."""
+
+    version: str
+    run_id: str
+    against: str | None = None  # the version active when the run started
+    created_at: int = 0
+    report_key: str = ""
+    plot_key: str = ""
+    report: dict[str, Any] = Field(default_factory=dict)
+
+    def keys(self) -> dict[str, str]:
+        return {"PK": keys.ALGO_PK, "SK": keys.report_sk(self.version)}
