@@ -307,7 +307,7 @@ class SignedWidgetUrls(ApiModel):
 
 # --- account linking (connect / disconnect) ------------------------------------------------------
 
-EFFECTIVE = "next scoring pass"
+EFFECTIVE: Literal["next scoring pass"] = "next scoring pass"
 
 
 class AccountProof(ApiModel):

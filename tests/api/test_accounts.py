@@ -263,3 +263,17 @@ def test_disconnect_errors(client: TestClient) -> None:
     problem(disconnect(client, "p1", "twitter", "999"), 404, "account-not-found")
     problem(client.delete("/v1/profiles/p1/accounts/myspace/1", headers=owner("p1")), 422, "validation-error")
     assert accounts_of(client, "p1") == {("twitter", "1001"), ("mastodon", "m1")}
+
+
+def test_widgets_of_a_merged_profile_redirect(client: TestClient, anon: TestClient) -> None:
+    from functions.api.security import publishable_key
+
+    assert connect(client, "p1", "twitter", "1002", proof_of="p2").status_code == 200
+    page = "https://blog.example"
+    key = publishable_key(SIGNING.encode(), [page])
+    r = anon.get(
+        "/v1/widgets/p2/badge.svg", params={"key": key}, headers={"origin": page}, follow_redirects=False
+    )
+    problem(r, 308, "profile-merged")
+    assert r.headers["location"].startswith("/v1/widgets/p1/badge.svg?key=pk_")
+    assert r.headers["access-control-allow-origin"] == page

@@ -28,6 +28,7 @@ router = APIRouter(prefix="/v1", responses=responses(*KEYED))
     tags=["endorsements"],
     responses=responses(
         "profile-not-found",
+        "profile-merged",
         "missing-owner-token",
         "invalid-owner-token",
         "already-endorsed",
@@ -67,7 +68,7 @@ def define_perk(body: PerkIn, store: StoreDep, caller: CallerDep, now: NowDep) -
     "/profiles/{profile_id}/perks",
     response_model=Perks,
     tags=["perks"],
-    responses=responses("profile-not-found"),
+    responses=responses("profile-not-found", "profile-merged"),
 )
 def list_perks(profile_id: ProfileId, store: StoreDep, now: NowDep) -> Perks:
     """The live perks the person qualifies for.
@@ -82,7 +83,9 @@ def list_perks(profile_id: ProfileId, store: StoreDep, now: NowDep) -> Perks:
 _OPT_OUT = {
     "response_model": OptOutResult,
     "tags": ["opt-out"],
-    "responses": responses("profile-not-found", "missing-owner-token", "invalid-owner-token"),
+    "responses": responses(
+        "profile-not-found", "profile-merged", "missing-owner-token", "invalid-owner-token"
+    ),
 }
 
 

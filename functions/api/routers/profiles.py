@@ -11,7 +11,11 @@ from functions.api.deps import NowDep, ProfileId, StoreDep
 from functions.api.models import Explanation, History, Influence, Profile, Score, Topic, Topics
 from functions.api.problems import KEYED, responses
 
-router = APIRouter(prefix="/v1/profiles", tags=["profiles"], responses=responses(*KEYED, "profile-not-found"))
+router = APIRouter(
+    prefix="/v1/profiles",
+    tags=["profiles"],
+    responses=responses(*KEYED, "profile-not-found", "profile-merged"),
+)
 
 Version = Annotated[
     str | None, Query(pattern=r"^[A-Za-z0-9._-]{1,32}$", description="pin an algorithm version")
