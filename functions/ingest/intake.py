@@ -2,8 +2,12 @@
 
 Order of checks (each answered before anything is queued): unknown network 404, handshake (GET),
 method 405, oversized body 413, missing or wrong signature 401 (over the raw body, constant time),
-malformed body 400 (problem+json with the field errors), stale 400, replayed 409; then the verified
-delivery goes to the queue and the answer is 200.
+malformed body 400 (problem+json with the field errors), stale 400; a replay (the same delivery id
+within the freshness window: typically a network retrying after a lost acknowledgement) is
+acknowledged with 200 ``{"status": "duplicate"}`` and not queued again, so the network stops
+retrying and nothing changes; otherwise the verified delivery goes to the queue and the answer is 200
+``{"status": "accepted"}``. If the queue refuses it (503), the id is forgotten so that the network's
+retry is queued.
 """
 
 from __future__ import annotations
@@ -109,14 +113,15 @@ def receive(
         return Outcome(problem(400, "stale-delivery", "Delivery from the future", detail), "rejected_stale")
     delivery_id = parsed.delivery_id or body_delivery_id(adapter.network, request.body)
     if not guard.first_time(delivery_id, now):
-        detail = f"delivery {delivery_id} was already received"
-        return Outcome(problem(409, "replayed-delivery", "Replayed delivery", detail), "rejected_replay")
+        body = json.dumps({"status": "duplicate", "delivery_id": delivery_id})
+        return Outcome(response(200, body), "duplicate")
     delivery = QueuedDelivery(
         network=adapter.network, delivery_id=delivery_id, received_at=int(now), body=text
     )
     try:
         queue.send(delivery)
     except QueueError as exc:
+        guard.forget(delivery_id)
         return Outcome(problem(503, "queue-unavailable", "Try again later", str(exc)), "queue_error")
     body = json.dumps(
         {"status": "accepted", "delivery_id": delivery_id, "activities": len(parsed.activities)}

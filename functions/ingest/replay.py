@@ -1,4 +1,5 @@
-"""Replay protection for the receiver: a delivery id seen within the freshness window is refused.
+"""Replay protection for the receiver: a delivery id seen within the freshness window is acknowledged
+as a duplicate and not queued again.
 
 Staleness is checked against the delivery's own time (older than ``max_delivery_age_s`` is refused),
 so a guard only has to remember ids for that window. ``MemoryReplayGuard`` remembers them per
@@ -22,6 +23,10 @@ REPLAY_PK_PREFIX = "DELIVERY#"
 class ReplayGuard(Protocol):
     def first_time(self, delivery_id: str, now: float) -> bool:
         """True the first time ``delivery_id`` is seen within the window, False for a replay."""
+        ...
+
+    def forget(self, delivery_id: str) -> None:
+        """Drop ``delivery_id`` (it could not be queued: the network's retry must get through)."""
         ...
 
 
@@ -52,6 +57,9 @@ class MemoryReplayGuard:
         self._seen.move_to_end(delivery_id)
         return True
 
+    def forget(self, delivery_id: str) -> None:
+        self._seen.pop(delivery_id, None)
+
 
 class TableReplayGuard:
     """Delivery ids remembered in the table (``DELIVERY#<id>``, TTL ``expires_at``)."""
@@ -76,3 +84,6 @@ class TableReplayGuard:
                 return False
             raise
         return True
+
+    def forget(self, delivery_id: str) -> None:
+        self.table.delete_item(Key={"PK": REPLAY_PK_PREFIX + delivery_id, "SK": "SEEN"})

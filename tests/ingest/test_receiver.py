@@ -1,5 +1,5 @@
 """Receiver: handshakes and signatures of every network (with the samples in events/), and every
-refusal path: 401, 400 (problem+json), 404, 405, 413, stale and replayed deliveries."""
+refusal path: 401, 400 (problem+json), 404, 405, 413, stale deliveries; replays acknowledged as duplicates."""
 
 from __future__ import annotations
 
@@ -205,11 +205,35 @@ def test_stale_delivery_is_refused(stack: Stack, monkeypatch: pytest.MonkeyPatch
     assert stack.receive_all() == []
 
 
-def test_replayed_delivery_is_refused(stack: Stack, at_sample_time: None) -> None:
+def test_replayed_delivery_is_acknowledged_not_queued(stack: Stack, at_sample_time: None) -> None:
+    """A network retrying after a lost acknowledgement gets a 2xx (so it stops) and nothing changes."""
     body = (EVENTS / "facebook/feed.json").read_bytes()
-    assert post("facebook", body)["statusCode"] == 200
-    answer = problem_of(post("facebook", body))
-    assert answer["status"] == 409 and answer["type"].endswith("/replayed-delivery")
+    first = post("facebook", body)
+    assert first["statusCode"] == 200 and json.loads(first["body"])["status"] == "accepted"
+    again = post("facebook", body)
+    assert again["statusCode"] == 200
+    assert json.loads(again["body"]) == {
+        "status": "duplicate",
+        "delivery_id": json.loads(first["body"])["delivery_id"],
+    }
+    assert len(stack.receive_all()) == 1
+
+
+def test_delivery_the_queue_refused_is_queued_on_retry(
+    stack: Stack, at_sample_time: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from functions.ingest.intake import QueueError
+
+    body = (EVENTS / "facebook/feed.json").read_bytes()
+
+    def refuse(self: receiver.SqsQueue, delivery: object) -> None:
+        raise QueueError("queue down")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(receiver.SqsQueue, "send", refuse)
+        assert post("facebook", body)["statusCode"] == 503
+    answer = post("facebook", body)  # the network retries: not a duplicate, it was never queued
+    assert answer["statusCode"] == 200 and json.loads(answer["body"])["status"] == "accepted"
     assert len(stack.receive_all()) == 1
 
 
