@@ -162,17 +162,24 @@ def top_profiles(base_url: str, api_key: str, profile_ids: list[str]) -> list[di
     return out
 
 
+def _leader_row(profile: dict[str, Any], widget_key: str) -> str:
+    pid = html.escape(str(profile.get("profile_id", "")))
+    name = html.escape(str(profile.get("name", "")))
+    badge = f'<img alt="score badge" src="/v1/widgets/{pid}/badge.svg?key={widget_key}">'
+    card = f'<div data-renown-profile="{pid}" data-renown-key="{widget_key}"></div>'
+    return f"<li><code>{pid}</code> {name} {badge}{card}</li>"
+
+
 def demo_page(base_url: str, settings: Any, progress: dict[str, Any], leaders_ids: list[str]) -> str:
     """A page like a third-party site's: it embeds badges and cards through the widget script."""
+    from functions.api.security import publishable_key
+
     key = settings.dev_api_key.get_secret_value()
+    # a publishable key restricted to this page's origin: what a third-party site embeds
+    widget_key = publishable_key(settings.widget_signing_key.get_secret_value().encode(), [base_url])
     status = html.escape(json.dumps(progress))
     leaders = top_profiles(base_url, key, leaders_ids)
-    rows = "\n".join(
-        f"""<li><code>{html.escape(p.get("profile_id", ""))}</code> {html.escape(str(p.get("name", "")))}
-        <img alt="score badge" src="/v1/widgets/{html.escape(p.get("profile_id", ""))}/badge.svg">
-        <div data-renown-profile="{html.escape(p.get("profile_id", ""))}"></div></li>"""
-        for p in leaders
-    )
+    rows = "\n".join(_leader_row(p, widget_key) for p in leaders)
     return f"""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Renown - local demo</title>
 <style>body{{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}}
 li{{margin:1rem 0}} code{{background:#eee;padding:0 .3em}}</style></head><body>
