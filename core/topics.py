@@ -236,3 +236,81 @@ def assign_topics(
         chosen.sort(key=lambda st: (-st[1], st[0]))
         out.append(chosen[: params.topic_max])
     return out
+
+
+def topics_from_evidence(
+    ontology: TopicOntology,
+    evidence_profile: Sequence[int] | np.ndarray,
+    evidence_term: Sequence[str],
+    evidence_posts: Sequence[int] | np.ndarray,
+    evidence_engagements: Sequence[int] | np.ndarray,
+    profile_scores: np.ndarray,
+    version: str | AlgorithmParams = "v1",
+) -> list[list[tuple[str, int]]]:
+    """Per-profile topics from aggregated evidence rather than single posts.
+
+    The ingest pipeline keeps, per account and term (hashtag, keyword, link domain), how many posts
+    carried the term and how many engagements those posts received. The rule is the one of
+    :func:`assign_topics`: a topic needs at least ``topic_min_posts`` posts and
+    ``topic_min_engagers`` engagements (the aggregate counts engagements, an upper bound of distinct
+    engagers), and scores ``profile score * sqrt(share of the profile's engagement)``. One viral post
+    never makes a topic: it is one post.
+
+    Parameters
+    ----------
+    ontology : TopicOntology
+    evidence_profile : sequence of int
+        Profile index of each evidence row.
+    evidence_term : sequence of str
+        The term of each row, matched against the ontology with :func:`match_topics`.
+    evidence_posts, evidence_engagements : sequences of int
+        Posts carrying the term, engagements those posts received.
+    profile_scores : ndarray
+        Score per profile.
+    version : str or AlgorithmParams
+
+    Returns
+    -------
+    list (per profile) of lists of ``(topic_slug, topic_score)``, best first.
+
+    Examples
+    --------
+    >>> onto = TopicOntology(["1"], ["physics"], ["Physics"], {})
+    >>> onto.index["physics"] = 0
+    >>> topics_from_evidence(onto, [0, 0], ["#physics", "cats"], [4, 1], [9, 50], np.array([64.0]))
+    [[('physics', 25)]]
+    """
+    params = resolve(version)
+    if not isinstance(ontology, TopicOntology):
+        raise InvalidParametersError("ontology must be a TopicOntology (see load_ontology)")
+    prof = np.asarray(evidence_profile, dtype=np.int64)
+    posts = np.asarray(evidence_posts, dtype=np.float64)
+    engaged = np.asarray(evidence_engagements, dtype=np.float64)
+    scores = np.asarray(profile_scores, dtype=np.float64)
+    if not (len(prof) == len(evidence_term) == len(posts) == len(engaged)):
+        raise InvalidParametersError("evidence columns must have equal lengths")
+    if len(prof) and (prof.min() < 0 or prof.max() >= len(scores)):
+        raise InvalidParametersError("evidence_profile must index profile_scores")
+    if len(prof) and (posts.min() < 0 or engaged.min() < 0):
+        raise InvalidParametersError("evidence counts must be >= 0")
+    support: list[dict[int, list[float]]] = [{} for _ in range(len(scores))]
+    total = np.bincount(prof, weights=engaged, minlength=len(scores)) if len(prof) else np.zeros(len(scores))
+    for p, term, n_posts, n_eng in zip(
+        prof.tolist(), evidence_term, posts.tolist(), engaged.tolist(), strict=True
+    ):
+        for t in match_topics(term.lstrip("#").replace("-", " ").replace("_", " "), ontology):
+            rec = support[p].setdefault(t, [0.0, 0.0])
+            rec[0] += n_posts
+            rec[1] += n_eng
+    out: list[list[tuple[str, int]]] = []
+    for p, topics in enumerate(support):
+        chosen = []
+        for t, (n_posts, n_eng) in topics.items():
+            if n_posts < params.topic_min_posts or n_eng < params.topic_min_engagers:
+                continue
+            share = n_eng / total[p] if total[p] > 0 else 0.0
+            ts = round(min(100.0, max(1.0, float(scores[p]) * math.sqrt(share))))
+            chosen.append((ontology.slugs[t], ts))
+        chosen.sort(key=lambda st: (-st[1], st[0]))
+        out.append(chosen[: params.topic_max])
+    return out

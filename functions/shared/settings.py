@@ -93,6 +93,10 @@ class Settings(BaseSettings):
 
     # scoring
     algorithm_version: str = "v1"
+    topics_dir: str | None = Field(
+        default=None,
+        description="Folder of the Klout topic ontology CSVs (default: the datasets folder's klout-topics)",
+    )
 
     # local stack
     host: str = "127.0.0.1"
