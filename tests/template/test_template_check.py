@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -45,4 +46,9 @@ def test_every_queue_has_a_dead_letter_queue(template: dict) -> None:
         for k, v in queues.items()
         if k not in dead
     }
+    # failure destinations (stream on-failure, async dead-letter) are dead-letter queues too
+    text = json.dumps(template["Resources"])
+    for name in dead - targets:
+        if f'"Fn::GetAtt": ["{name}", "Arn"]' in text and name.endswith("FailureQueue"):
+            targets.add(name)
     assert dead == targets, "every queue either has a DLQ or is one"

@@ -1,0 +1,139 @@
+"""What the template promises beyond linting: least privilege, failures, logs, schedules, security scan."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from renown.template_check import (
+    OWNER_PENDING,
+    carry_api_justifications,
+    expand,
+    load_template,
+    prepare_offline,
+    security_findings,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+
+#: SAM policy templates each function may have (by template name); anything else is a finding
+ALLOWED_POLICIES = {
+    "ApiFunction": {"DynamoDBCrudPolicy"},
+    "WebhookReceiverFunction": {"SQSSendMessagePolicy"},
+    "IngestProcessorFunction": {"DynamoDBCrudPolicy"},
+    "ScoreUpdaterFunction": {"DynamoDBCrudPolicy", "DynamoDBStreamReadPolicy"},
+    "PullSourcesFunction": {"DynamoDBCrudPolicy"},
+    "RescoreTaskFunction": {"DynamoDBCrudPolicy", "S3CrudPolicy"},
+}
+
+
+@pytest.fixture(scope="module")
+def template() -> dict[str, Any]:
+    return load_template(ROOT / "template.yaml")
+
+
+@pytest.fixture(scope="module")
+def expanded(template: dict[str, Any]) -> dict[str, Any]:
+    return expand(prepare_offline(template, ROOT))
+
+
+def _functions(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {k: v for k, v in template["Resources"].items() if v["Type"] == "AWS::Serverless::Function"}
+
+
+def test_every_function_has_only_the_policy_templates_it_needs(template: dict[str, Any]) -> None:
+    for name, function in _functions(template).items():
+        policies = function["Properties"].get("Policies", [])
+        assert all(isinstance(p, dict) for p in policies), f"{name}: no managed policy names"
+        names = {next(iter(p)) for p in policies}
+        assert names <= ALLOWED_POLICIES[name], f"{name}: {names - ALLOWED_POLICIES[name]}"
+
+
+def test_no_function_role_grants_wildcard_actions(expanded: dict[str, Any]) -> None:
+    for name, resource in expanded["Resources"].items():
+        if resource["Type"] != "AWS::IAM::Role" or not name.endswith("FunctionRole"):
+            continue
+        for policy in resource["Properties"].get("Policies", []):
+            for statement in policy["PolicyDocument"]["Statement"]:
+                actions = (
+                    statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+                )
+                assert not any(a == "*" or a.endswith(":*") for a in actions), (name, actions)
+
+
+def test_every_function_has_a_log_group_with_retention(template: dict[str, Any]) -> None:
+    groups = {
+        json.dumps(v["Properties"]["LogGroupName"]): v["Properties"].get("RetentionInDays")
+        for v in template["Resources"].values()
+        if v["Type"] == "AWS::Logs::LogGroup"
+    }
+    for name in _functions(template):
+        key = json.dumps({"Fn::Sub": f"/aws/lambda/${{{name}}}"})
+        assert groups.get(key), f"{name} has no log group with a retention"
+
+
+def test_powertools_environment_and_one_runtime(template: dict[str, Any]) -> None:
+    globals_fn = template["Globals"]["Function"]
+    env = globals_fn["Environment"]["Variables"]
+    assert env["POWERTOOLS_SERVICE_NAME"] and env["POWERTOOLS_METRICS_NAMESPACE"]
+    assert globals_fn["Runtime"] == "python3.12" and globals_fn["Architectures"] == ["x86_64"]
+
+
+def test_pull_sources_run_on_schedules_for_both_sources(template: dict[str, Any]) -> None:
+    pull = template["Resources"]["PullSourcesFunction"]["Properties"]
+    assert pull["Handler"] == "functions.ingest.pull.handler"
+    inputs = {
+        json.loads(e["Properties"]["Input"])["source"]
+        for e in pull["Events"].values()
+        if e["Type"] == "Schedule"
+    }
+    assert inputs == {"wikipedia", "bluesky"}
+    assert "DeadLetterQueue" in pull, "scheduled (asynchronous) failures are kept"
+
+
+def test_failures_have_a_queue_and_every_queue_an_alarm(template: dict[str, Any]) -> None:
+    resources = template["Resources"]
+    stream = resources["ScoreUpdaterFunction"]["Properties"]["Events"]["Stream"]["Properties"]
+    assert stream["DestinationConfig"]["OnFailure"]["Type"] == "SQS"
+    alarmed = {
+        v["Properties"]["Dimensions"][0]["Value"]["Fn::GetAtt"][0]
+        for v in resources.values()
+        if v["Type"] == "AWS::CloudWatch::Alarm" and v["Properties"].get("Namespace") == "AWS/SQS"
+    }
+    dead = {"IngestDeadLetterQueue", "FailureQueue"}
+    assert dead <= alarmed
+
+
+def test_rest_api_keys_usage_plan_cors_and_gateway_responses(template: dict[str, Any]) -> None:
+    api = template["Resources"]["RenownApi"]["Properties"]
+    assert api["Auth"]["ApiKeyRequired"] is True
+    assert api["Auth"]["AddApiKeyRequiredToCorsPreflight"] is False
+    assert api["Auth"]["UsagePlan"]["CreateUsagePlan"] == "PER_API"
+    assert api["MethodSettings"][0]["ThrottlingRateLimit"] > 0
+    for name in ("DEFAULT_4XX", "DEFAULT_5XX", "QUOTA_EXCEEDED", "INVALID_API_KEY"):
+        headers = api["GatewayResponses"][name]["ResponseParameters"]["Headers"]
+        assert "Access-Control-Allow-Origin" in headers, name
+    # the SVG badge is text (Mangum's text_mime_types); listing it as binary would base64 it
+    assert "image/svg+xml" not in api.get("BinaryMediaTypes", [])
+    from functions.api.handler import TEXT_MIME_TYPES
+
+    assert "image/svg+xml" in TEXT_MIME_TYPES
+
+
+def test_api_justifications_reach_the_generated_stage(
+    template: dict[str, Any], expanded: dict[str, Any]
+) -> None:
+    carried = carry_api_justifications(template, expanded)
+    stages = [r for r in carried["Resources"].values() if r["Type"] == "AWS::ApiGateway::Stage"]
+    assert stages and all("checkov" in s.get("Metadata", {}) for s in stages)
+
+
+@pytest.mark.slow
+def test_security_scan_has_no_unjustified_finding(template: dict[str, Any], expanded: dict[str, Any]) -> None:
+    insecure, pending, skipped = security_findings(carry_api_justifications(template, expanded))
+    assert insecure == []
+    assert skipped > 0
+    assert len(pending) <= len(OWNER_PENDING)
