@@ -96,12 +96,12 @@ def run_partitioned(
     state: dict[str, Any] = {"k": 1, "betas": [1.0], "done": False}
     while not state["done"]:
         k = state["k"]
-        results = step(
-            "iterate",
-            lambda k=k, betas=state["betas"]: [
-                engine.iterate_partition(store, layout, p, params, k, betas) for p in parts
-            ],
-        )
+        betas: list[float] = state["betas"]
+
+        def one_pass(k: int = k, betas: list[float] = betas) -> list[dict[str, Any]]:
+            return [engine.iterate_partition(store, layout, p, params, k, betas) for p in parts]
+
+        results = step("iterate", one_pass)
         state = engine.converge(k, state["betas"], results, params)
     final = int(state["final"])
     step(

@@ -48,7 +48,9 @@ def score_all(payload: dict[str, Any]) -> dict[str, Any]:
     from functions.rescore.full_pass import run_full_pass
 
     request = ScoreAllInput.model_validate(payload)
-    summary = run_full_pass(table(), request.version, now=request.now or time.time(), activate=request.activate)
+    summary = run_full_pass(
+        table(), request.version, now=request.now or time.time(), activate=request.activate
+    )
     return summary.as_dict()
 
 
@@ -80,7 +82,9 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     name = event.get("task")
     if name not in TASKS:
         raise TaskInputError(f"unknown task {name!r}; expected one of {sorted(TASKS)}")
-    logger.info("rescore task", extra={"task": name, "partition": (event.get("input") or {}).get("partition")})
+    logger.info(
+        "rescore task", extra={"task": name, "partition": (event.get("input") or {}).get("partition")}
+    )
     try:
         return TASKS[name](event.get("input") or {})
     except ValidationError as exc:

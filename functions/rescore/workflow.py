@@ -54,6 +54,28 @@ class ActivationConflictError(RuntimeError):
     """``ALGO / ACTIVE`` changed since the run started: nothing was switched."""
 
 
+class PartitionsFailedError(RuntimeError):
+    """Some items of a Distributed Map brought no result (a partition failed after its retries)."""
+
+
+def check_partitions(results: Any, partitions: int, step: str) -> list[dict[str, Any]]:
+    """The Map's results, one per partition, or :class:`PartitionsFailedError`. AWS fails the Map
+    itself when an item fails (no tolerated failures are declared); moto's interpreter does not, so
+    every reduce checks what it got."""
+    good = {
+        int(r["partition"]): r
+        for r in results or []
+        if isinstance(r, dict) and isinstance(r.get("partition"), int)
+    }
+    missing = sorted(set(range(partitions)) - set(good))
+    if missing:
+        bad = [r for r in results or [] if not (isinstance(r, dict) and "partition" in r)]
+        raise PartitionsFailedError(
+            f"{step}: partitions {missing} failed: {json.dumps(bad, default=str)[:1500]}"
+        )
+    return [good[p] for p in range(partitions)]
+
+
 class InjectedFailureError(RuntimeError):
     """A failure injected by a test (local stage only)."""
 
@@ -412,7 +434,8 @@ def build(payload: dict[str, Any]) -> dict[str, Any]:
 def setup_scalars(payload: dict[str, Any]) -> dict[str, Any]:
     run = Run.model_validate(payload["run"])
     man = engine.load_manifest(_store(), run.layout)
-    scalars = engine.setup_scalars(man, list(payload["builds"]))
+    builds = check_partitions(payload.get("builds"), man.partitions, "build")
+    scalars = engine.setup_scalars(man, builds)
     progress(run, "solve", f"{man.partitions} partitions built")
     return scalars | {"k": 1, "betas": [1.0], "done": False}
 
@@ -438,7 +461,11 @@ def converge(payload: dict[str, Any]) -> dict[str, Any]:
     run = Run.model_validate(payload["run"])
     solve = dict(payload["solve"])
     maybe_fail(run, "converge")
-    state = engine.converge(int(solve["k"]), solve["betas"], list(payload["passes"]), params_of(run))
+    man = engine.load_manifest(_store(), run.layout)
+    if int(solve["k"]) == 1:
+        check_partitions(payload.get("setups"), man.partitions, "setup")
+    passes = check_partitions(payload.get("passes"), man.partitions, f"pass {solve['k']}")
+    state = engine.converge(int(solve["k"]), solve["betas"], passes, params_of(run))
     residual = state["residual"]
     text = f"pass {solve['k']}" + (f", residual {residual:.2e}" if residual is not None else "")
     progress(run, "solve", text + (" (converged)" if state["done"] else ""))
@@ -471,6 +498,8 @@ def calibrate(payload: dict[str, Any]) -> dict[str, Any]:
     params = params_of(run)
     info: dict[str, Any] = {}
     if not store.exists(run.layout.calibration):
+        man = engine.load_manifest(store, run.layout)
+        check_partitions((payload.get("state") or {}).get("components"), man.partitions, "components")
         info = engine.calibrate(store, run.layout, params)
         beta = float(solve["betas"][int(solve["final"]) + 1])
     else:
@@ -639,6 +668,7 @@ def report(payload: dict[str, Any]) -> dict[str, Any]:
     maybe_fail(run, "report")
     store = _store()
     man = engine.load_manifest(store, run.layout)
+    check_partitions(payload.get("shadow"), man.partitions, "write_shadow")
     parts = [get_json(store, run.layout.part(p, "report.json")) for p in range(man.partitions)]
     against = run.previous
     merged = shift.merge_parts(parts, run.version, against)
@@ -900,6 +930,8 @@ def finish(payload: dict[str, Any]) -> dict[str, Any]:
         return {"version": run.version, "run_id": run.run_id, "skipped": True, "activated": False}
     maybe_fail(run, "finish")
     snap = state.get("snapshot", {})
+    if run.activate:
+        check_partitions(state.get("refresh"), int(snap.get("partitions", 1)), "refresh")
     top = top_profiles(run)
     out = {
         "version": run.version,

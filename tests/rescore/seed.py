@@ -18,7 +18,9 @@ from functions.shared.records import (
 TYPES = ("like", "share", "mention", "reply")
 
 
-def seed_items(profiles: int = 40, edges: int = 300, seed: int = 3, now: float = 1_750_000_000.0) -> list[dict[str, Any]]:
+def seed_items(
+    profiles: int = 40, edges: int = 300, seed: int = 3, now: float = 1_750_000_000.0
+) -> list[dict[str, Any]]:
     rng = np.random.default_rng(seed)
     items: list[dict[str, Any]] = []
     accounts: list[tuple[str, str]] = []
@@ -36,7 +38,9 @@ def seed_items(profiles: int = 40, edges: int = 300, seed: int = 3, now: float =
                 ).to_item()
             )
             items.append(
-                CountersRecord(network=net, account_id=aid, posts=int(rng.integers(1, 40)), followers=followers).to_item()
+                CountersRecord(
+                    network=net, account_id=aid, posts=int(rng.integers(1, 40)), followers=followers
+                ).to_item()
             )
     pop = rng.pareto(1.1, size=len(accounts)) + 0.05
     seen: set[tuple[int, int]] = set()
@@ -57,7 +61,9 @@ def seed_items(profiles: int = 40, edges: int = 300, seed: int = 3, now: float =
             counts[str(t)] = c
             decayed[str(t)] = c * 2 ** ((ts - DECAY_EPOCH) / DECAY_HALF_LIFE_S)
         items.append(
-            EdgeRecord(network=net, author_id=author, engager_id=engager, counts=counts, decayed=decayed).to_item()
+            EdgeRecord(
+                network=net, author_id=author, engager_id=engager, counts=counts, decayed=decayed
+            ).to_item()
         )
     return items
 

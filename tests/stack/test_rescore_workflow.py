@@ -1,0 +1,207 @@
+"""The rescoring state machine (statemachine/rescore.asl.json) on the local stack: moto's interpreter runs
+the real ASL, the Distributed Maps read their items from S3, the Lambda tasks run in-process.
+
+Happy path (distributed, shadow write, report, atomic activation), a second run of the same release,
+a retried partition, a failing partition, and a failure injected in each step: the active version
+stays what it was and the run is marked failed with its error.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from renown.local.stack import LocalStack
+from tests.rescore.seed import seed_items, write
+
+NOW = 1_750_000_000.0
+pytestmark = pytest.mark.slow
+
+
+def _table() -> Any:
+    from functions.shared.aws import table
+
+    return table()
+
+
+def _bucket() -> str:
+    from functions.shared.settings import get_settings
+
+    return get_settings().artifacts_bucket
+
+
+def run(stack: LocalStack, payload: dict[str, Any], timeout_s: float = 300) -> dict[str, Any]:
+    sfn = stack.moto.client("stepfunctions")
+    started = sfn.start_execution(
+        stateMachineArn=stack.template.ref("RescoreStateMachine"),
+        name=f"test-{int(time.time() * 1000)}",
+        input=json.dumps(payload),
+    )
+    deadline = time.monotonic() + timeout_s
+    while True:
+        found: dict[str, Any] = sfn.describe_execution(executionArn=started["executionArn"])
+        if found["status"] != "RUNNING":
+            found["run_id"] = found["name"]
+            return found
+        assert time.monotonic() < deadline, "the run did not finish"
+        time.sleep(0.3)
+
+
+def active_version() -> str | None:
+    item = active()
+    return None if item is None else str(item["version"])
+
+
+def active() -> dict[str, Any] | None:
+    from functions.shared import keys
+
+    item: dict[str, Any] | None = (
+        _table().get_item(Key={"PK": keys.ALGO_PK, "SK": keys.ACTIVE_SK}).get("Item")
+    )
+    return item
+
+
+def run_item(run_id: str) -> dict[str, Any]:
+    from functions.shared import keys
+
+    item: dict[str, Any] = _table().get_item(Key={"PK": keys.ALGO_PK, "SK": keys.run_sk(run_id)})["Item"]
+    return item
+
+
+def release(version: str, **extra: Any) -> dict[str, Any]:
+    """The event the ``AlgorithmReleased`` rule passes (what ``renown release`` sends)."""
+    detail = {"version": version, "mode": "release", "now": NOW, **extra}
+    return {"source": "renown.algorithms", "detail-type": "AlgorithmReleased", "detail": detail}
+
+
+def upload_params(stack: LocalStack, version: str, **changes: Any) -> str:
+    from core.versions import get_version
+
+    params = get_version("v2").to_dict() | changes | {"name": version}
+    key = f"releases/{version}/params.json"
+    stack.moto.client("s3").put_object(Bucket=_bucket(), Key=key, Body=json.dumps(params).encode())
+    return key
+
+
+@pytest.fixture(scope="module")
+def seeded(stack: LocalStack) -> Iterator[list[dict[str, Any]]]:
+    items = seed_items(profiles=40, edges=300)
+    write(_table(), items)
+    # a baseline: the active version scored once (single task)
+    baseline = run(stack, {"version": "v1", "mode": "settle", "now": NOW, "solver": "single"})
+    assert baseline["status"] == "SUCCEEDED", baseline
+    yield items
+
+
+def test_release_distributed_shadow_report_activate(stack: LocalStack, seeded: Any) -> None:
+    from functions.shared import keys
+
+    before = active()
+    assert before is not None and before["version"] == "v1"
+    done = run(stack, release("v2", solver="distributed", partitions=3))
+    assert done["status"] == "SUCCEEDED", done.get("cause")
+    output = json.loads(done["output"])
+    assert output["solver"] == "distributed" and output["partitions"] == 3 and output["iterations"] > 3
+    assert active()["version"] == "v2"  # type: ignore[index]
+    table = _table()
+    # shadow and active scores, history marked with the version change
+    shadow = table.get_item(Key={"PK": keys.profile_pk("p0001"), "SK": keys.score_sk("v2")})["Item"]
+    live = table.get_item(Key={"PK": keys.profile_pk("p0001"), "SK": keys.SCORE_SK})["Item"]
+    assert live["algorithm_version"] == "v2" and live["score"] == shadow["score"]
+    assert table.get_item(Key={"PK": keys.profile_pk("p0001"), "SK": keys.score_sk("v1")})["Item"]
+    day = time.strftime("%Y-%m-%d", time.gmtime(NOW))
+    point = table.get_item(Key={"PK": keys.profile_pk("p0001"), "SK": keys.history_sk(day)})["Item"]
+    assert point["version_changed"] is True and point["algorithm_version"] == "v2"
+    # the shift report: table item, S3 JSON and PNG
+    report = table.get_item(Key={"PK": keys.ALGO_PK, "SK": keys.report_sk("v2")})["Item"]
+    body = report["report"]
+    assert body["against"] == "v1" and body["compared"] == 40
+    assert body["up"] + body["down"] + body["same"] == 40
+    assert body["kendall_tau_b"] is not None and -1 <= body["kendall_tau_b"] <= 1
+    assert sum(body["delta_histogram"]["counts"]) == 40
+    s3 = stack.moto.client("s3")
+    png = s3.get_object(Bucket=_bucket(), Key=report["plot_key"])["Body"].read()
+    assert png.startswith(b"\x89PNG\r\n\x1a\n")
+    assert (
+        json.loads(s3.get_object(Bucket=_bucket(), Key=report["report_key"])["Body"].read())["version"]
+        == "v2"
+    )
+    movers = body["biggest_gains"] + body["biggest_losses"]
+    assert all(m["explanation"] and "signals" in m["explanation"] for m in movers)
+    versions = {
+        v: table.get_item(Key={"PK": keys.ALGO_PK, "SK": keys.version_sk(v)})["Item"]["status"]
+        for v in ("v1", "v2")
+    }
+    assert versions == {"v1": "retired", "v2": "active"}
+    record = run_item(done["run_id"])
+    assert record["status"] == "succeeded" and record["summary"]["compared"] == 40
+
+
+def test_same_release_again_is_idempotent(stack: LocalStack, seeded: Any) -> None:
+    since = active()
+    again = run(stack, release("v2", solver="distributed", partitions=3))
+    assert again["status"] == "SUCCEEDED"
+    assert json.loads(again["output"])["skipped"] is True
+    assert active() == since
+    assert run_item(again["run_id"])["status"] == "skipped"
+
+
+def test_retried_partition_still_succeeds(stack: LocalStack, seeded: Any) -> None:
+    key = upload_params(stack, "v2r", half_life_days=21.0)
+    inject = {"task": "iterate", "partition": 1, "times": 1}
+    done = run(stack, release("v2r", params_key=key, solver="distributed", partitions=3, inject=inject))
+    assert done["status"] == "SUCCEEDED", done.get("cause")
+    assert int(run_item(done["run_id"])["inject_iterate_1"]) >= 2  # failed once, retried
+    assert active()["version"] == "v2r"  # type: ignore[index]
+
+
+def test_failing_partition_fails_the_run_and_keeps_the_active_version(stack: LocalStack, seeded: Any) -> None:
+    before = active()
+    key = upload_params(stack, "v2f", selectivity_k=2.0)
+    inject = {"task": "build", "partition": 2, "times": 99}
+    done = run(stack, release("v2f", params_key=key, solver="distributed", partitions=3, inject=inject))
+    assert done["status"] == "FAILED"
+    assert active() == before
+    record = run_item(done["run_id"])
+    assert record["status"] == "failed" and record["error"]
+
+
+@pytest.mark.parametrize(
+    "step",
+    [
+        "prepare",
+        "snapshot",
+        "solve_single",
+        "calibrate",
+        "write_shadow",
+        "report",
+        "activate",
+        "refresh",
+        "finish",
+    ],
+)
+def test_failure_in_any_step_leaves_the_active_version(stack: LocalStack, seeded: Any, step: str) -> None:
+    before = active_version()
+    key = upload_params(stack, "v2x", pair_exponent=0.4)
+    inject = {"task": step, "times": 99}
+    done = run(stack, release("v2x", params_key=key, solver="single", inject=inject))
+    assert done["status"] == "FAILED", step
+    assert active_version() == before, step  # after activate/refresh/finish: switched back
+    record = run_item(done["run_id"])
+    # a task fails with its own error; a Distributed Map item's failure reaches the reduce after it
+    # (moto's Map returns null for the item; AWS fails the Map with States.ExceedToleratedFailureThreshold)
+    assert record["status"] == "failed" and record["error"] in (
+        "InjectedFailureError",
+        "PartitionsFailedError",
+    ), record
+
+
+def test_after_failures_the_release_can_run_again(stack: LocalStack, seeded: Any) -> None:
+    key = upload_params(stack, "v2x", pair_exponent=0.4)
+    done = run(stack, release("v2x", params_key=key, solver="single"))
+    assert done["status"] == "SUCCEEDED", done.get("cause")
+    assert active()["version"] == "v2x"  # type: ignore[index]
