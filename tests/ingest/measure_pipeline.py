@@ -96,6 +96,16 @@ class Bench:
             attributes["ApproximateNumberOfMessagesNotVisible"]
         )
 
+    def landed(self, run: str, count: int, timeout_s: float) -> bool:
+        """Wait until the queue is empty and ``count`` edges of ``run`` are in the table (a scan is a
+        pass over the whole table in moto: scan only once the queue has drained)."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self.backlog() == 0 and len(self.edges_of(run)) >= count:
+                return True
+            time.sleep(0.2)
+        return False
+
     # --- setup -----------------------------------------------------------------------------------
     def prepare(self) -> dict[str, Any]:
         """A small population and a full pass (calibration table, updater state) to score against."""
@@ -122,7 +132,7 @@ class Bench:
             codes = list(pool.map(lambda job: self.post(*job), jobs))
         posted = time.perf_counter() - started
         accepted = codes.count(200)
-        landed = wait_until(lambda: len(self.edges_of(run)) >= accepted, 600, 0.25)
+        landed = self.landed(run, accepted, 600)
         total = time.perf_counter() - started
         return {
             "deliveries": deliveries,
@@ -187,8 +197,7 @@ class Bench:
         accepted = {i for i, c in codes.items() if 200 in c and all(x in (200, 409) for x in c)}
         refused = {i for i, c in codes.items() if i not in accepted}
         expected = {(f"{run}{i % 100:03d}", f"{run}{i:05d}") for i in accepted}
-        wait_until(lambda: len(self.edges_of(run)) >= len(expected), 900, 0.5)
-        wait_until(lambda: self.backlog() == 0, 300, 1.0)
+        self.landed(run, len(expected), 900)
         time.sleep(2)  # anything still in flight would show up as a count of 2
         edges = self.edges_of(run)
         missing = expected - set(edges)
