@@ -205,3 +205,62 @@ def test_after_failures_the_release_can_run_again(stack: LocalStack, seeded: Any
     done = run(stack, release("v2x", params_key=key, solver="single"))
     assert done["status"] == "SUCCEEDED", done.get("cause")
     assert active()["version"] == "v2x"  # type: ignore[index]
+
+
+def _state_file(stack: LocalStack, tmp_path: Any) -> Any:
+    state = {
+        "url": stack.url,
+        "moto_endpoint": stack.moto.endpoint,
+        "state_machine_arn": stack.template.ref("RescoreStateMachine"),
+        "bucket": stack.template.physical["ArtifactsBucket"],
+        "table": stack.template.physical["RenownTable"],
+    }
+    path = tmp_path / "local.json"
+    path.write_text(json.dumps(state))
+    return path
+
+
+def test_cli_release_with_params_progress_and_status(
+    stack: LocalStack, seeded: Any, tmp_path: Any, capsys: Any
+) -> None:
+    from core.versions import get_version
+    from renown.cli import main
+
+    state = _state_file(stack, tmp_path)
+    params = tmp_path / "v3.json"
+    params.write_text(json.dumps(get_version("v2").to_dict() | {"reach_weight": 0.4}))
+    rc = main(["release", "--state", str(state), "--version", "v3", "--params", str(params),
+               "--solver", "distributed", "--partitions", "2"])  # fmt: skip
+    out = capsys.readouterr().out
+    assert rc == 0, out
+    assert "solve: pass 3" in out  # progress while it runs
+    assert "shift report: v3 against" in out and "Kendall tau-b" in out
+    assert active_version() == "v3"
+    assert main(["release", "--state", str(state), "--status"]) == 0
+    status = capsys.readouterr().out
+    assert "succeeded (version v3" in status and "change histogram" in status
+    print(out + status)  # shown with -s
+
+
+def test_cli_approval_waits_then_activates(
+    stack: LocalStack, seeded: Any, tmp_path: Any, capsys: Any
+) -> None:
+    from core.versions import get_version
+    from renown.cli import main
+
+    state = _state_file(stack, tmp_path)
+    before = active_version()
+    params = tmp_path / "v4.json"
+    params.write_text(json.dumps(get_version("v1").to_dict() | {"half_life_days": 10.0}))
+    rc = main(["release", "--state", str(state), "--version", "v4", "--params", str(params), "--approval"])
+    assert rc == 0
+    out = capsys.readouterr().out
+    assert "waiting for approval" in out
+    run_id = out.split("started ", 1)[1].split()[0]
+    assert active_version() == before  # nothing switched before the approval
+    assert main(["release", "--state", str(state), "--approve", run_id]) == 0
+    deadline = time.monotonic() + 60
+    while run_item(run_id)["status"] != "succeeded":
+        assert time.monotonic() < deadline
+        time.sleep(0.3)
+    assert active_version() == "v4"
