@@ -146,13 +146,14 @@ def runs(table: Any) -> list[dict[str, Any]]:
 
 def format_report(report: dict[str, Any]) -> list[str]:
     """Human lines of a shift report."""
+    r = report
     lines = [
         f"shift report: {report.get('version')} against {report.get('against') or '(no active version)'}",
         f"  profiles {report.get('profiles')}, compared {report.get('compared')}: "
         f"{report.get('up')} up, {report.get('down')} down, {report.get('same')} unchanged; "
         f"mean change {report.get('mean_change'):+.2f}, mean |change| {report.get('mean_abs_change'):.2f}, "
-        f"sd {report.get('sd_change'):.2f}; moved >= 5 points: {report.get('moved_5')}, >= 10: {report.get('moved_10')}",
-        f"  rank stability: Kendall tau-b {report.get('kendall_tau_b')} (sample {report.get('kendall_sample')}), "
+        f"sd {r.get('sd_change'):.2f}; moved >= 5 points: {r.get('moved_5')}, >= 10: {r.get('moved_10')}",
+        f"  rank stability: Kendall tau-b {r.get('kendall_tau_b')} (sample {r.get('kendall_sample')}), "
         f"top-k overlap {report.get('top_k_overlap')}",
     ]
     hist = report.get("delta_histogram") or {}
