@@ -137,3 +137,8 @@ def test_security_scan_has_no_unjustified_finding(template: dict[str, Any], expa
     assert insecure == []
     assert skipped > 0
     assert len(pending) <= len(OWNER_PENDING)
+
+
+def test_the_local_dev_key_is_off_in_a_deployment(template: dict[str, Any]) -> None:
+    env = template["Resources"]["ApiFunction"]["Properties"]["Environment"]["Variables"]
+    assert env["RENOWN_DEV_API_KEY"] == ""
