@@ -14,10 +14,12 @@ from numba import njit, prange
 
 from core.errors import InvalidEngagementsError, InvalidParametersError
 
-__all__ = ["N_CHUNKS", "CSRGraph", "aggregate_pairs", "build_csr"]
+__all__ = ["N_CHUNKS", "CSRGraph", "aggregate_pairs", "build_csr", "row_chunks"]
 
 #: Fixed number of edge chunks of the parallel build (results do not depend on the thread count).
 N_CHUNKS = 4
+#: Row chunks of the parallel per-row sort (balanced by rows + edges).
+SORT_CHUNKS = 256
 
 
 @dataclass(frozen=True)
@@ -107,7 +109,101 @@ def _scatter(src, dst, w, offsets, indices, weights):  # pragma: no cover - comp
             p = offsets[c, v]
             offsets[c, v] = p + 1
             indices[p] = src[e]
-            weights[p] = w[e]
+            weights[p] = w[e] + 0  # + 0 turns a float -0.0 into +0.0 (sorts first by its bits)
+
+
+@njit(cache=True)
+def _key(indices, wbits, j):  # pragma: no cover - compiled
+    return (np.int64(indices[j]) << 32) | np.int64(wbits[j])
+
+
+@njit(parallel=True, cache=True)
+def _sort_rows(indptr, indices, wbits, bounds):  # pragma: no cover - compiled
+    # Sort every row by (engager, weight bits): short rows by insertion sort in place, long rows by
+    # packing both into one int64 key per edge. Rows are independent (one chunk of rows per task).
+    for c in prange(len(bounds) - 1):
+        longest = 0
+        for v in range(bounds[c], bounds[c + 1]):
+            longest = max(longest, indptr[v + 1] - indptr[v])
+        buf = np.empty(longest if longest > 24 else 0, np.int64)
+        for v in range(bounds[c], bounds[c + 1]):
+            a = indptr[v]
+            b = indptr[v + 1]
+            k = b - a
+            if k <= 1:
+                continue
+            if k <= 24:
+                for j in range(a + 1, b):
+                    key = _key(indices, wbits, j)
+                    iv = indices[j]
+                    wv = wbits[j]
+                    i = j - 1
+                    while i >= a and _key(indices, wbits, i) > key:
+                        indices[i + 1] = indices[i]
+                        wbits[i + 1] = wbits[i]
+                        i -= 1
+                    indices[i + 1] = iv
+                    wbits[i + 1] = wv
+            else:
+                done = True
+                for j in range(k):
+                    buf[j] = _key(indices, wbits, a + j)
+                    if j and buf[j] < buf[j - 1]:
+                        done = False
+                if done:
+                    continue
+                seg = buf[:k]
+                seg.sort()
+                for j in range(k):
+                    indices[a + j] = seg[j] >> 32
+                    wbits[a + j] = seg[j] & 0xFFFFFFFF
+
+
+@njit(parallel=True, cache=True)
+def _inspect(src, dst, w, n_chunks):  # pragma: no cover - compiled
+    # one pass over the edges: index range; weights finite and >= 0; all integers in 0..255
+    m = len(src)
+    lo = np.zeros(n_chunks, np.int64)
+    hi = np.zeros(n_chunks, np.int64)
+    bad = np.zeros(n_chunks, np.bool_)
+    small = np.ones(n_chunks, np.bool_)
+    for c in prange(n_chunks):
+        a = m * c // n_chunks
+        b = m * (c + 1) // n_chunks
+        mn = np.int64(0)
+        mx = np.int64(0)
+        if b > a:
+            mn = min(src[a], dst[a])
+            mx = max(src[a], dst[a])
+        bd = False
+        sm = True
+        for e in range(a, b):
+            s = src[e]
+            d = dst[e]
+            mn = min(mn, min(s, d))
+            mx = max(mx, max(s, d))
+            x = w[e]
+            if not (x >= 0 and x < np.inf):
+                bd = True
+            elif x > 255 or x != np.floor(x):
+                sm = False
+        lo[c] = mn
+        hi[c] = mx
+        bad[c] = bd
+        small[c] = sm
+    return lo.min(), hi.max(), bad.any(), small.all()
+
+
+def row_chunks(indptr: np.ndarray, n_chunks: int) -> np.ndarray:
+    """Split the rows into at most ``n_chunks`` contiguous chunks of about equal rows + edges."""
+    n = len(indptr) - 1
+    n_chunks = max(1, min(int(n_chunks), n))
+    m = int(indptr[-1])
+    cost = indptr[1:] + np.arange(1, n + 1)
+    targets = (np.arange(1, n_chunks) * (m + n)) // n_chunks
+    inner = np.searchsorted(cost, targets, side="left") + 1
+    bounds = np.concatenate([[0], np.minimum(inner, n), [n]]).astype(np.int64)
+    return np.maximum.accumulate(bounds)
 
 
 @njit(parallel=True, cache=True)
@@ -137,20 +233,23 @@ def _check_edges(src: np.ndarray, dst: np.ndarray, n: int) -> tuple[np.ndarray, 
         raise InvalidEngagementsError("src and dst must be integer arrays")
     s = s.astype(np.int64, copy=False)
     d = d.astype(np.int64, copy=False)
-    if len(s):
-        lo = min(int(s.min()), int(d.min()))
-        hi = max(int(s.max()), int(d.max()))
-        if lo < 0 or hi >= n:
-            raise InvalidEngagementsError(f"node indices must lie in [0, {n}), found [{lo}, {hi}]")
     return s, d
 
 
-def build_csr(src: np.ndarray, dst: np.ndarray, weight: np.ndarray | None, n: int) -> CSRGraph:
-    """Build the in-adjacency (rows = ``dst``) of an edge list, stable in edge order.
+def _check_range(lo: int, hi: int, n: int) -> None:
+    if lo < 0 or hi >= n:
+        raise InvalidEngagementsError(f"node indices must lie in [0, {n}), found [{lo}, {hi}]")
 
-    Parallel two-pass counting sort over a fixed number of edge chunks: per-chunk histograms of the
+
+def build_csr(src: np.ndarray, dst: np.ndarray, weight: np.ndarray | None, n: int) -> CSRGraph:
+    """Build the in-adjacency (rows = ``dst``) of an edge list, each row sorted by engager.
+
+    One parallel pass checks the edges (index range, weights finite and >= 0, small integers?); then a
+    two-pass counting sort over a fixed number of edge chunks: per-chunk histograms of the
     destinations (and of the out-weights), an exclusive prefix sum giving every chunk its own write
-    cursor per row, then a race-free scatter. Duplicate edges are kept (they add up in the solver).
+    cursor per row, a race-free scatter; finally every row is sorted by ``(engager, weight)`` (rows in
+    parallel), so that the solver gathers the ranks of a row in ascending address order. Duplicate
+    edges are kept (they add up in the solver). The result does not depend on the thread count.
 
     Parameters
     ----------
@@ -168,32 +267,37 @@ def build_csr(src: np.ndarray, dst: np.ndarray, weight: np.ndarray | None, n: in
 
     Examples
     --------
-    >>> g = build_csr(np.array([0, 1, 2]), np.array([1, 2, 1]), np.array([1.0, 2.0, 3.0]), 3)
+    >>> g = build_csr(np.array([2, 0, 1]), np.array([1, 2, 1]), np.array([3.0, 1.0, 2.0]), 3)
     >>> g.indptr.tolist(), g.indices.tolist(), g.weights.tolist(), g.out_weight.tolist()
-    ([0, 0, 2, 3], [0, 2, 1], [1, 3, 2], [1.0, 2.0, 3.0])
+    ([0, 0, 2, 3], [1, 2, 0], [2, 3, 1], [1.0, 2.0, 3.0])
     """
     s, d = _check_edges(src, dst, n)
     m = len(s)
     if weight is None:
         w = np.ones(m, dtype=np.uint8)
-        compact = True
     else:
         w = np.ascontiguousarray(weight)
         if w.ndim != 1 or len(w) != m:
             raise InvalidEngagementsError("weight must be a 1-D array with one entry per edge")
-        if w.dtype == np.uint8:
-            compact = True
-        else:
+        if w.dtype != np.uint8:
             w = w.astype(np.float64, copy=False)
-            if m and (not np.isfinite(w).all() or w.min() < 0):
-                raise InvalidEngagementsError("weights must be finite and >= 0")
-            compact = bool(m == 0 or (w.max() <= 255 and np.array_equal(w, np.floor(w))))
+    compact = True
+    if m:
+        lo, hi, bad, small = _inspect(s, d, w, N_CHUNKS)
+        _check_range(int(lo), int(hi), n)
+        if bad:
+            raise InvalidEngagementsError("weights must be finite and >= 0")
+        compact = bool(small)
     counts, outw = _count(s, d, w, n, N_CHUNKS)
     indptr, out_weight = _offsets(counts, outw)
     del outw
     indices = np.empty(m, dtype=np.int32)
     weights = np.empty(m, dtype=np.uint8 if compact else np.float32)
     _scatter(s, d, w, counts, indices, weights)
+    del counts
+    if m:
+        bounds = row_chunks(indptr, SORT_CHUNKS)
+        _sort_rows(indptr, indices, weights if compact else weights.view(np.uint32), bounds)
     return CSRGraph(int(n), indptr, indices, weights, out_weight)
 
 
@@ -271,6 +375,8 @@ def aggregate_pairs(
     ([0, 0, 2, 2], [0, 2], [1.0, 2.0])
     """
     s, d = _check_edges(src, dst, n)
+    if len(s):
+        _check_range(min(int(s.min()), int(d.min())), max(int(s.max()), int(d.max())), n)
     vals = np.ascontiguousarray(values, dtype=np.float64)
     if vals.ndim != 2 or vals.shape[0] != len(s):
         raise InvalidEngagementsError("values must have shape (len(src), k)")

@@ -8,12 +8,23 @@ per-node out-scale ``c_u`` (default ``1 / out_weight_u``, 0 for nodes that give 
     x'_v    = f_v + (1 - sum(f)) * t_v               (the rest teleports, proportionally to t)
 
 so ``x`` stays a probability vector; mass that does not flow (dangling nodes, and the leak of the
-out-row normalisation when ``c_u * out_weight_u < 1``) is redistributed by the teleport ``t``. It stops
-when the L1 change ``sum |x' - x|`` is below ``tol``. Rows are reduced by one thread each (no atomics)
-over a fixed partition of the rows into 64 chunks of equal cost, handed out to the threads dynamically
-(robust when another process holds a core); partial sums are added in chunk order, so results do
-not depend on the thread count or scheduling. Graphs under ``PARALLEL_MIN_EDGES`` edges run the same
-kernels compiled without ``parallel``.
+out-row normalisation when ``c_u * out_weight_u < 1``) is redistributed by the teleport ``t``. The
+flowing mass ``sum(f) = sum_u leak_u x_u`` (``leak_u = damping * c_u * out_weight_u``) is known before
+the pass, so a pass computes ``x'_v = f_v + (1 - leak . x) t_v`` row by row and then renormalises
+(removing the float32 rounding drift). It stops when the L1 change ``sum |x' - x|`` is below ``tol``.
+
+Default (``method="gauss-seidel"``): the rows are swept in 8 blocks, in order; rows of a block read
+the ranks already updated by the blocks before it (Gauss-Seidel across blocks, Jacobi within a block,
+so it stays race-free and deterministic). On the benchmark power-law graphs this cuts the passes to
+L1 < 1e-6 from 10 to 8 (full row-by-row Gauss-Seidel: 7). ``method="jacobi"`` is one block.
+
+Rows are reduced by one thread each (no atomics) over a fixed partition of the rows into 256 chunks
+of equal cost (rows + edges), handed out to the threads dynamically (robust when another process
+holds a core); partial sums are added in chunk order, so results do not depend on the thread count
+or scheduling. :func:`core.graph.build_csr` sorts every row by engager, so a row gathers its ranks in
+ascending address order (about a third less memory time per pass on the 4M/80M graph than rows in
+edge order). Graphs under ``PARALLEL_MIN_EDGES`` edges run the same kernels compiled without
+``parallel``.
 """
 
 from __future__ import annotations
@@ -23,99 +34,76 @@ import numpy as np
 from numba import njit, prange
 
 from core.errors import InvalidParametersError
-from core.graph import CSRGraph
+from core.graph import CSRGraph, row_chunks
 
 __all__ = ["default_out_scale", "influence_rank"]
 
-_ROW_CHUNKS = 64
+_ROW_CHUNKS = 256
 _BLOCKS = 8
 
 
-def _pull_impl(indptr, indices, weights, y, out, damping, bounds):  # pragma: no cover - compiled
-    n_chunks = len(bounds) - 1
-    partial = np.zeros(n_chunks, np.float64)
-    for c in prange(n_chunks):
-        acc = 0.0
-        for v in range(bounds[c], bounds[c + 1]):
-            s = 0.0
-            for j in range(indptr[v], indptr[v + 1]):
-                s += weights[j] * y[indices[j]]
-            f = damping * s
-            out[v] = f
-            acc += f
-        partial[c] = acc
-    total = 0.0
-    for c in range(n_chunks):
-        total += partial[c]
-    return total
-
-
-def _finish_impl(out, x, t, scale, y, beta, bounds):  # pragma: no cover - compiled
-    n_chunks = len(bounds) - 1
-    partial = np.zeros(n_chunks, np.float64)
-    for c in prange(n_chunks):
-        acc = 0.0
-        for v in range(bounds[c], bounds[c + 1]):
-            nv = out[v] + beta * t[v]
-            acc += abs(nv - x[v])
-            x[v] = nv
-            y[v] = np.float32(nv * scale[v])
-        partial[c] = acc
-    res = 0.0
-    for c in range(n_chunks):
-        res += partial[c]
-    return res
-
-
 def _sweep_impl(
-    indptr, indices, weights, y, ybuf, x, t, scale, beta, damping, bounds, blocks
-):  # pragma: no cover
-    # Block Gauss-Seidel: blocks of row chunks in order; rows of block b read the new values of the
-    # blocks before b. Within a block, rows read ``y`` and write ``x``/``ybuf`` only (race-free); the
-    # block's new values are copied into ``y`` after it, before the next block starts.
+    indptr, indices, weights, y, ybuf, xnew, t, scale, beta, damping, bounds, blocks
+):  # pragma: no cover - compiled
+    # One pass over the rows in ``len(blocks) - 1`` blocks of row chunks, in order. Rows of block b read
+    # ``y`` as it stands when b starts: the previous pass's values for the rows of blocks >= b, this
+    # pass's values for the rows of the blocks before b (Gauss-Seidel across blocks, Jacobi within
+    # one). Within a block, rows read ``y`` and write ``xnew``/``ybuf`` only (race-free); the block's
+    # new values are copied into ``y`` after it. With one block this is a plain Jacobi pass.
     n_chunks = len(bounds) - 1
-    part_f = np.zeros(n_chunks, np.float64)
-    part_r = np.zeros(n_chunks, np.float64)
-    for b in range(len(blocks) - 1):
+    n_blocks = len(blocks) - 1
+    part = np.zeros(n_chunks, np.float64)
+    for b in range(n_blocks):
         for c in prange(blocks[b], blocks[b + 1]):
-            acc_f = 0.0
-            acc_r = 0.0
+            acc = 0.0
             for v in range(bounds[c], bounds[c + 1]):
                 s = 0.0
                 for j in range(indptr[v], indptr[v + 1]):
                     s += weights[j] * y[indices[j]]
-                f = damping * s
-                acc_f += f
-                nv = f + beta * t[v]
-                acc_r += abs(nv - x[v])
-                x[v] = nv
-                ybuf[v] = np.float32(nv * scale[v])
-            part_f[c] = acc_f
-            part_r[c] = acc_r
-        for c in prange(blocks[b], blocks[b + 1]):
-            for v in range(bounds[c], bounds[c + 1]):
-                y[v] = ybuf[v]
+                nv = damping * s + beta * t[v]
+                xnew[v] = nv
+                acc += nv
+                if b + 1 < n_blocks:
+                    ybuf[v] = np.float32(nv * scale[v])
+            part[c] = acc
+        if b + 1 < n_blocks:
+            for c in prange(blocks[b], blocks[b + 1]):
+                for v in range(bounds[c], bounds[c + 1]):
+                    y[v] = ybuf[v]
     total = 0.0
-    res = 0.0
     for c in range(n_chunks):
-        total += part_f[c]
+        total += part[c]
+    return total
+
+
+def _finish_impl(xnew, x, scale, leak, y, inv_total, bounds):  # pragma: no cover - compiled
+    # normalise the pass's result, measure the L1 change, move it into ``x`` and ``y`` and return the
+    # mass that will flow in the next pass (``sum leak * x``)
+    n_chunks = len(bounds) - 1
+    part_r = np.zeros(n_chunks, np.float64)
+    part_l = np.zeros(n_chunks, np.float64)
+    for c in prange(n_chunks):
+        r = 0.0
+        lk = 0.0
+        for v in range(bounds[c], bounds[c + 1]):
+            nv = xnew[v] * inv_total
+            r += abs(nv - x[v])
+            lk += leak[v] * nv
+            x[v] = nv
+            y[v] = np.float32(nv * scale[v])
+        part_r[c] = r
+        part_l[c] = lk
+    res = 0.0
+    flow = 0.0
+    for c in range(n_chunks):
         res += part_r[c]
-    return total, res
-
-
-@njit(cache=True)
-def _normalised_change(x, prev, a, b):  # pragma: no cover - compiled
-    acc = 0.0
-    for v in range(len(x)):
-        acc += abs(x[v] * a - prev[v] * b)
-    return acc
+        flow += part_l[c]
+    return res, flow
 
 
 _sweep_par = njit(parallel=True, cache=True)(_sweep_impl)
 _sweep_ser = njit(cache=True)(_sweep_impl)
-_pull_par = njit(parallel=True, cache=True)(_pull_impl)
 _finish_par = njit(parallel=True, cache=True)(_finish_impl)
-_pull_ser = njit(cache=True)(_pull_impl)
 _finish_ser = njit(cache=True)(_finish_impl)
 
 #: Graphs with fewer edges are solved on one thread (a parallel region costs more than it saves).
@@ -123,14 +111,7 @@ PARALLEL_MIN_EDGES = 1_000_000
 
 
 def _row_bounds(indptr: np.ndarray, n_chunks: int) -> np.ndarray:
-    n = len(indptr) - 1
-    m = int(indptr[-1])
-    # balance rows + edges so that chunks of many empty rows are not starved either
-    cost = indptr[1:] + np.arange(1, n + 1)
-    targets = (np.arange(1, n_chunks) * (m + n)) // n_chunks
-    inner = np.searchsorted(cost, targets, side="left") + 1
-    bounds = np.concatenate([[0], np.minimum(inner, n), [n]]).astype(np.int64)
-    return np.maximum.accumulate(bounds)
+    return row_chunks(indptr, n_chunks)
 
 
 def default_out_scale(graph: CSRGraph) -> np.ndarray:
@@ -150,7 +131,7 @@ def influence_rank(
     x0: np.ndarray | None = None,
     *,
     out_scale: np.ndarray | None = None,
-    method: str = "jacobi",
+    method: str = "gauss-seidel",
 ) -> tuple[np.ndarray, int, float]:
     """Personalised weighted PageRank of ``graph`` by power iteration.
 
@@ -172,11 +153,9 @@ def influence_rank(
         Factor ``c_u`` applied to the rank of ``u`` before it flows along ``u``'s edges; must satisfy
         ``c_u * out_weight_u <= 1``. Default: :func:`default_out_scale`.
     method : {"gauss-seidel", "jacobi"}
-        ``jacobi`` (default): every pass reads the previous pass's ranks. ``gauss-seidel``: solves the
-        linear system ``x = d A^T (c x) + beta t`` with ``beta`` fixed at the teleport mass of the
-        start vector (its solution is a multiple of the fixed point; renormalised at the end), rows
-        swept in 8 blocks, each block reading the ranks already updated by the blocks before it;
-        the change is the L1 change of the normalised vector.
+        ``gauss-seidel`` (default): rows swept in 8 blocks, each block reading the ranks already updated
+        by the blocks before it. ``jacobi``: every pass reads only the previous pass's ranks. Both
+        converge to the same fixed point (the same stopping rule: L1 change of the normalised ranks).
 
     Returns
     -------
@@ -230,45 +209,30 @@ def influence_rank(
             raise InvalidParametersError(f"out_scale must be finite, >= 0, shape ({n},)")
         if (scale * graph.out_weight > 1.0 + 1e-9).any():
             raise InvalidParametersError("out_scale * out_weight must be <= 1 (rank cannot be created)")
-    bounds = _row_bounds(graph.indptr, min(_ROW_CHUNKS, n))
+    bounds = _row_bounds(graph.indptr, _ROW_CHUNKS)
+    n_chunks = len(bounds) - 1
+    n_blocks = 1 if method == "jacobi" else min(_BLOCKS, n_chunks)
+    blocks = (np.arange(n_blocks + 1) * n_chunks) // n_blocks
+    d = float(damping)
+    leak = d * scale * graph.out_weight  # share of a node's rank that flows along its engagements
     y = (x * scale).astype(np.float32)
-    out = np.empty(n, dtype=np.float64)
+    ybuf = np.empty(n if n_blocks > 1 else 0, dtype=np.float32)
+    xnew = np.empty(n, dtype=np.float64)
+    flow = float(np.dot(leak, x))
     residual = np.inf
     it = 0
-    d = float(damping)
     parallel = graph.nnz >= PARALLEL_MIN_EDGES and numba.get_num_threads() > 1
-    pull, finish = (_pull_par, _finish_par) if parallel else (_pull_ser, _finish_ser)
-    sweep = _sweep_par if parallel else _sweep_ser
-    n_chunks = len(bounds) - 1
-    blocks = np.linspace(0, n_chunks, min(_BLOCKS, n_chunks) + 1).astype(np.int64)
+    sweep, finish = (_sweep_par, _finish_par) if parallel else (_sweep_ser, _finish_ser)
+    indices = graph.indices.view(np.uint32)  # unsigned: no negative-index wraparound in the gather
     old_chunk = numba.set_parallel_chunksize(1) if parallel else 0  # hand out row chunks dynamically
     try:
-        if method == "jacobi":
-            while it < int(max_iter):
-                total = pull(graph.indptr, graph.indices, graph.weights, y, out, d, bounds)
-                residual = finish(out, x, t, scale, y, 1.0 - total, bounds)
-                it += 1
-                if residual < tol:
-                    break
-        else:
-            # the linear system x = d A^T (c x) + beta t with beta fixed (the teleport mass of x0); its
-            # solution is a multiple of the normalised fixed point (renormalised at the end)
-            ybuf = y.copy()
-            beta = 1.0 - d * float(np.dot(graph.out_weight * scale, x))
-            prev = x.copy()
-            prev_sum = 1.0
-            while it < int(max_iter):
-                prev[:] = x
-                total, _ = sweep(
-                    graph.indptr, graph.indices, graph.weights, y, ybuf, x, t, scale, beta, d, bounds, blocks
-                )
-                new_sum = total + beta
-                residual = _normalised_change(x, prev, 1.0 / new_sum, 1.0 / prev_sum)
-                prev_sum = new_sum
-                it += 1
-                if residual < tol:
-                    break
-            x /= x.sum()
+        while it < int(max_iter):
+            beta = 1.0 - flow
+            total = sweep(graph.indptr, indices, graph.weights, y, ybuf, xnew, t, scale, beta, d, bounds, blocks)
+            residual, flow = finish(xnew, x, scale, leak, y, 1.0 / total, bounds)
+            it += 1
+            if residual < tol:
+                break
     finally:
         if parallel:
             numba.set_parallel_chunksize(old_chunk)

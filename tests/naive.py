@@ -16,7 +16,7 @@ DAY = 86400.0
 
 
 def build_csr(src, dst, weight, n):
-    """Rows by destination, each row in edge order; out-weights summed per source."""
+    """Rows by destination, each row sorted by (source, float32 weight); out-weights summed per source."""
     rows: list[list[tuple[int, float]]] = [[] for _ in range(n)]
     out = [0.0] * n
     for e in range(len(src)):
@@ -27,7 +27,7 @@ def build_csr(src, dst, weight, n):
     indices: list[int] = []
     weights: list[float] = []
     for r in rows:
-        for u, w in r:
+        for u, w in sorted(r, key=lambda e: (e[0], float(np.float32(e[1])))):
             indices.append(u)
             weights.append(w)
         indptr.append(len(indices))
