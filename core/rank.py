@@ -223,12 +223,13 @@ def influence_rank(
     it = 0
     parallel = graph.nnz >= PARALLEL_MIN_EDGES and numba.get_num_threads() > 1
     sweep, finish = (_sweep_par, _finish_par) if parallel else (_sweep_ser, _finish_ser)
+    ip, wt = graph.indptr, graph.weights
     indices = graph.indices.view(np.uint32)  # unsigned: no negative-index wraparound in the gather
     old_chunk = numba.set_parallel_chunksize(1) if parallel else 0  # hand out row chunks dynamically
     try:
         while it < int(max_iter):
             beta = 1.0 - flow
-            total = sweep(graph.indptr, indices, graph.weights, y, ybuf, xnew, t, scale, beta, d, bounds, blocks)
+            total = sweep(ip, indices, wt, y, ybuf, xnew, t, scale, beta, d, bounds, blocks)
             residual, flow = finish(xnew, x, scale, leak, y, 1.0 / total, bounds)
             it += 1
             if residual < tol:
