@@ -130,13 +130,15 @@ def main(argv: list[str]) -> int:
     misses = {name: dict(d.stats.cache_misses) for name, d in kernels if d.stats.cache_misses}
     compiled = sum(len(d.signatures) for _, d in kernels)
     if command == "check":
-        unused = [name for name, d in kernels if not d.signatures]
+        # kernels only called from other kernels come inside their callers' cached code: no signatures
         print(f"numba cache check: {compiled} signatures of {len(kernels)} kernels, misses: {misses or 0}")
-        if unused:
-            print(f"kernels the workload never called: {unused}", file=sys.stderr)
-        return 1 if misses or unused else 0
+        return 1 if misses else 0
     files = list((cache_dir / cache_subdir(_core_dir())).glob("*.nbi"))
     print(f"numba cache: compiled {compiled} signatures of {len(kernels)} kernels into {len(files)} indexes")
+    unused = [name for name, d in kernels if not d.signatures]
+    if unused:
+        print(f"kernels the workload never reached (extend _workload): {unused}", file=sys.stderr)
+        return 1
     return 0
 
 
