@@ -1,0 +1,188 @@
+"""The workflow's tasks over moto in-process, driven in the state machine's order (the ASL itself runs
+in tests/stack/test_rescore_workflow.py)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import boto3
+import pytest
+
+from functions.rescore import tasks, workflow
+from functions.shared import keys
+from tests.rescore.seed import seed_items, write
+
+NOW = 1_750_000_000.0
+
+
+class Ctx:
+    function_name = "rescore"
+    memory_limit_in_mb = 3008
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:rescore"
+    aws_request_id = "req"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 900_000
+
+
+def call(name: str, payload: dict[str, Any]) -> Any:
+    return tasks.handler({"task": name, "input": payload}, Ctx())  # type: ignore[arg-type]
+
+
+def drive(request: dict[str, Any], execution: str) -> dict[str, Any]:
+    """The happy path of the ASL, state by state."""
+    state: dict[str, Any] = dict(request)
+    state["run"] = call("prepare", {"request": request, "execution": execution})
+    if state["run"]["skip"]:
+        return dict(call("finish", {"state": state}))
+    run = {"run": state["run"]}
+    state["snapshot"] = snap = call("snapshot", run)
+    parts = range(snap["partitions"])
+    if snap["solver"] == "single":
+        state["solve"] = call("solve_single", run)
+    else:
+        builds = [call("build", run | {"partition": p}) for p in parts]
+        solve = call("setup_scalars", run | {"builds": builds})
+        setups = [call("setup", run | {"partition": p, "solve": solve}) for p in parts]
+        while not solve["done"]:
+            passes = [call("iterate", run | {"partition": p, "solve": solve}) for p in parts]
+            solve = call("converge", run | {"solve": solve, "passes": passes, "setups": setups})
+        state["components"] = [call("components", run | {"partition": p, "solve": solve}) for p in parts]
+        state["solve"] = solve
+    state["calibration"] = call("calibrate", run | {"solve": state["solve"], "state": state})
+    shadow = [call("write_shadow", run | {"partition": p, "solve": state["solve"]}) for p in parts]
+    state["report"] = call("report", run | {"snapshot": snap, "solve": state["solve"], "shadow": shadow})
+    if state["run"]["activate"]:
+        state["activation"] = call("activate", run)
+        state["refresh"] = [call("refresh", run | {"partition": p}) for p in parts]
+    return dict(call("finish", {"state": state}))
+
+
+def score(table: Any, profile_id: str, sk: str = keys.SCORE_SK) -> float:
+    return float(table.get_item(Key={"PK": keys.profile_pk(profile_id), "SK": sk})["Item"]["score"])
+
+
+def test_single_and_distributed_runs_give_the_same_scores(aws_env: Any) -> None:
+    write(aws_env, seed_items())
+    out = drive({"version": "v1", "mode": "settle", "now": NOW, "solver": "single"}, "a")
+    assert out["solver"] == "single" and out["activated"]
+    single = {f"p{i:04d}": score(aws_env, f"p{i:04d}") for i in range(40)}
+    out = drive(
+        {"version": "v1", "mode": "settle", "now": NOW, "solver": "distributed", "partitions": 4}, "b"
+    )
+    assert out["solver"] == "distributed" and out["partitions"] == 4
+    for pid, value in single.items():
+        assert abs(score(aws_env, pid) - value) <= 0.01
+    item = aws_env.get_item(Key={"PK": keys.ALGO_PK, "SK": keys.ACTIVE_SK})["Item"]
+    assert item["version"] == "v1" and item["run_id"] == "b"
+    # the updater's state is written for the version
+    rank = aws_env.get_item(Key={"PK": keys.account_pk("twitter", "1"), "SK": "RANK#v1"})["Item"]
+    assert float(rank["x"]) > 0
+    assert aws_env.get_item(Key={"PK": keys.ALGO_PK, "SK": "INCR#v1"})["Item"]["tele_unit"] > 0
+
+
+def test_release_report_activation_and_idempotency(aws_env: Any) -> None:
+    write(aws_env, seed_items())
+    drive({"version": "v1", "now": NOW}, "base")
+    event = {
+        "source": "renown.algorithms",
+        "detail-type": "AlgorithmReleased",
+        "detail": {"version": "v2", "mode": "release", "now": NOW},
+    }
+    out = drive(event, "rel")
+    assert out["report"]["compared"] == 40 and out["activated"]
+    report = aws_env.get_item(Key={"PK": keys.ALGO_PK, "SK": keys.report_sk("v2")})["Item"]
+    assert report["against"] == "v1" and report["run_id"] == "rel"
+    png = boto3.client("s3").get_object(Bucket="renown-artifacts", Key=report["plot_key"])["Body"].read()
+    assert png.startswith(b"\x89PNG")
+    hist = aws_env.get_item(Key={"PK": keys.profile_pk("p0003"), "SK": keys.history_sk("2025-06-15")})["Item"]
+    assert hist["version_changed"] is True
+    again = drive(event, "again")
+    assert again["skipped"] is True
+    assert (
+        aws_env.get_item(Key={"PK": keys.ALGO_PK, "SK": keys.run_sk("again")})["Item"]["status"] == "skipped"
+    )
+
+
+def test_a_running_release_cannot_start_twice(aws_env: Any) -> None:
+    write(aws_env, seed_items(profiles=10, edges=40))
+    request = {"version": "v2", "mode": "release", "now": NOW}
+    call("prepare", {"request": request, "execution": "one"})
+    with pytest.raises(workflow.ReleaseConflictError):
+        call("prepare", {"request": request, "execution": "two"})
+    # once the first one failed, the release may run again
+    first = workflow.Run(
+        run_id="one",
+        version="v2",
+        mode="release",
+        digest=_digest("v2"),
+        prefix="runs/one",
+        now=NOW,
+        activate=True,
+    ).model_dump()
+    call("mark_failed", {"state": {"run": first, "error": {"Error": "Boom", "Cause": "{}"}}})
+    assert call("prepare", {"request": request, "execution": "four"})["skip"] is False
+
+
+def _digest(version: str) -> str:
+    from core.versions import get_version, params_digest
+
+    return params_digest(get_version(version))
+
+
+def test_bad_parameters_and_taken_names_are_input_errors(aws_env: Any) -> None:
+    s3 = boto3.client("s3")
+    s3.put_object(
+        Bucket="renown-artifacts", Key="releases/bad.json", Body=json.dumps({"damping": 2.0}).encode()
+    )
+    with pytest.raises(workflow.TaskInputError):
+        call("prepare", {"request": {"version": "vb", "mode": "release", "params_key": "releases/bad.json"}})
+    with pytest.raises(workflow.TaskInputError):
+        call("prepare", {"request": {"version": "nope", "mode": "release"}})
+    with pytest.raises(workflow.TaskInputError):
+        call("prepare", {"request": {"version": "vb", "params_key": "releases/missing.json"}})
+    write(aws_env, seed_items(profiles=10, edges=40))
+    drive({"version": "v1", "now": NOW}, "base")
+    from core.versions import get_version
+
+    other = get_version("v1").to_dict() | {"damping": 0.8}
+    s3.put_object(Bucket="renown-artifacts", Key="releases/v1.json", Body=json.dumps(other).encode())
+    with pytest.raises(workflow.ReleaseConflictError):
+        call("prepare", {"request": {"version": "v1", "mode": "release", "params_key": "releases/v1.json"}})
+
+
+def test_activation_is_conditional_and_rollback_restores(aws_env: Any) -> None:
+    write(aws_env, seed_items(profiles=10, edges=40))
+    drive({"version": "v1", "now": NOW}, "base")
+    run = call("prepare", {"request": {"version": "v2", "mode": "release", "now": NOW}, "execution": "r"})
+    # someone else switched the active version meanwhile
+    aws_env.put_item(Item={"PK": keys.ALGO_PK, "SK": keys.ACTIVE_SK, "version": "other"})
+    with pytest.raises(workflow.ActivationConflictError):
+        call("activate", {"run": run})
+    assert aws_env.get_item(Key={"PK": keys.ALGO_PK, "SK": keys.ACTIVE_SK})["Item"]["version"] == "other"
+    aws_env.put_item(Item={"PK": keys.ALGO_PK, "SK": keys.ACTIVE_SK, "version": "v1"})
+    call("activate", {"run": run})
+    assert aws_env.get_item(Key={"PK": keys.ALGO_PK, "SK": keys.ACTIVE_SK})["Item"]["version"] == "v2"
+    assert call("rollback_activation", {"state": {"run": run}})["rolled_back"] is True
+    assert aws_env.get_item(Key={"PK": keys.ALGO_PK, "SK": keys.ACTIVE_SK})["Item"]["version"] == "v1"
+    status = aws_env.get_item(Key={"PK": keys.ALGO_PK, "SK": keys.version_sk("v1")})["Item"]["status"]
+    assert status == "active"
+
+
+def test_injection_only_on_the_local_stage(aws_env: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from functions.shared.settings import get_settings
+
+    run = call("prepare", {"request": {"version": "v1", "now": NOW}, "execution": "i"})
+    model = workflow.Run.model_validate(run | {"inject": {"task": "snapshot", "times": 1}})
+    with pytest.raises(workflow.InjectedFailureError):
+        workflow.maybe_fail(model, "snapshot")
+    workflow.maybe_fail(model, "snapshot")  # once only
+    monkeypatch.setenv("RENOWN_STAGE", "prod")
+    get_settings.cache_clear()
+    workflow.maybe_fail(model.model_copy(update={"inject": {"task": "snapshot", "times": 9}}), "snapshot")
+
+
+def test_unknown_task_is_an_input_error(aws_env: Any) -> None:
+    with pytest.raises(workflow.TaskInputError):
+        call("nope", {})
