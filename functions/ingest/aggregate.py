@@ -107,8 +107,9 @@ def engagement_post_ids(activities: list[Activity]) -> set[tuple[str, str, str]]
         if act.is_engagement:
             if act.post_id:
                 out.add((act.network, act.actor.account_id, act.post_id))
-            for part in act.activity_id.split(":")[1:]:
-                out.add((act.network, act.actor.account_id, part))
+            parts = act.activity_id.split(":")
+            if len(parts) > 1:
+                out.add((act.network, act.actor.account_id, parts[1]))
     return out
 
 
