@@ -11,8 +11,13 @@ Layout under ``runs/<run_id>/`` (see ``docs/scale.md``)::
     p00003/meta.json                 its account keys and profiles (ids, names, previous scores)
     p00003/csr.npz                   its in-adjacency after pair aggregation, halo of engagers
     outw/q00003/p00007.npz           out-weight that partition 7's edges add to partition 3's engagers
-    p00003/state.npz                 scale, teleport, volume of its accounts
-    iter/0004/p00003.npz             its rows' inflow f and f * scale after pass 4
+                                     (its index is also what partition 7 reads of partition 3's rows)
+    p00003/state.npz                 scale, teleport, out-weight of its accounts, its send plan
+    xchg/c-p00003.bin                teleport * scale of the rows others read, consumer by consumer
+    xchg/offsets-p00003.bin          where each consumer's slice starts
+    p00003/recv.npz                  where partition 3 reads its halo (owner, byte range)
+    iter/0004/p00003.npz             its rows' inflow f after pass 4
+    iter/0004/send-p00003.bin        f * scale of the rows others read (ranged GETs)
     p00003/result.npz                raw influence per account and per profile, components, ranks
     p00003/sketch.npz                quantile sketch of its profiles' raw influence
     p00003/report.json               its share of the shift report
@@ -35,6 +40,8 @@ class Store(Protocol):
     def get_bytes(self, key: str) -> bytes: ...
 
     def exists(self, key: str) -> bool: ...
+
+    def get_range(self, key: str, start: int, end: int) -> bytes: ...
 
 
 class S3Store:
@@ -59,12 +66,22 @@ class S3Store:
         found = self.client.list_objects_v2(Bucket=self.bucket, Prefix=key, MaxKeys=1)
         return any(o["Key"] == key for o in found.get("Contents", []))
 
+    def get_range(self, key: str, start: int, end: int) -> bytes:
+        """Bytes ``[start, end)`` of an object (one ranged GET)."""
+        if end <= start:
+            return b""
+        reply = self.client.get_object(Bucket=self.bucket, Key=key, Range=f"bytes={start}-{end - 1}")
+        body: bytes = reply["Body"].read()
+        return body
+
 
 class DirStore:
     """The same layout in a local directory (simulation, unit tests)."""
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
+        self.read_bytes = 0  # what a worker would download (the simulation reports it)
+        self.reads = 0
 
     def put_bytes(self, key: str, data: bytes) -> None:
         path = self.root / key
@@ -74,10 +91,23 @@ class DirStore:
         tmp.replace(path)
 
     def get_bytes(self, key: str) -> bytes:
-        return (self.root / key).read_bytes()
+        data = (self.root / key).read_bytes()
+        self.read_bytes += len(data)
+        self.reads += 1
+        return data
 
     def exists(self, key: str) -> bool:
         return (self.root / key).exists()
+
+    def get_range(self, key: str, start: int, end: int) -> bytes:
+        if end <= start:
+            return b""
+        with (self.root / key).open("rb") as handle:
+            handle.seek(start)
+            data = handle.read(end - start)
+        self.read_bytes += len(data)
+        self.reads += 1
+        return data
 
 
 def put_json(store: Store, key: str, value: Any) -> None:
@@ -136,3 +166,16 @@ class Layout:
 
     def iterate(self, k: int, p: int) -> str:
         return self.key(f"iter/{k:04d}/p{p:05d}.npz")
+
+    def send(self, k: int, p: int) -> str:
+        """``f * scale`` after pass ``k`` of the rows of ``p`` that other partitions read (raw float64,
+        consumer by consumer: each reads its slice with one ranged GET)."""
+        return self.key(f"iter/{k:04d}/send-p{p:05d}.bin")
+
+    def send_c(self, p: int) -> str:
+        """``teleport * scale`` of the same rows (static)."""
+        return self.key(f"xchg/c-p{p:05d}.bin")
+
+    def offsets(self, p: int) -> str:
+        """Where each consumer's slice starts in ``p``'s send objects (raw int64, P + 1 values)."""
+        return self.key(f"xchg/offsets-p{p:05d}.bin")

@@ -283,17 +283,24 @@ def setup_scalars(man: Manifest, builds: list[dict[str, Any]]) -> dict[str, Any]
 def setup_partition(
     store: Store, layout: Layout, p: int, params: AlgorithmParams, tele_sum: float
 ) -> dict[str, Any]:
-    """Out-row scale and teleport of partition ``p``'s accounts (after every build)."""
+    """Out-row scale and teleport of partition ``p``'s accounts (after every build), and its send plan:
+    which of its rows each partition reads (the engagers of their halos), consumer by consumer."""
     man = load_manifest(store, layout)
     lo, hi = man.bounds[p], man.bounds[p + 1]
     n_p = hi - lo
     csr = get_arrays(store, layout.part(p, "csr.npz"))
     out_weight = np.zeros(n_p)
+    send: list[np.ndarray] = []
     for q in range(man.partitions):
         key = layout.outw(p, q)
         if store.exists(key):
             part = get_arrays(store, key)
             np.add.at(out_weight, part["index"], part["value"])
+            send.append(part["index"])
+        else:
+            send.append(np.zeros(0, np.int64))
+    offsets = np.concatenate([[0], np.cumsum([len(s) for s in send])]).astype(np.int64)
+    send_rows = np.concatenate(send).astype(np.int64) if send else np.zeros(0, np.int64)
     passing = np.where(csr["fresh"], params.fresh_out_factor, 1.0)
     scale = np.zeros(n_p)
     np.divide(passing, out_weight + params.selectivity_k, out=scale, where=out_weight > 0)
@@ -305,28 +312,62 @@ def setup_partition(
         teleport=teleport,
         out_weight=out_weight,
         passing=passing,
-        c=teleport * scale,
+        send_rows=send_rows,
     )
-    return {"partition": p}
+    store.put_bytes(layout.send_c(p), (teleport * scale)[send_rows].astype("<f8").tobytes())
+    store.put_bytes(layout.offsets(p), offsets.astype("<i8").tobytes())
+    return {"partition": p, "sends": int(offsets[-1])}
 
 
 # --- iterations ------------------------------------------------------------------------------------
 
 
-def _halo_values(
-    store: Store, layout: Layout, man: Manifest, halo: np.ndarray, k: int, beta: float, f32: bool
-) -> np.ndarray:
-    """``y = float32(P + beta * C)`` (or the float64 ``z`` when not ``f32``) of the halo after pass k."""
-    out = np.empty(len(halo), np.float32 if f32 else np.float64)
+def _receive_plan(
+    store: Store, layout: Layout, man: Manifest, q: int, halo: np.ndarray
+) -> dict[str, np.ndarray]:
+    """For consumer ``q``: per owner partition, the slice of the halo it owns and where that slice
+    sits in the owner's send objects (read once from the owners' offsets, then kept in S3)."""
+    key = layout.part(q, "recv.npz")
+    if store.exists(key):
+        return get_arrays(store, key)
     cuts = np.searchsorted(halo, man.bounds)
-    for q in range(man.partitions):
-        a, b = int(cuts[q]), int(cuts[q + 1])
+    owners, starts, a_s, b_s = [], [], [], []
+    for p in range(man.partitions):
+        a, b = int(cuts[p]), int(cuts[p + 1])
         if b == a:
             continue
-        local = halo[a:b] - man.bounds[q]
-        c = get_arrays(store, layout.part(q, "state.npz"))["c"][local]
-        values = beta * c if k == 0 else get_arrays(store, layout.iterate(k, q))["p"][local] + beta * c
-        out[a:b] = values.astype(np.float32) if f32 else values
+        off = np.frombuffer(store.get_range(layout.offsets(p), 8 * q, 8 * (q + 2)), "<i8")
+        if int(off[1] - off[0]) != b - a:
+            raise RuntimeError(
+                f"partition {p} sends {int(off[1] - off[0])} values to {q}, which reads {b - a}"
+            )
+        owners.append(p)
+        starts.append(int(off[0]))
+        a_s.append(a)
+        b_s.append(b)
+    plan = {
+        k: np.asarray(v, dtype=np.int64)
+        for k, v in (("owner", owners), ("start", starts), ("a", a_s), ("b", b_s))
+    }
+    put_arrays(store, key, **plan)
+    return plan
+
+
+def _halo_values(
+    store: Store, layout: Layout, man: Manifest, q: int, halo: np.ndarray, k: int, beta: float, f32: bool
+) -> np.ndarray:
+    """``y = float32(P + beta * C)`` (or the float64 ``z`` when not ``f32``) of consumer ``q``'s halo
+    after pass ``k``: two ranged GETs per owner partition (its slice of ``P`` and of ``C``)."""
+    out = np.empty(len(halo), np.float32 if f32 else np.float64)
+    plan = _receive_plan(store, layout, man, q, halo)
+    for p, start, a, b in zip(plan["owner"], plan["start"], plan["a"], plan["b"], strict=True):
+        lo, hi = 8 * int(start), 8 * (int(start) + int(b - a))
+        c = np.frombuffer(store.get_range(layout.send_c(int(p)), lo, hi), "<f8")
+        if k == 0:
+            values = beta * c
+        else:
+            values = np.frombuffer(store.get_range(layout.send(k, int(p)), lo, hi), "<f8") + beta * c
+        out[int(a) : int(b)] = values.astype(np.float32) if f32 else values
     return out
 
 
@@ -344,9 +385,11 @@ def iterate_partition(
     man = load_manifest(store, layout)
     csr = get_arrays(store, layout.part(p, "csr.npz"))
     state = get_arrays(store, layout.part(p, "state.npz"))
-    y = _halo_values(store, layout, man, csr["halo"], k - 1, betas[k - 1], f32=True)
+    y = _halo_values(store, layout, man, p, csr["halo"], k - 1, betas[k - 1], f32=True)
     f = _pull(csr["indptr"], csr["indices"], csr["weights"], y, float(params.damping))
-    put_arrays(store, layout.iterate(k, p), f=f, p=f * state["scale"])
+    put_arrays(store, layout.iterate(k, p), f=f)
+    sent = (f * state["scale"])[state["send_rows"]]
+    store.put_bytes(layout.send(k, p), sent.astype("<f8").tobytes())
     residual = None
     if k >= 2:
         x1 = _own_x(store, layout, p, k - 1, betas[k - 1], state["teleport"])
@@ -393,7 +436,7 @@ def components_partition(
     csr = get_arrays(store, layout.part(p, "csr.npz"))
     state = get_arrays(store, layout.part(p, "state.npz"))
     g = get_arrays(store, layout.part(p, "graph.npz"))
-    z = _halo_values(store, layout, man, csr["halo"], final, betas[final], f32=False)
+    z = _halo_values(store, layout, man, p, csr["halo"], final, betas[final], f32=False)
     inflow, inflow_amp = _inflows(
         csr["indptr"], csr["indices"], csr["weights"], csr["amp_frac"], z, float(params.damping)
     )

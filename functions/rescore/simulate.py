@@ -94,6 +94,7 @@ def run_partitioned(
         lambda: [engine.setup_partition(store, layout, p, params, scalars["tele_sum"]) for p in parts],
     )
     state: dict[str, Any] = {"k": 1, "betas": [1.0], "done": False}
+    read0 = (getattr(store, "read_bytes", 0), getattr(store, "reads", 0))
     while not state["done"]:
         k = state["k"]
         betas: list[float] = state["betas"]
@@ -104,6 +105,9 @@ def run_partitioned(
         results = step("iterate", one_pass)
         state = engine.converge(k, state["betas"], results, params)
     final = int(state["final"])
+    passes = state["k"] - 1
+    read_pass = (getattr(store, "read_bytes", 0) - read0[0]) / passes
+    gets_pass = (getattr(store, "reads", 0) - read0[1]) / passes
     step(
         "components",
         lambda: [
@@ -119,6 +123,9 @@ def run_partitioned(
         "unit": scalars["unit"],
         "times_s": {k: round(v, 2) for k, v in times.items()},
         "halo_max": max(b["halo"] for b in builds),
+        "halo_total": sum(b["halo"] for b in builds),
+        "read_bytes_per_pass": int(read_pass),
+        "reads_per_pass": int(gets_pass),
         "pairs_max": max(b["pairs"] for b in builds),
     }
 
