@@ -38,7 +38,7 @@ from functions.shared.settings import get_settings
 #: the Distributed Map solves it in partitions of about ``EDGES_PER_PARTITION`` engagement rows.
 SINGLE_MAX_EDGES = 2_000_000
 SINGLE_MAX_ACCOUNTS = 1_000_000
-EDGES_PER_PARTITION = 5_000_000
+EDGES_PER_PARTITION = 25_000_000
 MAX_PARTITIONS = 10_000
 
 
@@ -304,8 +304,8 @@ def choose_solver(engagements: int, accounts: int, requested: str, partitions: i
     --------
     >>> choose_solver(1_000, 100, "auto", None)
     ('single', 1)
-    >>> choose_solver(50_000_000, 3_000_000, "auto", None)
-    ('distributed', 10)
+    >>> choose_solver(50_000_000_000, 900_000_000, "auto", None)
+    ('distributed', 2000)
     """
     solver = requested
     if solver == "auto":

@@ -96,5 +96,5 @@ def test_png_is_well_formed() -> None:
 
 def test_solver_choice_by_size() -> None:
     assert choose_solver(1_999_999, 10_000, "auto", None) == ("single", 1)
-    assert choose_solver(50_000_000_000, 1_000_000_000, "auto", None) == ("distributed", 10_000)
+    assert choose_solver(50_000_000_000, 1_000_000_000, "auto", None) == ("distributed", 2_000)
     assert choose_solver(100, 10, "distributed", 4) == ("distributed", 4)
