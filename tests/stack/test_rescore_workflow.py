@@ -264,3 +264,20 @@ def test_cli_approval_waits_then_activates(
         assert time.monotonic() < deadline
         time.sleep(0.3)
     assert active_version() == "v4"
+
+
+@pytest.mark.parametrize("step", ["setup", "iterate", "converge", "components"])
+def test_failure_in_a_distributed_step_leaves_the_active_version(
+    stack: LocalStack, seeded: Any, step: str
+) -> None:
+    before = active_version()
+    key = upload_params(stack, "v2d", pair_exponent=0.42)
+    inject = {"task": step, "times": 99}
+    done = run(stack, release("v2d", params_key=key, solver="distributed", partitions=2, inject=inject))
+    assert done["status"] == "FAILED", step
+    assert active_version() == before, step
+    record = run_item(done["run_id"])
+    assert record["status"] == "failed" and record["error"] in (
+        "InjectedFailureError",
+        "PartitionsFailedError",
+    )
