@@ -192,16 +192,31 @@ def _active(table: Any) -> dict[str, Any] | None:
 # --- Prepare -------------------------------------------------------------------------------------
 
 
-def load_release_params(version: str, params_key: str | None, store: Store | None = None) -> Any:
+def _stored_params(table: Any, version: str) -> dict[str, Any] | None:
+    """The parameters a version was published with (``VERSION#<v>``'s ``params``), if any."""
+    item = table.get_item(Key={"PK": keys.ALGO_PK, "SK": keys.version_sk(version)}).get("Item")
+    if item and isinstance(item.get("params"), str):
+        found: dict[str, Any] = json.loads(item["params"])
+        return found
+    return None
+
+
+def load_release_params(
+    version: str, params_key: str | None, store: Store | None = None, stored: dict[str, Any] | None = None
+) -> Any:
     """The parameters of a release: the JSON at ``params_key`` in the artifacts bucket (validated by
-    ``core.versions.AlgorithmParams``), or the built-in version ``version``."""
+    ``core.versions.AlgorithmParams``), else the built-in version ``version``, else the parameters the
+    version was published with before (``stored``: a rollback to a custom version)."""
     from core.errors import RenownCoreError
-    from core.versions import AlgorithmParams, get_version
+    from core.versions import AlgorithmParams, get_version, list_versions
 
     try:
-        if params_key is None:
+        if params_key is None and version not in list_versions() and stored is not None:
+            data = dict(stored)
+        elif params_key is None:
             return get_version(version).validate()
-        data = get_json(store or _store(), params_key)
+        else:
+            data = get_json(store or _store(), params_key)
         if not isinstance(data, dict):
             raise TaskInputError(f"{params_key}: expected a JSON object of parameters")
         data["name"] = version
@@ -230,7 +245,7 @@ def prepare(payload: dict[str, Any]) -> dict[str, Any]:
     active = _active(table)
     previous = str(active["version"]) if active and active.get("version") else None
     version = request.version or previous or get_settings().algorithm_version
-    params = load_release_params(version, request.params_key)
+    params = load_release_params(version, request.params_key, stored=_stored_params(table, version))
     digest = params_digest(params)
     now = float(request.now) if request.now is not None else time.time()
     run = Run(
@@ -271,7 +286,10 @@ def prepare(payload: dict[str, Any]) -> dict[str, Any]:
         ).get("Item")
         done = claim is not None and claim.get("status") == "succeeded"
         live = previous == version and existing is not None and existing.get("params_digest") == digest
-        if done or live:
+        # the same release again: nothing to do while it is active, or when it already ran in shadow
+        # and is asked in shadow again. Released again after another version took over, it runs: that
+        # is a rollback (recomputed on today's data, reported, switched back).
+        if live or (done and not request.activate):
             run = run.model_copy(update={"skip": True})
             finish_run(run, "skipped", {"reason": "this release is already active or done"})
             return run.model_dump()
@@ -284,9 +302,9 @@ def prepare(payload: dict[str, Any]) -> dict[str, Any]:
                     run_id=run_id,
                     updated_at=int(now),
                 ).to_item(),
-                ConditionExpression="attribute_not_exists(PK) OR #s = :failed",
+                ConditionExpression="attribute_not_exists(PK) OR #s IN (:failed, :succeeded)",
                 ExpressionAttributeNames={"#s": "status"},
-                ExpressionAttributeValues={":failed": "failed"},
+                ExpressionAttributeValues={":failed": "failed", ":succeeded": "succeeded"},
             )
         except table.meta.client.exceptions.ConditionalCheckFailedException:
             raise ReleaseConflictError(f"release {version} ({digest[:12]}) is already running") from None

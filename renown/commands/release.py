@@ -41,6 +41,11 @@ def add_parser(sub: Any) -> None:
     parser.add_argument("--approve", metavar="RUN", help="approve a run waiting for approval")
     parser.add_argument("--reject", metavar="RUN", help="reject a run waiting for approval")
     parser.add_argument("--settle", action="store_true", help="a settle run (what the daily schedule starts)")
+    parser.add_argument(
+        "--rollback",
+        action="store_true",
+        help="release the version active before the current one again (recomputed, reported, switched)",
+    )
     parser.add_argument("--solver", choices=["auto", "single", "distributed"], default="auto")
     parser.add_argument("--partitions", type=int, help="partitions of the distributed solve")
     parser.add_argument("--no-wait", action="store_true", help="start the run and return")
@@ -244,6 +249,13 @@ def run(args: argparse.Namespace) -> int:
             return 0
         show_run(table, found[-1])
         return 0
+    if args.rollback:
+        current = table.get_item(Key={"PK": "ALGO", "SK": "ACTIVE"}).get("Item") or {}
+        if not current.get("previous"):
+            print("error: no previous version to roll back to", file=sys.stderr)
+            return 2
+        args.version = str(current["previous"])
+        print(f"rolling back from {current.get('version')} to {args.version}")
     if not args.version and not args.settle:
         print("error: --version is required (or --status, --settle)", file=sys.stderr)
         return 2

@@ -186,3 +186,27 @@ def test_injection_only_on_the_local_stage(aws_env: Any, monkeypatch: pytest.Mon
 def test_unknown_task_is_an_input_error(aws_env: Any) -> None:
     with pytest.raises(workflow.TaskInputError):
         call("nope", {})
+
+
+def test_releasing_an_earlier_version_again_rolls_back(aws_env: Any) -> None:
+    from core.versions import get_version
+
+    write(aws_env, seed_items(profiles=12, edges=60))
+    drive({"version": "v1", "now": NOW}, "base")
+    drive({"version": "v2", "mode": "release", "now": NOW}, "r2")
+    custom = get_version("v2").to_dict() | {"half_life_days": 30.0}
+    boto3.client("s3").put_object(
+        Bucket="renown-artifacts", Key="releases/v3.json", Body=json.dumps(custom).encode()
+    )
+    drive({"version": "v3", "mode": "release", "now": NOW, "params_key": "releases/v3.json"}, "r3")
+
+    def active() -> str:
+        return str(aws_env.get_item(Key={"PK": keys.ALGO_PK, "SK": keys.ACTIVE_SK})["Item"]["version"])
+
+    assert active() == "v3"
+    back = drive({"version": "v2", "mode": "release", "now": NOW}, "back")  # succeeded before, not active now
+    assert not back.get("skipped") and active() == "v2"
+    # a custom version comes back with the parameters it was published with
+    again = drive({"version": "v3", "mode": "release", "now": NOW}, "again")
+    assert not again.get("skipped") and active() == "v3"
+    assert drive({"version": "v3", "mode": "release", "now": NOW}, "same")["skipped"] is True

@@ -142,6 +142,8 @@ def test_release_distributed_shadow_report_activate(stack: LocalStack, seeded: A
 
 
 def test_same_release_again_is_idempotent(stack: LocalStack, seeded: Any) -> None:
+    first = run(stack, release("v2", solver="distributed", partitions=3))  # skipped already if v2 is live
+    assert first["status"] == "SUCCEEDED" and active_version() == "v2"
     since = active()
     again = run(stack, release("v2", solver="distributed", partitions=3))
     assert again["status"] == "SUCCEEDED"
@@ -264,6 +266,9 @@ def test_cli_approval_waits_then_activates(
         assert time.monotonic() < deadline
         time.sleep(0.3)
     assert active_version() == "v4"
+    # the switch backwards: the version active before v4 is released again
+    assert main(["release", "--state", str(state), "--rollback"]) == 0
+    assert active_version() == before
 
 
 @pytest.mark.parametrize("step", ["setup", "iterate", "converge", "components"])
