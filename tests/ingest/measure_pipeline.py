@@ -53,7 +53,13 @@ class Bench:
         self.settings = get_settings()
         self.secret = self.settings.webhook_secret("twitter")
         self.table = aws.table()
-        self.api_headers = {"x-api-key": self.settings.dev_api_key.get_secret_value()}
+        # a stored key (the template turns the well-known dev key off: RENOWN_DEV_API_KEY is empty)
+        from functions.api.security import hash_api_key
+        from functions.shared.records import ApiKeyRecord
+
+        key = "renown-ingest-bench-key"
+        self.table.put_item(Item=ApiKeyRecord(key_hash=hash_api_key(key), owner="measure_pipeline").to_item())
+        self.api_headers = {"x-api-key": key}
         self.session = threading.local()
 
     def http(self) -> requests.Session:
@@ -149,6 +155,7 @@ class Bench:
         reply = self.http().get(
             f"{self.stack.url}/v1/profiles/{profile_id}/score", headers=self.api_headers, timeout=30
         )
+        self.last_reply = f"{reply.status_code} {reply.text[:300]}"
         return dict(reply.json()) if reply.status_code == 200 else {}
 
     def latency(self, rounds: int) -> dict[str, Any]:
@@ -169,6 +176,8 @@ class Bench:
                 0.05,
             )
             samples.append(time.perf_counter() - t0 if ok else float("inf"))
+            if not ok:
+                print("no score change; last answer:", getattr(self, "last_reply", None), file=sys.stderr)
         finite = [s for s in samples if s != float("inf")]
         return {
             "rounds": rounds,
