@@ -40,6 +40,8 @@ SINGLE_MAX_EDGES = 2_000_000
 SINGLE_MAX_ACCOUNTS = 1_000_000
 EDGES_PER_PARTITION = 25_000_000
 MAX_PARTITIONS = 10_000
+#: threads writing a partition's items (the write is bound by request latency, not by CPU)
+WRITE_THREADS = 4
 
 
 class TaskInputError(ValueError):
@@ -639,7 +641,7 @@ def _explanations(run: Run, p: int, scores: engine.PartitionScores) -> dict[str,
 def write_shadow(payload: dict[str, Any]) -> dict[str, Any]:
     """Partition ``p``'s scores under ``SCORE#<version>`` (plus explanations and the updater's state),
     in batches with retries; and its share of the shift report."""
-    from functions.rescore.publish import write_items
+    from functions.rescore.batch import write_parallel
 
     run = Run.model_validate(payload["run"])
     p = int(payload["partition"])
@@ -656,7 +658,7 @@ def write_shadow(payload: dict[str, Any]) -> dict[str, Any]:
         for pid, e in explanations.items()
     ]
     items += _rank_items(run, p, meta, payload["solve"])
-    written = write_items(_table(), items)
+    written = write_parallel(_table(), items, threads=WRITE_THREADS)
     linked = [i for i, pid in enumerate(scores.profile_ids) if not pid.startswith("unlinked:")]
     old = np.array(
         [meta["previous"].get(scores.profile_ids[i], {}).get("old", np.nan) for i in linked], dtype=np.float64
@@ -821,7 +823,8 @@ def activate(payload: dict[str, Any]) -> dict[str, Any]:
 def refresh_partition(payload: dict[str, Any]) -> dict[str, Any]:
     """After the switch: the denormalised active ``SCORE`` items and today's history points of
     partition ``p``, marked ``version_changed`` where the version differs from the previous score's."""
-    from functions.rescore.publish import day_of, write_items
+    from functions.rescore.batch import write_parallel
+    from functions.rescore.publish import day_of
 
     run = Run.model_validate(payload["run"])
     p = int(payload["partition"])
@@ -844,7 +847,7 @@ def refresh_partition(payload: dict[str, Any]) -> dict[str, Any]:
                 version_changed=old_version is not None and old_version != run.version,
             ).to_item()
         )
-    return {"partition": p, "items": write_items(_table(), items)}
+    return {"partition": p, "items": write_parallel(_table(), items, threads=WRITE_THREADS)}
 
 
 def rollback_activation(payload: dict[str, Any]) -> dict[str, Any]:
