@@ -68,7 +68,9 @@ class LocalStack:
         os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
         os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "Renown")
         for spec in functions.values():
-            os.environ.update(spec.environment)
+            # an empty value in the template switches a feature off in AWS (the dev API key): locally
+            # the settings' development default stands
+            os.environ.update({k: v for k, v in spec.environment.items() if v != ""})
         os.environ["RENOWN_STAGE"] = "local"
         for logical_id in self.template.of_type("AWS::Serverless::StateMachine"):
             os.environ.setdefault("RENOWN_STATE_MACHINE_ARN", self.template.ref(logical_id))
