@@ -137,6 +137,24 @@ def _table() -> Any:
     return table()
 
 
+def _scan_table() -> Any:
+    """The table for the snapshot's parallel scan, with a long read timeout: a page of a filtered
+    segment scan takes seconds on the local stand-in (moto scans the whole table per page)."""
+    import boto3
+    from botocore.config import Config
+
+    settings = get_settings()
+    kwargs: dict[str, Any] = {
+        "region_name": settings.region,
+        "config": Config(
+            retries={"mode": "standard", "max_attempts": 5}, connect_timeout=5, read_timeout=300
+        ),
+    }
+    if settings.aws_endpoint_url:
+        kwargs["endpoint_url"] = settings.aws_endpoint_url
+    return boto3.session.Session().resource("dynamodb", **kwargs).Table(settings.table_name)
+
+
 def _store() -> Store:
     return S3Store(get_settings().artifacts_bucket)
 
@@ -344,7 +362,7 @@ def snapshot(payload: dict[str, Any]) -> dict[str, Any]:
     run = Run.model_validate(payload["run"])
     progress(run, "snapshot", "scanning the table")
     maybe_fail(run, "snapshot")
-    snap = read_snapshot(_table())
+    snap = read_snapshot(_scan_table())
     engagements, accounts = snap.to_core()
     solver, partitions = choose_solver(len(engagements), accounts.n_accounts, run.solver, run.partitions)
     previous: dict[str, dict[str, Any]] = {}
