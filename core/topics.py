@@ -31,7 +31,17 @@ import numpy as np
 from core.errors import InputFormatError, InvalidParametersError
 from core.versions import AlgorithmParams, resolve
 
-__all__ = ["ATTRIBUTION", "TopicOntology", "assign_topics", "load_ontology", "match_topics"]
+__all__ = [
+    "ATTRIBUTION",
+    "TopicOntology",
+    "assign_topics",
+    "load_ontology",
+    "match_topics",
+    "score_topics",
+    "topic_score",
+    "topic_support",
+    "topics_from_evidence",
+]
 
 ATTRIBUTION = (
     "Topics: Klout Topic Ontology (2018-06-01) by Klout, CC BY 3.0 "
@@ -231,8 +241,130 @@ def assign_topics(
             if n_posts < params.topic_min_posts or len(engagers) < params.topic_min_engagers:
                 continue
             share = volume / total[p] if total[p] > 0 else 0.0
-            ts = round(min(100.0, max(1.0, float(scores[p]) * math.sqrt(share))))
-            chosen.append((ontology.slugs[t], ts))
+            chosen.append((ontology.slugs[t], topic_score(scores[p], share)))
+        chosen.sort(key=lambda st: (-st[1], st[0]))
+        out.append(chosen[: params.topic_max])
+    return out
+
+
+def topic_support(
+    ontology: TopicOntology,
+    evidence_profile: Sequence[int] | np.ndarray,
+    evidence_term: Sequence[str],
+    evidence_posts: Sequence[int] | np.ndarray,
+    evidence_engagements: Sequence[int] | np.ndarray,
+    n_profiles: int,
+    version: str | AlgorithmParams = "v1",
+    evidence_engagers: Sequence[int] | np.ndarray | None = None,
+) -> list[list[tuple[str, float]]]:
+    """The topics each profile has enough support for, with their share of its engagement.
+
+    The ingest pipeline keeps, per account and term (hashtag, keyword, link domain), how many posts
+    carried the term, how many engagements those posts received and from how many distinct engagers.
+    A topic needs at least ``topic_min_posts`` posts and ``topic_min_engagers`` engagers (distinct
+    per term; summed over the terms that map to one topic; without ``evidence_engagers`` the
+    engagement count stands in as an upper bound). One viral post never makes a topic: it is one post.
+    Scores are not needed: :func:`score_topics` turns the shares into topic scores once the profile
+    scores are known.
+
+    Parameters
+    ----------
+    ontology : TopicOntology
+    evidence_profile : sequence of int
+        Profile index of each evidence row.
+    evidence_term : sequence of str
+        The term of each row, matched against the ontology with :func:`match_topics`.
+    evidence_posts, evidence_engagements : sequences of int
+        Posts carrying the term, engagements those posts received.
+    n_profiles : int
+        Number of profiles (rows index ``range(n_profiles)``).
+    version : str or AlgorithmParams
+        Gives ``topic_min_posts`` and ``topic_min_engagers``.
+    evidence_engagers : sequence of int, optional
+        Distinct engagers of the posts carrying the term.
+
+    Returns
+    -------
+    list (per profile) of lists of ``(topic_slug, share)``: the topic's share of the engagement of
+    the profile's posts, largest first.
+
+    Examples
+    --------
+    >>> onto = TopicOntology(["1"], ["physics"], ["Physics"], {})
+    >>> onto.index["physics"] = 0
+    >>> topic_support(onto, [0, 0], ["#physics", "cats"], [4, 1], [9, 27], 1, evidence_engagers=[6, 20])
+    [[('physics', 0.25)]]
+    >>> topic_support(onto, [0], ["#physics"], [4], [9], 1, evidence_engagers=[2])  # too few engagers
+    [[]]
+    """
+    params = resolve(version)
+    if not isinstance(ontology, TopicOntology):
+        raise InvalidParametersError("ontology must be a TopicOntology (see load_ontology)")
+    prof = np.asarray(evidence_profile, dtype=np.int64)
+    posts = np.asarray(evidence_posts, dtype=np.float64)
+    engaged = np.asarray(evidence_engagements, dtype=np.float64)
+    engagers = engaged if evidence_engagers is None else np.asarray(evidence_engagers, dtype=np.float64)
+    if not (len(prof) == len(evidence_term) == len(posts) == len(engaged) == len(engagers)):
+        raise InvalidParametersError("evidence columns must have equal lengths")
+    if n_profiles < 0:
+        raise InvalidParametersError("n_profiles must be >= 0")
+    if len(prof) and (prof.min() < 0 or prof.max() >= n_profiles):
+        raise InvalidParametersError("evidence_profile must index range(n_profiles)")
+    if len(prof) and (posts.min() < 0 or engaged.min() < 0 or engagers.min() < 0):
+        raise InvalidParametersError("evidence counts must be >= 0")
+    support: list[dict[int, list[float]]] = [{} for _ in range(n_profiles)]
+    total = np.bincount(prof, weights=engaged, minlength=n_profiles) if len(prof) else np.zeros(n_profiles)
+    for p, term, n_posts, n_eng, n_engagers in zip(
+        prof.tolist(), evidence_term, posts.tolist(), engaged.tolist(), engagers.tolist(), strict=True
+    ):
+        for t in match_topics(term.lstrip("#").replace("-", " ").replace("_", " "), ontology):
+            rec = support[p].setdefault(t, [0.0, 0.0, 0.0])
+            rec[0] += n_posts
+            rec[1] += n_eng
+            rec[2] += n_engagers
+    out: list[list[tuple[str, float]]] = []
+    for p, topics in enumerate(support):
+        chosen = [
+            (ontology.slugs[t], float(n_eng / total[p]) if total[p] > 0 else 0.0)
+            for t, (n_posts, n_eng, n_engagers) in topics.items()
+            if n_posts >= params.topic_min_posts and n_engagers >= params.topic_min_engagers
+        ]
+        chosen.sort(key=lambda st: (-st[1], st[0]))
+        out.append(chosen)
+    return out
+
+
+def topic_score(profile_score: float, share: float) -> int:
+    """A topic's score: the profile score times the square root of the topic's engagement share,
+    clipped to [1, 100] and rounded.
+
+    Examples
+    --------
+    >>> topic_score(64.0, 0.25), topic_score(64.0, 0.0), topic_score(90.0, 1.0)
+    (32, 1, 90)
+    """
+    return round(min(100.0, max(1.0, float(profile_score) * math.sqrt(max(share, 0.0)))))
+
+
+def score_topics(
+    support: Sequence[Sequence[tuple[str, float]]],
+    profile_scores: np.ndarray,
+    version: str | AlgorithmParams = "v1",
+) -> list[list[tuple[str, int]]]:
+    """Topic scores from :func:`topic_support` and the profile scores: the best ``topic_max``.
+
+    Examples
+    --------
+    >>> score_topics([[("physics", 0.25), ("science", 0.01)]], np.array([64.0]))
+    [[('physics', 32), ('science', 6)]]
+    """
+    params = resolve(version)
+    scores = np.asarray(profile_scores, dtype=np.float64)
+    if scores.ndim != 1 or len(scores) != len(support):
+        raise InvalidParametersError("profile_scores must have one score per profile of the support")
+    out: list[list[tuple[str, int]]] = []
+    for p, topics in enumerate(support):
+        chosen = [(slug, topic_score(scores[p], share)) for slug, share in topics]
         chosen.sort(key=lambda st: (-st[1], st[0]))
         out.append(chosen[: params.topic_max])
     return out
@@ -246,28 +378,9 @@ def topics_from_evidence(
     evidence_engagements: Sequence[int] | np.ndarray,
     profile_scores: np.ndarray,
     version: str | AlgorithmParams = "v1",
+    evidence_engagers: Sequence[int] | np.ndarray | None = None,
 ) -> list[list[tuple[str, int]]]:
-    """Per-profile topics from aggregated evidence rather than single posts.
-
-    The ingest pipeline keeps, per account and term (hashtag, keyword, link domain), how many posts
-    carried the term and how many engagements those posts received. The rule is the one of
-    :func:`assign_topics`: a topic needs at least ``topic_min_posts`` posts and
-    ``topic_min_engagers`` engagements (the aggregate counts engagements, an upper bound of distinct
-    engagers), and scores ``profile score * sqrt(share of the profile's engagement)``. One viral post
-    never makes a topic: it is one post.
-
-    Parameters
-    ----------
-    ontology : TopicOntology
-    evidence_profile : sequence of int
-        Profile index of each evidence row.
-    evidence_term : sequence of str
-        The term of each row, matched against the ontology with :func:`match_topics`.
-    evidence_posts, evidence_engagements : sequences of int
-        Posts carrying the term, engagements those posts received.
-    profile_scores : ndarray
-        Score per profile.
-    version : str or AlgorithmParams
+    """Per-profile topics from aggregated evidence: :func:`topic_support` then :func:`score_topics`.
 
     Returns
     -------
@@ -280,37 +393,17 @@ def topics_from_evidence(
     >>> topics_from_evidence(onto, [0, 0], ["#physics", "cats"], [4, 1], [9, 50], np.array([64.0]))
     [[('physics', 25)]]
     """
-    params = resolve(version)
-    if not isinstance(ontology, TopicOntology):
-        raise InvalidParametersError("ontology must be a TopicOntology (see load_ontology)")
-    prof = np.asarray(evidence_profile, dtype=np.int64)
-    posts = np.asarray(evidence_posts, dtype=np.float64)
-    engaged = np.asarray(evidence_engagements, dtype=np.float64)
     scores = np.asarray(profile_scores, dtype=np.float64)
-    if not (len(prof) == len(evidence_term) == len(posts) == len(engaged)):
-        raise InvalidParametersError("evidence columns must have equal lengths")
-    if len(prof) and (prof.min() < 0 or prof.max() >= len(scores)):
-        raise InvalidParametersError("evidence_profile must index profile_scores")
-    if len(prof) and (posts.min() < 0 or engaged.min() < 0):
-        raise InvalidParametersError("evidence counts must be >= 0")
-    support: list[dict[int, list[float]]] = [{} for _ in range(len(scores))]
-    total = np.bincount(prof, weights=engaged, minlength=len(scores)) if len(prof) else np.zeros(len(scores))
-    for p, term, n_posts, n_eng in zip(
-        prof.tolist(), evidence_term, posts.tolist(), engaged.tolist(), strict=True
-    ):
-        for t in match_topics(term.lstrip("#").replace("-", " ").replace("_", " "), ontology):
-            rec = support[p].setdefault(t, [0.0, 0.0])
-            rec[0] += n_posts
-            rec[1] += n_eng
-    out: list[list[tuple[str, int]]] = []
-    for p, topics in enumerate(support):
-        chosen = []
-        for t, (n_posts, n_eng) in topics.items():
-            if n_posts < params.topic_min_posts or n_eng < params.topic_min_engagers:
-                continue
-            share = n_eng / total[p] if total[p] > 0 else 0.0
-            ts = round(min(100.0, max(1.0, float(scores[p]) * math.sqrt(share))))
-            chosen.append((ontology.slugs[t], ts))
-        chosen.sort(key=lambda st: (-st[1], st[0]))
-        out.append(chosen[: params.topic_max])
-    return out
+    if scores.ndim != 1:
+        raise InvalidParametersError("profile_scores must be one score per profile")
+    support = topic_support(
+        ontology,
+        evidence_profile,
+        evidence_term,
+        evidence_posts,
+        evidence_engagements,
+        len(scores),
+        version,
+        evidence_engagers,
+    )
+    return score_topics(support, scores, version)

@@ -58,6 +58,22 @@ def explanations_for(
     return out
 
 
+def scored_extras(
+    snapshot: GraphSnapshot, engagements: Any, accounts: Any, result: Any, version: str, now: float
+) -> dict[str, dict[str, Any]]:
+    """Style and scored topics of every profile (``profile_extras`` plus the new scores)."""
+    from functions.rescore.profile_extras import profile_extras, scored_topics
+
+    extras = profile_extras(snapshot, engagements, accounts, version, now)
+    return {
+        pid: {
+            "style": extras[pid].get("style", {}),
+            "topics": scored_topics(extras[pid], float(result.score[i]), version),
+        }
+        for i, pid in enumerate(accounts.profile_ids)
+    }
+
+
 def run_full_pass(table: Any, version: str, now: float | None = None, activate: bool = True) -> PassSummary:
     """Read the graph, score it under ``version``, write the scores; ``activate`` makes them live."""
     now = time.time() if now is None else now
@@ -66,6 +82,7 @@ def run_full_pass(table: Any, version: str, now: float | None = None, activate: 
     t1 = time.perf_counter()
     result, engagements, accounts = score_snapshot(snapshot, version, now)
     explanations = explanations_for(result, engagements, accounts)
+    extras = scored_extras(snapshot, engagements, accounts, result, version, now)
     t2 = time.perf_counter()
     written = publish(
         table,
@@ -76,6 +93,7 @@ def run_full_pass(table: Any, version: str, now: float | None = None, activate: 
         now,
         activate=activate,
         explanations=explanations,
+        extras=extras,
     )
     status = "active" if activate else "shadow"
     table.put_item(Item=version_record(result, version, now, status).to_item())

@@ -46,6 +46,17 @@ def effective_time(count: float, decayed: float) -> float:
 
 
 @dataclass
+class TermEvidence:
+    """What one account's posts carrying one term drew (``GraphSnapshot.term_evidence``)."""
+
+    account: str  # "network:account_id"
+    term: str
+    posts: int = 0
+    engagements: int = 0
+    engagers: int = 0
+
+
+@dataclass
 class GraphSnapshot:
     """Everything the scoring pass reads, gathered from one scan of the table."""
 
@@ -147,6 +158,30 @@ class GraphSnapshot:
             ts=np.asarray(ts, dtype=np.float64),
         )
         return engagements, accounts
+
+    def term_evidence(self) -> list[TermEvidence]:
+        """Topic evidence per (account, term): posts from the ``TERM#`` items, engagements and distinct
+        engagers from the ``t_<term>`` counters of the account's received edges."""
+        rows: dict[tuple[str, str], TermEvidence] = {}
+
+        def row(key: str, term: str) -> TermEvidence:
+            found = rows.get((key, term))
+            if found is None:
+                found = rows[(key, term)] = TermEvidence(key, term)
+            return found
+
+        for record in self.terms:
+            entry = row(f"{record.network}:{record.account_id}", record.term)
+            entry.posts += int(record.posts)
+            entry.engagements += int(record.engagements)
+        for edge in self.edges:
+            author = f"{edge.network}:{edge.author_id}"
+            for term, count in edge.terms.items():
+                if count > 0:
+                    entry = row(author, term)
+                    entry.engagements += int(count)
+                    entry.engagers += 1
+        return list(rows.values())
 
     def _live(self, key: str, live: set[str]) -> bool:
         account = self.accounts.get(key)

@@ -1,7 +1,11 @@
-"""Topics and style of every profile, computed with the core after a scoring pass.
+"""Topics and style of every profile, from the snapshot, with the core.
 
-Topics come from the topic evidence ingest keeps per account and term (``TERM#`` items: posts that
-carried the term and the engagements they got), mapped onto the Klout topic ontology (CC BY 3.0).
+Both are known before the solve: style needs only the engagement rows, topics need the topic
+evidence ingest keeps (``TERM#`` items for the posts carrying a term, ``t_<term>`` counters on the
+edges for the engagements and engagers they drew) mapped onto the Klout topic ontology (CC BY 3.0).
+The snapshot step stores, per profile, its style and the *support* of its topics (topic, share of its
+engagement); the write steps turn shares into topic scores with the profile's new score
+(``core.topics.score_topics``).
 """
 
 from __future__ import annotations
@@ -10,10 +14,13 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from functions.rescore.graph_source import GraphSnapshot
 from functions.shared.settings import get_settings
 
 ROOT = Path(__file__).resolve().parents[2]
+ONTOLOGY_FILE = "klout_topic_ontology_20180601.csv"
 
 
 def topics_dir() -> Path | None:
@@ -22,7 +29,7 @@ def topics_dir() -> Path | None:
     candidates = [settings.topics_dir, settings.datasets_dir and f"{settings.datasets_dir}/klout-topics"]
     candidates.append(str(ROOT.parent / "shared" / "datasets" / "klout-topics"))
     for candidate in candidates:
-        if candidate and (Path(candidate) / "klout_topic_ontology_20180601.csv").exists():
+        if candidate and (Path(candidate) / ONTOLOGY_FILE).exists():
             return Path(candidate)
     return None
 
@@ -35,37 +42,65 @@ def _ontology(path: str) -> Any:
 
 
 def profile_extras(
-    snapshot: GraphSnapshot, engagements: Any, accounts: Any, result: Any, version: str, now: float
+    snapshot: GraphSnapshot, engagements: Any, accounts: Any, version: Any, now: float
 ) -> dict[str, dict[str, Any]]:
-    """``{profile_id: {"topics": [{"slug", "name", "score"}], "style": {"name", "axes"}}}``.
+    """``{profile_id: {"style": {"name", "axes"}, "topic_support": [[slug, name, share], ...]}}``.
+
+    ``engagements``/``accounts`` are ``snapshot.to_core()``. Topics are left out (empty support) when
+    the ontology is not found.
 
     Examples
     --------
-    >>> # extras = profile_extras(snapshot, engagements, accounts, result, "v1", time.time())
+    >>> snap = GraphSnapshot()
+    >>> eng, acc = snap.to_core()
+    >>> profile_extras(snap, eng, acc, "v1", 0.0)
+    {}
     """
     from core.style import style
-    from core.topics import topics_from_evidence
+    from core.topics import topic_support
 
-    out: dict[str, dict[str, Any]] = {pid: {} for pid in accounts.profile_ids}
+    out: dict[str, dict[str, Any]] = {pid: {"topic_support": []} for pid in accounts.profile_ids}
+    if not out:
+        return out
     for pid, entry in zip(accounts.profile_ids, style(engagements, accounts, now=now), strict=True):
         out[pid]["style"] = {"name": entry["style"], "axes": entry["axes"]}
     folder = topics_dir()
-    if folder is None or not snapshot.terms:
+    evidence = snapshot.term_evidence()
+    if folder is None or not evidence:
         return out
     ontology = _ontology(str(folder))
+    names = dict(zip(ontology.slugs, ontology.names, strict=True))
     index = {key: i for i, key in enumerate(accounts.ids)}
     rows = [
-        (int(accounts.profile[index[key]]), t.term, t.posts, t.engagements)
-        for t in snapshot.terms
-        if (key := f"{t.network}:{t.account_id}") in index
+        (int(accounts.profile[index[e.account]]), e.term, e.posts, e.engagements, e.engagers)
+        for e in evidence
+        if e.account in index
     ]
     if not rows:
         return out
-    profiles, terms, posts, engaged = zip(*rows, strict=True)
-    topics = topics_from_evidence(ontology, profiles, terms, posts, engaged, result.score, version=version)
-    for pid, chosen in zip(accounts.profile_ids, topics, strict=True):
-        out[pid]["topics"] = [
-            {"slug": slug, "name": ontology.names[ontology.index[slug]], "score": score}
-            for slug, score in chosen
-        ]
+    profiles, terms, posts, engaged, engagers = zip(*rows, strict=True)
+    support = topic_support(
+        ontology, profiles, terms, posts, engaged, accounts.n_profiles, version, evidence_engagers=engagers
+    )
+    for pid, chosen in zip(accounts.profile_ids, support, strict=True):
+        out[pid]["topic_support"] = [[slug, names[slug], round(share, 6)] for slug, share in chosen]
     return out
+
+
+def scored_topics(extra: dict[str, Any], score: float, version: Any) -> list[dict[str, Any]]:
+    """A profile's topics with scores (``{"slug", "name", "score"}``, best first, at most ``topic_max``).
+
+    Examples
+    --------
+    >>> scored_topics({"topic_support": [["physics", "Physics", 0.25]]}, 64.0, "v1")
+    [{'slug': 'physics', 'name': 'Physics', 'score': 32}]
+    """
+    from core.topics import score_topics
+
+    support = extra.get("topic_support") or []
+    if not support:
+        return []
+    names = {slug: name for slug, name, _ in support}
+    pairs = [(slug, float(share)) for slug, _, share in support]
+    (chosen,) = score_topics([pairs], np.array([score]), version)
+    return [{"slug": slug, "name": names[slug], "score": value} for slug, value in chosen]

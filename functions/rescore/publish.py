@@ -10,7 +10,13 @@ from typing import Any
 import numpy as np
 
 from functions.rescore.graph_source import GraphSnapshot
-from functions.shared.records import ExplainRecord, HistoryPoint, ScoreRecord, VersionRecord
+from functions.shared.records import (
+    ExplainRecord,
+    HistoryPoint,
+    ScoreRecord,
+    TopicLeaderRecord,
+    VersionRecord,
+)
 
 TREND_DAYS = 31
 
@@ -96,6 +102,22 @@ def build_score_records(
     return records
 
 
+def topic_leaders(records: list[ScoreRecord]) -> list[TopicLeaderRecord]:
+    """Each profile's standing in each of its topics under the version (the topic leaderboards)."""
+    return [
+        TopicLeaderRecord(
+            profile_id=r.profile_id,
+            topic=t["slug"],
+            algorithm_version=r.algorithm_version,
+            topic_score=float(t["score"]),
+            name=r.name,
+            score=r.score,
+        )
+        for r in records
+        for t in r.topics
+    ]
+
+
 def write_items(table: Any, items: Iterable[dict[str, Any]]) -> int:
     """Batched writes (25 per request, unprocessed items retried by boto3's batch writer)."""
     count = 0
@@ -120,6 +142,7 @@ def publish(
     """Write every profile's score under ``version`` (and as the active score when ``activate``)."""
     shadow = build_score_records(snapshot, profile_ids, result, version, now, active=False, extras=extras)
     items: list[dict[str, Any]] = [r.to_item() for r in shadow]
+    items += [leader.to_item() for leader in topic_leaders(shadow)]
     day = day_of(now)
     if activate:
         for record in shadow:

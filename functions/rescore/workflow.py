@@ -18,7 +18,7 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from functions.rescore import engine
+from functions.rescore import engine, publish
 from functions.rescore import report as shift
 from functions.rescore.artifacts import Layout, S3Store, Store, get_arrays, get_json, put_arrays, put_json
 from functions.shared import keys
@@ -356,8 +356,10 @@ def choose_solver(engagements: int, accounts: int, requested: str, partitions: i
 
 
 def snapshot(payload: dict[str, Any]) -> dict[str, Any]:
-    """Parallel scan of the table into partitions in S3 (edges by author, accounts, previous scores)."""
+    """Parallel scan of the table into partitions in S3 (edges by author, accounts, previous scores,
+    each profile's style and topic support)."""
     from functions.rescore.graph_source import read_snapshot
+    from functions.rescore.profile_extras import profile_extras
 
     run = Run.model_validate(payload["run"])
     progress(run, "snapshot", "scanning the table")
@@ -365,11 +367,12 @@ def snapshot(payload: dict[str, Any]) -> dict[str, Any]:
     snap = read_snapshot(_scan_table())
     engagements, accounts = snap.to_core()
     solver, partitions = choose_solver(len(engagements), accounts.n_accounts, run.solver, run.partitions)
+    extras = profile_extras(snap, engagements, accounts, params_of(run), run.now)
     previous: dict[str, dict[str, Any]] = {}
     for pid in accounts.profile_ids:
         prof = snap.profiles.get(pid)
         old = snap.scores.get(pid)
-        entry: dict[str, Any] = {"name": prof.name if prof else pid}
+        entry: dict[str, Any] = {"name": prof.name if prof else pid} | extras.get(pid, {})
         if old is not None:
             entry |= {"old": old.score, "old_version": old.algorithm_version, "trend": list(old.trend)}
         previous[pid] = entry
@@ -578,12 +581,16 @@ def calibrate(payload: dict[str, Any]) -> dict[str, Any]:
 
 
 def score_records(
-    meta: dict[str, Any], scores: engine.PartitionScores, version: str, now: float, active: bool
+    meta: dict[str, Any], scores: engine.PartitionScores, run: Run, active: bool
 ) -> list[ScoreRecord]:
-    """``ScoreRecord`` of every linked profile of a partition (as ``publish.build_score_records``)."""
+    """``ScoreRecord`` of every linked profile of a partition (as ``publish.build_score_records``),
+    with the topics scored from the snapshot's topic support and the new score."""
     from core.calibration import bucket_name
     from core.types import NETWORKS
+    from functions.rescore.profile_extras import scored_topics
     from functions.rescore.publish import change_since, day_of, next_trend
+
+    version, now, params = run.version, run.now, params_of(run)
 
     day = day_of(now)
     out: list[ScoreRecord] = []
@@ -611,6 +618,8 @@ def score_records(
                     if scores.network_scores[i, n] > 0
                 },
                 signals={name: round(float(v[i]), 2) for name, v in scores.subscores.items()},
+                topics=scored_topics(prev, score, params),
+                style=prev.get("style", {}),
                 trend=trend,
                 active=active,
             )
@@ -668,9 +677,10 @@ def write_shadow(payload: dict[str, Any]) -> dict[str, Any]:
     meta = get_json(store, run.layout.part(p, "meta.json"))
     table = engine.load_table(store, run.layout)
     scores = engine.partition_scores(store, run.layout, p, table)
-    records = score_records(meta, scores, run.version, run.now, active=False)
+    records = score_records(meta, scores, run, active=False)
     explanations = _explanations(run, p, scores)
     items = [r.to_item() for r in records]
+    items += [leader.to_item() for leader in publish.topic_leaders(records)]
     items += [
         ExplainRecord(profile_id=pid, algorithm_version=run.version, explanation=e).to_item()
         for pid, e in explanations.items()
@@ -851,7 +861,7 @@ def refresh_partition(payload: dict[str, Any]) -> dict[str, Any]:
     meta = get_json(store, run.layout.part(p, "meta.json"))
     table = engine.load_table(store, run.layout)
     scores = engine.partition_scores(store, run.layout, p, table)
-    records = score_records(meta, scores, run.version, run.now, active=True)
+    records = score_records(meta, scores, run, active=True)
     day = day_of(run.now)
     items = [r.to_item() for r in records]
     for r in records:

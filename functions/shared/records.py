@@ -160,8 +160,10 @@ class EdgeRecord(Record):
 
     ``counts`` holds one counter per engagement type; ``decayed`` holds, per type,
     sum(2 ** ((t_i - DECAY_EPOCH) / DECAY_HALF_LIFE_S)) so that exponential decay stays an ADD.
-    In the item both maps are flattened to top-level ``c_<type>`` and ``d_<type>`` attributes,
-    because DynamoDB cannot ``ADD`` into a map attribute that does not exist yet.
+    ``terms`` holds topic evidence: per term (hashtag, keyword, link domain), the engagements of this
+    engager with the author's posts that carried it.
+    In the item the maps are flattened to top-level ``c_<type>``, ``d_<type>`` and ``t_<term>``
+    attributes, because DynamoDB cannot ``ADD`` into a map attribute that does not exist yet.
     """
 
     network: str
@@ -169,6 +171,7 @@ class EdgeRecord(Record):
     engager_id: str
     counts: dict[str, int] = Field(default_factory=dict)
     decayed: dict[str, float] = Field(default_factory=dict)
+    terms: dict[str, int] = Field(default_factory=dict)
     first_ts: int = 0
     last_ts: int = 0
 
@@ -184,13 +187,16 @@ class EdgeRecord(Record):
             item[f"c_{name}"] = value
         for name, value in item.pop("decayed", {}).items():
             item[f"d_{name}"] = value
+        for name, value in item.pop("terms", {}).items():
+            item[f"t_{name}"] = value
         return item
 
     @classmethod
     def from_item(cls, item: dict[str, Any]) -> Any:
-        plain = {k: v for k, v in item.items() if not k.startswith(("c_", "d_"))}
+        plain = {k: v for k, v in item.items() if not k.startswith(("c_", "d_", "t_"))}
         plain["counts"] = {k[2:]: v for k, v in item.items() if k.startswith("c_")}
         plain["decayed"] = {k[2:]: v for k, v in item.items() if k.startswith("d_")}
+        plain["terms"] = {k[2:]: v for k, v in item.items() if k.startswith("t_")}
         return super().from_item(plain)
 
 

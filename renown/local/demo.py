@@ -4,7 +4,10 @@
   ``A B W`` is W mentions (or replies) of B by A. The files carry no times or text, so the replay
   spreads the engagements over the seven days before now in file order (the dataset covers seven
   days, 1-7 July 2012) and gives each tweet the keywords the dataset was collected by (lhc, cern,
-  boson, higgs). Ids are the dataset's anonymised user ids.
+  boson, higgs) with the hashtags of the announcement (#physics, #science, #ParticlePhysics), which
+  the topic ontology knows. Each delivery about an author also carries one post of that author on
+  the subject (the author's own tweets arrive on the same Account Activity subscription), so the
+  authors most engaged with get topics. Ids are the dataset's anonymised user ids.
 * A small multi-network demo: a handful of people with accounts on several networks.
 """
 
@@ -24,6 +27,7 @@ import requests
 
 log = logging.getLogger("renown.demo")
 KEYWORDS = ("higgs", "boson", "cern", "lhc")
+HASHTAGS = ("#physics", "#science", "#ParticlePhysics")
 DAY = 86_400
 
 
@@ -53,7 +57,8 @@ def read_higgs(directory: Path, now: int, limit: int = 0) -> list[HiggsEngagemen
                 ts = now - span + (position * span) // max(total, 1)
                 position += 1
                 word = KEYWORDS[position % len(KEYWORDS)]
-                text = f"#{word} the {KEYWORDS[(position + 1) % 4]} news from CERN, @{dst}"
+                tag = HASHTAGS[position % len(HASHTAGS)]
+                text = f"#{word} the {KEYWORDS[(position + 1) % 4]} news from CERN {tag}, @{dst}"
                 out.append(HiggsEngagement(str(src), str(dst), kind, int(ts), text))
                 if limit and len(out) >= limit:
                     return out
@@ -79,6 +84,18 @@ class Progress:
             "ready": self.ready,
             "elapsed_s": round(time.monotonic() - self.started, 1),
         }
+
+
+def author_post(author: str, sequence: int) -> str:
+    """The text of an author's own post on the subject (``sequence`` keeps the posts distinct).
+
+    Examples
+    --------
+    >>> author_post("8614", 0)
+    'Higgs boson: CERN update 1 #physics #higgs'
+    """
+    tag = HASHTAGS[sequence % len(HASHTAGS)]
+    return f"Higgs boson: CERN update {sequence + 1} {tag} #{KEYWORDS[sequence % len(KEYWORDS)]}"
 
 
 def batches_by_author(

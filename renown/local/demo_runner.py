@@ -7,12 +7,13 @@ import html
 import json
 import logging
 import time
+from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
 import requests
 
-from renown.local.demo import Progress, Replayer, batches_by_author, read_higgs, wait_until
+from renown.local.demo import Progress, Replayer, author_post, batches_by_author, read_higgs, wait_until
 
 log = logging.getLogger("renown.demo")
 
@@ -64,14 +65,18 @@ class DemoRunner:
         from renown.demo_payloads import twitter_delivery
 
         secret = self.settings.webhook_secret("twitter")
+        posted: dict[str, int] = defaultdict(int)
         for count, batch in enumerate(batches_by_author(engagements, PER_DELIVERY)):
             if count % 20 == 0:
                 while self.backlog() > MAX_BACKLOG:
                     time.sleep(0.5)
             # deliveries carry the time they are sent: the receiver refuses stale ones, as in production
             now = int(time.time())
+            author = batch[0].author
+            post = (author, author, "post", now, author_post(author, posted[author]))
+            posted[author] += 1
             body, headers = twitter_delivery(
-                [(e.engager, e.author, e.kind, now, e.text) for e in batch], {}, secret
+                [post] + [(e.engager, e.author, e.kind, now, e.text) for e in batch], {}, secret, author
             )
             yield "twitter", body, headers
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 
 from core.errors import InvalidParametersError
-from core.topics import assign_topics, load_ontology, topics_from_evidence
+from core.topics import assign_topics, load_ontology, score_topics, topic_support, topics_from_evidence
 
 ONTOLOGY = Path(__file__).resolve().parents[3] / "shared" / "datasets" / "klout-topics"
 needs_data = pytest.mark.skipif(not ONTOLOGY.exists(), reason=f"Klout topics not found at {ONTOLOGY}")
@@ -46,3 +47,54 @@ def test_bad_evidence_is_refused() -> None:
         topics_from_evidence(onto, [3], ["a"], [1], [1], np.array([1.0]))
     with pytest.raises(InvalidParametersError):
         topics_from_evidence(onto, [0], ["a"], [-1], [1], np.array([1.0]))
+
+
+def _physics() -> Any:
+    from core.topics import TopicOntology
+
+    onto = TopicOntology(["1", "2"], ["physics", "science"], ["Physics", "Science"], {})
+    onto.index.update({"physics": 0, "science": 1})
+    return onto
+
+
+def test_one_devoted_fan_is_not_a_topic_but_many_engagers_are() -> None:
+    onto = _physics()
+    # same posts and engagements; only the number of distinct engagers differs
+    fan = topic_support(onto, [0], ["#physics"], [5], [40], 1, evidence_engagers=[1])
+    crowd = topic_support(onto, [0], ["#physics"], [5], [40], 1, evidence_engagers=[12])
+    assert fan == [[]]
+    assert crowd == [[("physics", 1.0)]]
+
+
+def test_support_then_scores_equals_the_one_step_rule() -> None:
+    onto = _physics()
+    rng = np.random.default_rng(5)
+    n = 6
+    prof = rng.integers(0, n, 40)
+    terms = [str(rng.choice(["#physics", "science", "cats"])) for _ in range(40)]
+    posts = rng.integers(0, 4, 40)
+    engaged = rng.integers(0, 20, 40)
+    scores = rng.uniform(1, 100, n)
+    support = topic_support(onto, prof, terms, posts, engaged, n)
+    assert score_topics(support, scores) == topics_from_evidence(onto, prof, terms, posts, engaged, scores)
+    for p, chosen in enumerate(support):
+        shares = [share for _, share in chosen]
+        assert shares == sorted(shares, reverse=True)
+        assert all(0.0 <= s <= 1.0 for s in shares)
+        mine = prof == p
+        for slug, share in chosen:
+            # the share is the topic's engagements over all the profile's evidence rows
+            rows = [i for i in np.flatnonzero(mine) if terms[i].lstrip("#") == slug]
+            assert share == pytest.approx(engaged[rows].sum() / engaged[mine].sum())
+
+
+def test_topic_scores_keep_the_best_topic_max() -> None:
+    from core.versions import resolve
+
+    support = [[(f"t{i}", 1.0 / (i + 1)) for i in range(30)]]
+    (chosen,) = score_topics(support, np.array([80.0]))
+    assert len(chosen) == resolve("v1").topic_max
+    assert chosen[0] == ("t0", 80)
+    assert [s for _, s in chosen] == sorted((s for _, s in chosen), reverse=True)
+    with pytest.raises(InvalidParametersError):
+        score_topics(support, np.array([80.0, 1.0]))

@@ -1,0 +1,78 @@
+"""Topics and style reach the written scores: topic evidence from ``TERM#`` items and the ``t_<term>``
+counters of edges, through the snapshot, onto ``SCORE`` items and the topic leaderboards."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from core.topics import topic_score
+from functions.rescore.profile_extras import topics_dir
+from functions.shared import keys
+from functions.shared.records import EdgeRecord, TopicEvidenceRecord
+from tests.rescore.seed import seed_items, write
+from tests.rescore.test_workflow_tasks import NOW, drive
+
+pytestmark = pytest.mark.skipif(topics_dir() is None, reason="the Klout topic ontology is not found")
+
+
+def evidence_items() -> list[dict[str, Any]]:
+    """Account 1 posts about physics and draws 8 engagers; account 2 as many engagements from one fan."""
+    items = [
+        TopicEvidenceRecord(network="twitter", account_id=a, term="#physics", posts=4).to_item()
+        for a in ("1", "2")
+    ]
+    for engager in range(10, 18):
+        items.append(
+            EdgeRecord(
+                network="twitter",
+                author_id="1",
+                engager_id=str(engager),
+                counts={"mention": 1},
+                decayed={"mention": 1.0},
+                terms={"#physics": 1},
+            ).to_item()
+        )
+    items.append(
+        EdgeRecord(
+            network="twitter",
+            author_id="2",
+            engager_id="20",
+            counts={"mention": 8},
+            decayed={"mention": 8.0},
+            terms={"#physics": 8},
+        ).to_item()
+    )
+    return items
+
+
+def item(table: Any, pk: str, sk: str) -> dict[str, Any] | None:
+    found: dict[str, Any] | None = table.get_item(Key={"PK": pk, "SK": sk}).get("Item")
+    return found
+
+
+@pytest.mark.parametrize("solver", ["single", "distributed"])
+def test_topics_and_style_are_written_with_the_scores(aws_env: Any, solver: str) -> None:
+    write(aws_env, seed_items() + evidence_items())
+    drive({"version": "v1", "mode": "settle", "now": NOW, "solver": solver, "partitions": 3}, solver)
+    one = item(aws_env, keys.profile_pk("p0001"), keys.SCORE_SK)
+    two = item(aws_env, keys.profile_pk("p0002"), keys.SCORE_SK)
+    assert one is not None and two is not None
+    # every engagement with account 1's posts in the evidence carried #physics: share 1
+    assert [(t["slug"], int(t["score"])) for t in one["topics"]] == [
+        ("physics", topic_score(float(one["score"]), 1.0))
+    ]
+    assert two["topics"] == []  # one devoted fan is not a topic
+    assert one["style"]["name"] and set(one["style"]["axes"]) == {
+        "listening_participating",
+        "sharing_creating",
+        "casual_consistent",
+        "broad_focused",
+    }
+    leader = item(aws_env, keys.profile_pk("p0001"), keys.topic_leader_sk("v1", "physics"))
+    assert leader is not None and leader["GSI1PK"] == keys.topic_gsi1pk("physics", "v1")
+    assert float(leader["topic_score"]) == float(one["topics"][0]["score"])
+    assert item(aws_env, keys.profile_pk("p0002"), keys.topic_leader_sk("v1", "physics")) is None
+    shadow = item(aws_env, keys.profile_pk("p0001"), keys.score_sk("v1"))
+    assert shadow is not None and shadow["topics"] == one["topics"]
