@@ -172,7 +172,13 @@ def _leader_row(profile: dict[str, Any], widget_key: str) -> str:
     name = html.escape(str(profile.get("name", "")))
     badge = f'<img alt="score badge" src="/v1/widgets/{pid}/badge.svg?key={widget_key}">'
     card = f'<div data-renown-profile="{pid}" data-renown-key="{widget_key}"></div>'
-    return f"<li><code>{pid}</code> {name} {badge}{card}</li>"
+    topics = ", ".join(
+        f"{html.escape(str(t.get('name') or t.get('slug', '')))} ({t.get('score', '')})"
+        for t in profile.get("topics") or []
+    )
+    style = html.escape(str((profile.get("style") or {}).get("name", "")))
+    about = f"<br><small>{style}{' · influential about ' + topics if topics else ''}</small>"
+    return f"<li><code>{pid}</code> {name} {badge}{about}{card}</li>"
 
 
 def demo_page(base_url: str, settings: Any, progress: dict[str, Any], leaders_ids: list[str]) -> str:
