@@ -27,28 +27,44 @@ def missing_tools() -> list[str]:
 
 
 def runtime_python(pyver: str) -> str | None:
-    """The interpreter of ``pyver`` (``3.12``) if this machine has one (a pyenv shim may not run)."""
-    if not shutil.which(f"python{pyver}"):
-        return None
-    proc = subprocess.run(
-        [f"python{pyver}", "-c", "import sys; print(sys.executable)"], capture_output=True, text=True
-    )
-    return proc.stdout.strip() or None if proc.returncode == 0 else None
+    """The interpreter of ``pyver`` (``3.12``) if this machine has one, found as the makefiles find it:
+    ``python3.12`` on PATH (a pyenv shim may not run), else a pyenv install of that version."""
+    candidates = [f"python{pyver}"]
+    if shutil.which("pyenv"):
+        pyenv = subprocess.run(["pyenv", "root"], capture_output=True, text=True)
+        root = Path(pyenv.stdout.strip())
+        if pyenv.returncode == 0 and root.is_dir():
+            candidates += sorted(str(p) for p in root.glob(f"versions/{pyver}.*/bin/python{pyver}"))
+    check = f"import sys; assert '%d.%d' % sys.version_info[:2] == '{pyver}'; print(sys.executable)"
+    for candidate in candidates:
+        if not shutil.which(candidate):
+            continue
+        proc = subprocess.run([candidate, "-c", check], capture_output=True, text=True)
+        if proc.returncode == 0 and proc.stdout.strip():
+            return proc.stdout.strip()
+    return None
 
 
-def build_layers(out: Path, pyver: str = "3.12", numba_cache: str = "required") -> Path:
-    """``make -f layers/Makefile build`` into ``out`` (``out/deps``, ``out/scoring``)."""
+def build_layers(
+    out: Path, pyver: str = "3.12", numba_cache: str = "required", python: str | None = None
+) -> Path:
+    """``make -f layers/Makefile build`` into ``out`` (``out/deps``, ``out/scoring``); ``python``: the
+    interpreter of ``pyver`` for bytecode and the numba cache (default: the one the Makefile finds)."""
     env = {**os.environ, "NUMBA_CACHE": numba_cache}
     args = ["make", "-s", "-f", str(ROOT / "layers" / "Makefile"), "build", f"ARTIFACTS_DIR={out}"]
-    args.append(f"PYVER={pyver}")
+    args += [f"PYVER={pyver}"] + ([f"RUNTIME_PYTHON={python}"] if python else [])
     subprocess.run(args, cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
     return out
 
 
-def build_function(out: Path, logical_id: str = "ApiFunction") -> Path:
-    """``functions/Makefile`` build of one function into ``out`` (its ``/var/task``)."""
+def build_function(
+    out: Path, logical_id: str = "ApiFunction", pyver: str = "3.12", python: str | None = None
+) -> Path:
+    """``functions/Makefile`` build of one function into ``out`` (its ``/var/task``), with bytecode for
+    ``pyver`` when this machine has that interpreter (or ``python``)."""
     args = ["make", "-s", "-f", str(ROOT / "functions" / "Makefile"), f"build-{logical_id}"]
-    subprocess.run([*args, f"ARTIFACTS_DIR={out}"], cwd=ROOT, check=True)
+    args += [f"ARTIFACTS_DIR={out}", f"PYVER={pyver}"] + ([f"RUNTIME_PYTHON={python}"] if python else [])
+    subprocess.run(args, cwd=ROOT, check=True)
     return out
 
 
