@@ -87,8 +87,11 @@ def _problem_openapi(app: FastAPI) -> Callable[[], dict[str, Any]]:
                     content = resp.get("content", {})
                     if status[:1] in "345" and "application/json" in content:
                         content[problems.PROBLEM_MEDIA_TYPE] = content.pop("application/json")
-        schema.get("components", {}).get("schemas", {}).pop("HTTPValidationError", None)
-        schema.get("components", {}).get("schemas", {}).pop("ValidationError", None)
+        schemas = schema.setdefault("components", {}).setdefault("schemas", {})
+        schemas.pop("HTTPValidationError", None)
+        schemas.pop("ValidationError", None)
+        schemas.update(problems.openapi_components())  # what the problem responses refer to
+        schema["components"]["schemas"] = dict(sorted(schemas.items()))
         app.openapi_schema = schema
         return schema
 
