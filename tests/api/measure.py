@@ -4,7 +4,9 @@ Usage: ``.venv/bin/python -m tests.api.measure [/path/to/clean/venv/bin/python]`
 
 1. Cold start in a fresh process: ``import functions.api.handler`` plus the first request through the
    Mangum handler (a REST v1 event for ``GET /v1/profiles/p1/score``), with DynamoDB served by a moto
-   server on loopback (``RENOWN_AWS_ENDPOINT_URL``), so the child process imports no moto.
+   server on loopback (``RENOWN_AWS_ENDPOINT_URL``), so the child process imports no moto. This runs
+   the checkout with the virtualenv, where botocore also loads pyOpenSSL and awscrt (about 0.1 s that
+   Lambda does not pay): the Lambda-layout figure is ``python -m tests.deploy.measure_cold_start``.
 2. Warm latency, p50/p99 of 1,000 in-process score lookups through the Mangum handler: over moto
    in-process (``mock_aws``), and over an in-memory store (the API's own overhead).
 3. DynamoDB calls per score lookup, counted with a botocore ``before-call`` hook.
