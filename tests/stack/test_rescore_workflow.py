@@ -9,6 +9,7 @@ stays what it was and the run is marked failed with its error.
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -235,7 +236,8 @@ def test_cli_release_with_params_progress_and_status(
                "--solver", "distributed", "--partitions", "2"])  # fmt: skip
     out = capsys.readouterr().out
     assert rc == 0, out
-    assert "solve: pass 3" in out  # progress while it runs
+    # progress while it runs (the command polls: which passes it sees depends on the machine's speed)
+    assert re.search(r"solve: pass \d+", out), out
     assert "shift report: v3 against" in out and "Kendall tau-b" in out
     assert active_version() == "v3"
     assert main(["release", "--state", str(state), "--status"]) == 0
