@@ -13,25 +13,30 @@ flowing mass ``sum(f) = sum_u leak_u x_u`` (``leak_u = damping * c_u * out_weigh
 the pass, so a pass computes ``x'_v = f_v + (1 - leak . x) t_v`` row by row and then renormalises
 (removing the float32 rounding drift). It stops when the L1 change ``sum |x' - x|`` is below ``tol``.
 
-Default (``method="gauss-seidel"``): the rows are swept in 8 blocks, in order; rows of a block read
+Default (``method="gauss-seidel"``): the rows are swept in 4 blocks, in order; rows of a block read
 the ranks already updated by the blocks before it (Gauss-Seidel across blocks, Jacobi within a block,
 so it stays race-free and deterministic). On the benchmark power-law graphs this cuts the passes to
-L1 < 1e-6 from 10 to 8 (full row-by-row Gauss-Seidel: 7). ``method="jacobi"`` is one block.
+L1 < 1e-6 from 10 to 8 (8 blocks: also 8; full row-by-row Gauss-Seidel: 7). ``method="jacobi"`` is
+one block.
 
-Rows are reduced by one thread each (no atomics) over a fixed partition of the rows into 256 chunks
-of equal cost (rows + edges), handed out to the threads dynamically (robust when another process
-holds a core); partial sums are added in chunk order, so results do not depend on the thread count
-or scheduling. :func:`core.graph.build_csr` sorts every row by engager, so a row gathers its ranks in
-ascending address order (about a third less memory time per pass on the 4M/80M graph than rows in
-edge order). Graphs under ``PARALLEL_MIN_EDGES`` edges run the same kernels compiled without
-``parallel``.
+Rows are reduced by one thread each (no atomics on the ranks) over a fixed partition of the rows into
+256 chunks of equal cost (rows + edges). Within a block the threads claim chunks one at a time from an
+atomic counter (numba's own ``prange`` splits the iterations statically: a thread that shares its
+core with another process would hold the others at the end of every block); partial sums are added in
+chunk order, so results do not depend on the thread count or on which thread reduced which chunk.
+A row's dot product ``sum w_uv y_u`` is compiled with ``reassoc`` (several partial sums, vector
+gathers where the CPU has them) and indexes the edges through ``indptr`` read as uint64 (no
+negative-index wraparound). :func:`core.graph.build_csr` sorts every row by engager, so a row gathers
+its ranks in ascending address order. Graphs under ``PARALLEL_MIN_EDGES`` edges run the same kernels
+compiled without ``parallel``.
 """
 
 from __future__ import annotations
 
 import numba
 import numpy as np
-from numba import njit, prange
+from numba import njit, prange, types
+from numba.extending import intrinsic
 
 from core.errors import InvalidParametersError
 from core.graph import CSRGraph, row_chunks
@@ -39,65 +44,111 @@ from core.graph import CSRGraph, row_chunks
 __all__ = ["default_out_scale", "influence_rank"]
 
 _ROW_CHUNKS = 256
-_BLOCKS = 8
+_BLOCKS = 4
+
+
+if getattr(numba.config, "DISABLE_JIT", False):
+
+    def _claim(counter: np.ndarray) -> int:
+        """Next row chunk (pure-Python execution runs one thread)."""
+        c = int(counter[0])
+        counter[0] = c + 1
+        return c
+
+else:
+
+    @intrinsic
+    def _claim(typingctx, counter):  # type: ignore[no-untyped-def]
+        """Atomically ``counter[0] += 1``, returning the value before: the next row chunk to reduce."""
+        if not (isinstance(counter, types.Array) and counter.dtype == types.int64):
+            return None
+        sig = types.int64(counter)
+
+        def codegen(context, builder, signature, args):  # type: ignore[no-untyped-def]
+            ary = context.make_array(signature.args[0])(context, builder, args[0])
+            one = context.get_constant(types.int64, 1)
+            return builder.atomic_rmw("add", ary.data, one, "monotonic")
+
+        return sig, codegen
+
+
+@njit(cache=True, fastmath={"reassoc"})
+def _row_dot(indptr, indices, weights, y, v):  # pragma: no cover - compiled
+    # ``sum_j w_j y[u_j]`` over row ``v``: float32 products, float64 sum. ``reassoc`` lets LLVM keep
+    # several partial sums (and use vector gathers where the CPU has them); the order of the additions
+    # within a row is fixed by the compiled code, the same in the serial and the parallel kernels.
+    # ``indptr`` is read as uint64: an unsigned edge index needs no negative-index wraparound.
+    s = 0.0
+    for j in range(indptr[v], indptr[v + 1]):
+        s += weights[j] * y[indices[j]]
+    return s
 
 
 def _sweep_impl(
-    indptr, indices, weights, y, ybuf, xnew, t, scale, beta, damping, bounds, blocks
+    indptr, indices, weights, y, ybuf, xnew, t, scale, beta, damping, bounds, blocks, part, counter, workers
 ):  # pragma: no cover - compiled
     # One pass over the rows in ``len(blocks) - 1`` blocks of row chunks, in order. Rows of block b read
     # ``y`` as it stands when b starts: the previous pass's values for the rows of blocks >= b, this
     # pass's values for the rows of the blocks before b (Gauss-Seidel across blocks, Jacobi within
     # one). Within a block, rows read ``y`` and write ``xnew``/``ybuf`` only (race-free); the block's
     # new values are copied into ``y`` after it. With one block this is a plain Jacobi pass.
+    # Every thread claims the block's chunks one at a time from ``counter`` until none is left: a
+    # thread that gets less CPU (another process on its core) does fewer chunks instead of holding
+    # the others at the end of the block.
     n_chunks = len(bounds) - 1
     n_blocks = len(blocks) - 1
-    part = np.zeros(n_chunks, np.float64)
     for b in range(n_blocks):
-        for c in prange(blocks[b], blocks[b + 1]):
-            acc = 0.0
-            for v in range(bounds[c], bounds[c + 1]):
-                s = 0.0
-                for j in range(indptr[v], indptr[v + 1]):
-                    s += weights[j] * y[indices[j]]
-                nv = damping * s + beta * t[v]
-                xnew[v] = nv
-                acc += nv
-                if b + 1 < n_blocks:
-                    ybuf[v] = np.float32(nv * scale[v])
-            part[c] = acc
-        if b + 1 < n_blocks:
-            for c in prange(blocks[b], blocks[b + 1]):
+        counter[0] = blocks[b]
+        for _w in prange(workers):
+            c = _claim(counter)
+            while c < blocks[b + 1]:
+                acc = 0.0
                 for v in range(bounds[c], bounds[c + 1]):
-                    y[v] = ybuf[v]
+                    nv = damping * _row_dot(indptr, indices, weights, y, v) + beta * t[v]
+                    xnew[v] = nv
+                    acc += nv
+                    if b + 1 < n_blocks:
+                        ybuf[v] = np.float32(nv * scale[v])
+                part[c] = acc
+                c = _claim(counter)
+        if b + 1 < n_blocks:
+            counter[0] = blocks[b]
+            for _w in prange(workers):
+                c = _claim(counter)
+                while c < blocks[b + 1]:
+                    for v in range(bounds[c], bounds[c + 1]):
+                        y[v] = ybuf[v]
+                    c = _claim(counter)
     total = 0.0
     for c in range(n_chunks):
         total += part[c]
     return total
 
 
-def _finish_impl(xnew, x, scale, leak, y, inv_total, bounds):  # pragma: no cover - compiled
+def _finish_impl(xnew, x, scale, leak, y, inv_total, bounds, part, counter, workers):  # pragma: no cover
     # normalise the pass's result, measure the L1 change, move it into ``x`` and ``y`` and return the
-    # mass that will flow in the next pass (``sum leak * x``)
+    # mass that will flow in the next pass (``sum leak * x``); ``part`` holds two sums per chunk
     n_chunks = len(bounds) - 1
-    part_r = np.zeros(n_chunks, np.float64)
-    part_l = np.zeros(n_chunks, np.float64)
-    for c in prange(n_chunks):
-        r = 0.0
-        lk = 0.0
-        for v in range(bounds[c], bounds[c + 1]):
-            nv = xnew[v] * inv_total
-            r += abs(nv - x[v])
-            lk += leak[v] * nv
-            x[v] = nv
-            y[v] = np.float32(nv * scale[v])
-        part_r[c] = r
-        part_l[c] = lk
+    counter[0] = 0
+    for _w in prange(workers):
+        c = _claim(counter)
+        while c < n_chunks:
+            r = 0.0
+            lk = 0.0
+            for v in range(bounds[c], bounds[c + 1]):
+                nv = xnew[v] * inv_total
+                r += abs(nv - x[v])
+                lk += leak[v] * nv
+                x[v] = nv
+                y[v] = np.float32(nv * scale[v])
+            part[2 * c] = r
+            part[2 * c + 1] = lk
+            c = _claim(counter)
     res = 0.0
     flow = 0.0
     for c in range(n_chunks):
-        res += part_r[c]
-        flow += part_l[c]
+        res += part[2 * c]
+        flow += part[2 * c + 1]
     return res, flow
 
 
@@ -153,7 +204,7 @@ def influence_rank(
         Factor ``c_u`` applied to the rank of ``u`` before it flows along ``u``'s edges; must satisfy
         ``c_u * out_weight_u <= 1``. Default: :func:`default_out_scale`.
     method : {"gauss-seidel", "jacobi"}
-        ``gauss-seidel`` (default): rows swept in 8 blocks, each block reading the ranks already updated
+        ``gauss-seidel`` (default): rows swept in 4 blocks, each block reading the ranks already updated
         by the blocks before it. ``jacobi``: every pass reads only the previous pass's ranks. Both
         converge to the same fixed point (the same stopping rule: L1 change of the normalised ranks).
 
@@ -223,18 +274,20 @@ def influence_rank(
     it = 0
     parallel = graph.nnz >= PARALLEL_MIN_EDGES and numba.get_num_threads() > 1
     sweep, finish = (_sweep_par, _finish_par) if parallel else (_sweep_ser, _finish_ser)
-    ip, wt = graph.indptr, graph.weights
-    indices = graph.indices.view(np.uint32)  # unsigned: no negative-index wraparound in the gather
-    old_chunk = numba.set_parallel_chunksize(1) if parallel else 0  # hand out row chunks dynamically
-    try:
-        while it < int(max_iter):
-            beta = 1.0 - flow
-            total = sweep(ip, indices, wt, y, ybuf, xnew, t, scale, beta, d, bounds, blocks)
-            residual, flow = finish(xnew, x, scale, leak, y, 1.0 / total, bounds)
-            it += 1
-            if residual < tol:
-                break
-    finally:
-        if parallel:
-            numba.set_parallel_chunksize(old_chunk)
+    wt = graph.weights
+    # indptr read as uint64: the edge index in the gather needs no negative-index wraparound
+    ip = np.ascontiguousarray(graph.indptr, dtype=np.int64).view(np.uint64)
+    indices = graph.indices.view(np.uint32)
+    part = np.zeros(2 * n_chunks, dtype=np.float64)
+    counter = np.zeros(16, dtype=np.int64)  # the chunk counter, alone on its cache line
+    workers = numba.get_num_threads() if parallel else 1
+    while it < int(max_iter):
+        beta = 1.0 - flow
+        total = sweep(
+            ip, indices, wt, y, ybuf, xnew, t, scale, beta, d, bounds, blocks, part, counter, workers
+        )
+        residual, flow = finish(xnew, x, scale, leak, y, 1.0 / total, bounds, part, counter, workers)
+        it += 1
+        if residual < tol:
+            break
     return x, it, float(residual)
