@@ -33,6 +33,8 @@ compiled without ``parallel``.
 
 from __future__ import annotations
 
+import time
+
 import numba
 import numpy as np
 from numba import njit, prange, types
@@ -84,51 +86,58 @@ def _row_dot(indptr, indices, weights, y, v):  # pragma: no cover - compiled
     return s
 
 
-def _sweep_impl(
-    indptr, indices, weights, y, ybuf, xnew, t, scale, beta, damping, bounds, blocks, part, counter, workers
+def _block_impl(
+    indptr,
+    indices,
+    weights,
+    y,
+    ybuf,
+    xnew,
+    t,
+    scale,
+    beta,
+    damping,
+    bounds,
+    c0,
+    c1,
+    fresh,
+    part,
+    counter,
+    claims,
 ):  # pragma: no cover - compiled
-    # One pass over the rows in ``len(blocks) - 1`` blocks of row chunks, in order. Rows of block b read
-    # ``y`` as it stands when b starts: the previous pass's values for the rows of blocks >= b, this
-    # pass's values for the rows of the blocks before b (Gauss-Seidel across blocks, Jacobi within
-    # one). Within a block, rows read ``y`` and write ``xnew``/``ybuf`` only (race-free); the block's
-    # new values are copied into ``y`` after it. With one block this is a plain Jacobi pass.
-    # Every thread claims the block's chunks one at a time from ``counter`` until none is left: a
-    # thread that gets less CPU (another process on its core) does fewer chunks instead of holding
-    # the others at the end of the block.
-    n_chunks = len(bounds) - 1
-    n_blocks = len(blocks) - 1
-    for b in range(n_blocks):
-        counter[0] = blocks[b]
-        for _w in prange(workers):
+    # Rows of chunks ``c0 .. c1 - 1`` (one Gauss-Seidel block): ``x'_v = d * row_dot + beta * t_v`` into
+    # ``xnew``, the block's sum per chunk into ``part`` and, when ``fresh``, the new gathered values
+    # into ``ybuf`` (the caller copies them into ``y`` after the block). Rows read ``y`` and write
+    # ``xnew``/``ybuf`` only (race-free). The threads (``len(claims)`` workers) claim chunks one at a
+    # time from ``counter``: a thread that gets less CPU does fewer chunks; ``claims[w]`` counts
+    # the chunks worker ``w`` reduced.
+    counter[0] = c0
+    for w in prange(len(claims)):
+        k = 0
+        c = _claim(counter)
+        while c < c1:
+            acc = 0.0
+            for v in range(bounds[c], bounds[c + 1]):
+                nv = damping * _row_dot(indptr, indices, weights, y, v) + beta * t[v]
+                xnew[v] = nv
+                acc += nv
+                if fresh:
+                    ybuf[v] = np.float32(nv * scale[v])
+            part[c] = acc
+            k += 1
             c = _claim(counter)
-            while c < blocks[b + 1]:
-                acc = 0.0
-                for v in range(bounds[c], bounds[c + 1]):
-                    nv = damping * _row_dot(indptr, indices, weights, y, v) + beta * t[v]
-                    xnew[v] = nv
-                    acc += nv
-                    if b + 1 < n_blocks:
-                        ybuf[v] = np.float32(nv * scale[v])
-                part[c] = acc
-                c = _claim(counter)
-        if b + 1 < n_blocks:
-            counter[0] = blocks[b]
-            for _w in prange(workers):
-                c = _claim(counter)
-                while c < blocks[b + 1]:
-                    for v in range(bounds[c], bounds[c + 1]):
-                        y[v] = ybuf[v]
-                    c = _claim(counter)
+        claims[w] = k
+
+
+def _finish_impl(xnew, x, scale, leak, y, part, bounds, fpart, counter, workers):  # pragma: no cover
+    # normalise the pass's result (its total: the chunk sums in ``part``, added in chunk order),
+    # measure the L1 change, move it into ``x`` and ``y`` and return the mass that will flow in the
+    # next pass (``sum leak * x``); ``fpart`` holds two sums per chunk
+    n_chunks = len(bounds) - 1
     total = 0.0
     for c in range(n_chunks):
         total += part[c]
-    return total
-
-
-def _finish_impl(xnew, x, scale, leak, y, inv_total, bounds, part, counter, workers):  # pragma: no cover
-    # normalise the pass's result, measure the L1 change, move it into ``x`` and ``y`` and return the
-    # mass that will flow in the next pass (``sum leak * x``); ``part`` holds two sums per chunk
-    n_chunks = len(bounds) - 1
+    inv_total = 1.0 / total
     counter[0] = 0
     for _w in prange(workers):
         c = _claim(counter)
@@ -141,21 +150,66 @@ def _finish_impl(xnew, x, scale, leak, y, inv_total, bounds, part, counter, work
                 lk += leak[v] * nv
                 x[v] = nv
                 y[v] = np.float32(nv * scale[v])
-            part[2 * c] = r
-            part[2 * c + 1] = lk
+            fpart[2 * c] = r
+            fpart[2 * c + 1] = lk
             c = _claim(counter)
     res = 0.0
     flow = 0.0
     for c in range(n_chunks):
-        res += part[2 * c]
-        flow += part[2 * c + 1]
+        res += fpart[2 * c]
+        flow += fpart[2 * c + 1]
     return res, flow
 
 
-_sweep_par = njit(parallel=True, cache=True)(_sweep_impl)
-_sweep_ser = njit(cache=True)(_sweep_impl)
+_block_par = njit(parallel=True, cache=True)(_block_impl)
+_block_ser = njit(cache=True)(_block_impl)
 _finish_par = njit(parallel=True, cache=True)(_finish_impl)
 _finish_ser = njit(cache=True)(_finish_impl)
+
+
+class _Pace:
+    """Chooses, block by block, the parallel or the serial kernels: whichever reduced rows faster lately.
+
+    Both give bit-identical results, so the choice changes the time only. A parallel block ends when
+    every thread of numba's pool has checked in: when another process holds one of the two cores, the
+    second thread arrives late at every block (a scheduler time slice, several ms), and the serial
+    kernel on the free core is 2-3x faster than the parallel one. The pace starts parallel; when the
+    chunks of a parallel block were split unevenly (the thread that did the fewest did less than 2/3
+    of an even share: a speed-up under 1.5 on two threads), it tries the serial kernel and from then
+    on compares the two (seconds per unit of work, rows + edges), trying the slower one again after
+    ``retry`` blocks.
+    """
+
+    def __init__(self, parallel: bool, retry: int = 8) -> None:
+        self.parallel = parallel
+        self.retry = retry
+        self.rate: dict[bool, float | None] = {True: None, False: None}
+        self.age = {True: 0, False: 0}
+        self.helped = True  # did the other threads do their share in the last parallel block?
+
+    def pick(self) -> bool:
+        if not self.parallel:
+            return False
+        par, ser = self.rate[True], self.rate[False]
+        if par is None:
+            return True
+        if ser is None:
+            return self.helped
+        best = par <= ser
+        if self.age[not best] >= self.retry and (best is False or not self.helped):
+            return not best
+        return best
+
+    def record(self, parallel: bool, seconds: float, work: float, balance: float = 1.0) -> None:
+        """A block took ``seconds`` for ``work``; ``balance``: fewest chunks of a thread / even share."""
+        rate = seconds / max(work, 1.0)
+        old = self.rate[parallel]
+        self.rate[parallel] = rate if old is None else 0.5 * (old + rate)
+        self.age[parallel] = 0
+        self.age[not parallel] += 1
+        if parallel:
+            self.helped = balance >= 2.0 / 3.0
+
 
 #: Graphs with fewer edges are solved on one thread (a parallel region costs more than it saves).
 PARALLEL_MIN_EDGES = 1_000_000
@@ -272,21 +326,34 @@ def influence_rank(
     flow = float(np.dot(leak, x))
     residual = np.inf
     it = 0
-    parallel = graph.nnz >= PARALLEL_MIN_EDGES and numba.get_num_threads() > 1
-    sweep, finish = (_sweep_par, _finish_par) if parallel else (_sweep_ser, _finish_ser)
+    workers = numba.get_num_threads()
+    pace = _Pace(graph.nnz >= PARALLEL_MIN_EDGES and workers > 1)
     wt = graph.weights
     # indptr read as uint64: the edge index in the gather needs no negative-index wraparound
     ip = np.ascontiguousarray(graph.indptr, dtype=np.int64).view(np.uint64)
     indices = graph.indices.view(np.uint32)
-    part = np.zeros(2 * n_chunks, dtype=np.float64)
+    part = np.zeros(n_chunks, dtype=np.float64)
+    fpart = np.zeros(2 * n_chunks, dtype=np.float64)
     counter = np.zeros(16, dtype=np.int64)  # the chunk counter, alone on its cache line
-    workers = numba.get_num_threads() if parallel else 1
+    claims = {True: np.zeros(workers, dtype=np.int64), False: np.zeros(1, dtype=np.int64)}
+    rows = bounds[blocks]  # first row of each block
+    work = (graph.indptr[rows[1:]] - graph.indptr[rows[:-1]]) + np.diff(rows)  # edges + rows per block
     while it < int(max_iter):
         beta = 1.0 - flow
-        total = sweep(
-            ip, indices, wt, y, ybuf, xnew, t, scale, beta, d, bounds, blocks, part, counter, workers
-        )
-        residual, flow = finish(xnew, x, scale, leak, y, 1.0 / total, bounds, part, counter, workers)
+        for b in range(n_blocks):
+            par = pace.pick()
+            fresh = b + 1 < n_blocks
+            kernel = _block_par if par else _block_ser
+            cl = claims[par]
+            t0 = time.perf_counter()
+            kernel(ip, indices, wt, y, ybuf, xnew, t, scale, beta, d, bounds, blocks[b], blocks[b + 1],
+                   fresh, part, counter, cl)  # fmt: skip
+            pace.record(par, time.perf_counter() - t0, float(work[b]), cl.min() * len(cl) / max(1, cl.sum()))
+            if fresh:  # this block's new values, read by the blocks after it
+                y[rows[b] : rows[b + 1]] = ybuf[rows[b] : rows[b + 1]]
+        par = pace.pick()
+        finish = _finish_par if par else _finish_ser
+        residual, flow = finish(xnew, x, scale, leak, y, part, bounds, fpart, counter, workers if par else 1)
         it += 1
         if residual < tol:
             break

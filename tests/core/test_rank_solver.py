@@ -58,3 +58,36 @@ def test_warm_start_from_the_fixed_point_stops_at_once():
     x2, it2, _ = influence_rank(g, tol=1e-6, max_iter=500, x0=x)
     assert it2 == 1
     np.testing.assert_allclose(x2, x, atol=1e-8)
+
+
+@pytest.mark.parametrize("method", ["gauss-seidel", "jacobi"])
+def test_switching_between_serial_and_parallel_blocks_keeps_the_ranks(monkeypatch, method):
+    # the pace may run any block or finish with either kernel: the ranks must not depend on its choices
+    n, src, dst, w = _graph(n=3000, m=40000, seed=4)
+    g = build_csr(src, dst, w, n)
+    monkeypatch.setattr(rank_mod, "PARALLEL_MIN_EDGES", 0)
+    runs = {}
+    for name, choices in (("parallel", [True]), ("serial", [False]), ("mixed", [True, False, False])):
+        calls = iter(choices * 10_000)
+        monkeypatch.setattr(rank_mod._Pace, "pick", lambda self, calls=calls: self.parallel and next(calls))
+        runs[name] = influence_rank(g, tol=1e-9, method=method)
+    for name in ("serial", "mixed"):
+        assert runs[name][1:] == runs["parallel"][1:]
+        np.testing.assert_array_equal(runs[name][0], runs["parallel"][0])
+
+
+def test_pace_prefers_the_faster_kernel_and_retries_the_other():
+    pace = rank_mod._Pace(parallel=True, retry=3)
+    assert pace.pick() is True  # starts parallel
+    pace.record(True, 0.010, 1000.0, balance=1.0)
+    assert pace.pick() is True  # the other threads did their share: no serial trial
+    pace.record(True, 0.030, 1000.0, balance=0.1)  # one thread got (almost) no CPU
+    assert pace.pick() is False  # try serial
+    pace.record(False, 0.015, 1000.0)
+    assert pace.pick() is False  # serial was faster than the parallel average (0.020)
+    for _ in range(2):
+        pace.record(False, 0.015, 1000.0)
+    assert pace.pick() is True  # parallel again after `retry` blocks
+    pace.record(True, 0.005, 1000.0, balance=1.0)
+    assert pace.pick() is True
+    assert rank_mod._Pace(parallel=False).pick() is False
