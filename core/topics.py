@@ -256,6 +256,7 @@ def topic_support(
     n_profiles: int,
     version: str | AlgorithmParams = "v1",
     evidence_engagers: Sequence[int] | np.ndarray | None = None,
+    profile_engagements: Sequence[float] | np.ndarray | None = None,
 ) -> list[list[tuple[str, float]]]:
     """The topics each profile has enough support for, with their share of its engagement.
 
@@ -282,6 +283,10 @@ def topic_support(
         Gives ``topic_min_posts`` and ``topic_min_engagers``.
     evidence_engagers : sequence of int, optional
         Distinct engagers of the posts carrying the term.
+    profile_engagements : sequence of float, optional
+        All the engagement each profile's posts drew, each engagement once (the share's denominator).
+        Without it the denominator is the sum of the profile's evidence rows, which counts an
+        engagement once per term of its post.
 
     Returns
     -------
@@ -296,6 +301,8 @@ def topic_support(
     [[('physics', 0.25)]]
     >>> topic_support(onto, [0], ["#physics"], [4], [9], 1, evidence_engagers=[2])  # too few engagers
     [[]]
+    >>> topic_support(onto, [0, 0], ["#physics", "cats"], [4, 4], [9, 9], 1, profile_engagements=[9])
+    [[('physics', 1.0)]]
     """
     params = resolve(version)
     if not isinstance(ontology, TopicOntology):
@@ -313,7 +320,14 @@ def topic_support(
     if len(prof) and (posts.min() < 0 or engaged.min() < 0 or engagers.min() < 0):
         raise InvalidParametersError("evidence counts must be >= 0")
     support: list[dict[int, list[float]]] = [{} for _ in range(n_profiles)]
-    total = np.bincount(prof, weights=engaged, minlength=n_profiles) if len(prof) else np.zeros(n_profiles)
+    if profile_engagements is not None:
+        total = np.asarray(profile_engagements, dtype=np.float64)
+        if total.shape != (n_profiles,) or not np.all(np.isfinite(total)) or (len(total) and total.min() < 0):
+            raise InvalidParametersError("profile_engagements must be n_profiles finite counts >= 0")
+    elif len(prof):
+        total = np.bincount(prof, weights=engaged, minlength=n_profiles).astype(np.float64)
+    else:
+        total = np.zeros(n_profiles)
     for p, term, n_posts, n_eng, n_engagers in zip(
         prof.tolist(), evidence_term, posts.tolist(), engaged.tolist(), engagers.tolist(), strict=True
     ):
@@ -325,7 +339,7 @@ def topic_support(
     out: list[list[tuple[str, float]]] = []
     for p, topics in enumerate(support):
         chosen = [
-            (ontology.slugs[t], float(n_eng / total[p]) if total[p] > 0 else 0.0)
+            (ontology.slugs[t], float(min(1.0, n_eng / total[p])) if total[p] > 0 else 0.0)
             for t, (n_posts, n_eng, n_engagers) in topics.items()
             if n_posts >= params.topic_min_posts and n_engagers >= params.topic_min_engagers
         ]

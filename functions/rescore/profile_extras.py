@@ -79,8 +79,18 @@ def profile_extras(
     if not rows:
         return out
     profiles, terms, posts, engaged, engagers = zip(*rows, strict=True)
+    received = snapshot.received()
+    per_account = np.array([received.get(key, 0.0) for key in accounts.ids], dtype=np.float64)
     support = topic_support(
-        ontology, profiles, terms, posts, engaged, accounts.n_profiles, version, evidence_engagers=engagers
+        ontology,
+        profiles,
+        terms,
+        posts,
+        engaged,
+        accounts.n_profiles,
+        version,
+        evidence_engagers=engagers,
+        profile_engagements=np.bincount(accounts.profile, weights=per_account, minlength=accounts.n_profiles),
     )
     for pid, chosen in zip(accounts.profile_ids, support, strict=True):
         out[pid]["topic_support"] = [[slug, names[slug], round(share, 6)] for slug, share in chosen]

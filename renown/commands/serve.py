@@ -120,6 +120,8 @@ def run(args: argparse.Namespace) -> int:
             announced = True
             print(f"\nReady after {time.monotonic() - started:.0f} s: {url}/  {runner.summary()}", flush=True)
     print("\nStopping: gateway, pollers, moto server ...", flush=True)
+    if state["runner"] is not None:
+        state["runner"].stopping.set()
     stack.stop()
     STATE_FILE.unlink(missing_ok=True)
     print("Stopped; nothing left running.")

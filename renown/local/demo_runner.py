@@ -6,6 +6,7 @@ from __future__ import annotations
 import html
 import json
 import logging
+import threading
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -34,6 +35,7 @@ class DemoRunner:
         self.progress = Progress()
         self.replayer = Replayer(stack.url, self.progress)
         self.last_pass: dict[str, Any] = {}
+        self.stopping = threading.Event()  # set when the service shuts down: stop quietly
 
     # --- pipeline state ----------------------------------------------------------------------------
     def backlog(self) -> int:
@@ -67,8 +69,10 @@ class DemoRunner:
         secret = self.settings.webhook_secret("twitter")
         posted: dict[str, int] = defaultdict(int)
         for count, batch in enumerate(batches_by_author(engagements, PER_DELIVERY)):
+            if self.stopping.is_set():
+                return
             if count % 20 == 0:
-                while self.backlog() > MAX_BACKLOG:
+                while self.backlog() > MAX_BACKLOG and not self.stopping.is_set():
                     time.sleep(0.5)
             # deliveries carry the time they are sent: the receiver refuses stale ones, as in production
             now = int(time.time())
@@ -115,6 +119,9 @@ class DemoRunner:
         try:
             self._run()
         except Exception:
+            if self.stopping.is_set():  # the stack went away under the replay: not a failure
+                log.info("demo loading stopped with the service")
+                return
             log.exception("demo loading failed")
             self.progress.phase = "failed (see the log); the service runs without demo data"
             self.progress.ready = True

@@ -98,3 +98,17 @@ def test_topic_scores_keep_the_best_topic_max() -> None:
     assert [s for _, s in chosen] == sorted((s for _, s in chosen), reverse=True)
     with pytest.raises(InvalidParametersError):
         score_topics(support, np.array([80.0, 1.0]))
+
+
+def test_share_counts_each_engagement_once_when_posts_carry_several_terms() -> None:
+    onto = _physics()
+    # 10 engagements, each on a post tagged both #physics and #lhc: one term has no topic
+    rows = (["#physics", "#lhc"], [3, 3], [10, 10])
+    by_rows = topic_support(onto, [0, 0], *rows, 1)
+    by_total = topic_support(onto, [0, 0], *rows, 1, profile_engagements=[10.0])
+    assert by_rows == [[("physics", 0.5)]]  # counted once per term
+    assert by_total == [[("physics", 1.0)]]
+    with pytest.raises(InvalidParametersError):
+        topic_support(onto, [0, 0], *rows, 1, profile_engagements=[10.0, 1.0])
+    with pytest.raises(InvalidParametersError):
+        topic_support(onto, [0, 0], *rows, 1, profile_engagements=[-1.0])

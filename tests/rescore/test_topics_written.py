@@ -54,14 +54,24 @@ def item(table: Any, pk: str, sk: str) -> dict[str, Any] | None:
 
 @pytest.mark.parametrize("solver", ["single", "distributed"])
 def test_topics_and_style_are_written_with_the_scores(aws_env: Any, solver: str) -> None:
-    write(aws_env, seed_items() + evidence_items())
+    items = seed_items() + evidence_items()
+    write(aws_env, items)
+    stored = {(i["PK"], i["SK"]): i for i in items}  # later writes replace earlier ones
+    received = sum(
+        int(v)
+        for (pk, _), i in stored.items()
+        if pk == keys.edges_pk("twitter", "1")
+        for k, v in i.items()
+        if k.startswith("c_")
+    )
     drive({"version": "v1", "mode": "settle", "now": NOW, "solver": solver, "partitions": 3}, solver)
     one = item(aws_env, keys.profile_pk("p0001"), keys.SCORE_SK)
     two = item(aws_env, keys.profile_pk("p0002"), keys.SCORE_SK)
     assert one is not None and two is not None
-    # every engagement with account 1's posts in the evidence carried #physics: share 1
+    # 8 of the engagements account 1 received carried #physics
+    assert received > 8
     assert [(t["slug"], int(t["score"])) for t in one["topics"]] == [
-        ("physics", topic_score(float(one["score"]), 1.0))
+        ("physics", topic_score(float(one["score"]), 8 / received))
     ]
     assert two["topics"] == []  # one devoted fan is not a topic
     assert one["style"]["name"] and set(one["style"]["axes"]) == {
