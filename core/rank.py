@@ -177,7 +177,7 @@ class _Pace:
     chunks of a parallel block were split unevenly (the thread that did the fewest did less than 2/3
     of an even share: a speed-up under 1.5 on two threads), it tries the serial kernel and from then
     on compares the two (seconds per unit of work, rows + edges), trying the slower one again after
-    ``retry`` blocks.
+    ``retry`` blocks, twice as many after every trial that did not change the choice.
     """
 
     def __init__(self, parallel: bool, retry: int = 8) -> None:
@@ -186,6 +186,7 @@ class _Pace:
         self.rate: dict[bool, float | None] = {True: None, False: None}
         self.age = {True: 0, False: 0}
         self.helped = True  # did the other threads do their share in the last parallel block?
+        self.trying: bool | None = None  # the kernel on trial, if any
 
     def pick(self) -> bool:
         if not self.parallel:
@@ -197,12 +198,18 @@ class _Pace:
             return self.helped
         best = par <= ser
         if self.age[not best] >= self.retry and (best is False or not self.helped):
+            self.trying = not best
             return not best
         return best
 
     def record(self, parallel: bool, seconds: float, work: float, balance: float = 1.0) -> None:
         """A block took ``seconds`` for ``work``; ``balance``: fewest chunks of a thread / even share."""
         rate = seconds / max(work, 1.0)
+        if self.trying is not None:
+            other = self.rate[not parallel]
+            if other is not None and rate > other:  # the trial lost: wait longer before the next one
+                self.retry *= 2
+            self.trying = None
         old = self.rate[parallel]
         self.rate[parallel] = rate if old is None else 0.5 * (old + rate)
         self.age[parallel] = 0
@@ -351,7 +358,7 @@ def influence_rank(
             pace.record(par, time.perf_counter() - t0, float(work[b]), cl.min() * len(cl) / max(1, cl.sum()))
             if fresh:  # this block's new values, read by the blocks after it
                 y[rows[b] : rows[b + 1]] = ybuf[rows[b] : rows[b + 1]]
-        par = pace.pick()
+        par = pace.pick() if it else pace.parallel  # the first finish runs (loads) the parallel kernel
         finish = _finish_par if par else _finish_ser
         residual, flow = finish(xnew, x, scale, leak, y, part, bounds, fpart, counter, workers if par else 1)
         it += 1

@@ -89,5 +89,22 @@ def test_pace_prefers_the_faster_kernel_and_retries_the_other():
         pace.record(False, 0.015, 1000.0)
     assert pace.pick() is True  # parallel again after `retry` blocks
     pace.record(True, 0.005, 1000.0, balance=1.0)
-    assert pace.pick() is True
+    assert pace.pick() is True and pace.retry == 3  # the trial won: same retry interval
     assert rank_mod._Pace(parallel=False).pick() is False
+
+
+def test_pace_waits_longer_after_a_lost_trial():
+    pace = rank_mod._Pace(parallel=True, retry=2)
+    pace.record(True, 0.010, 1000.0, balance=0.0)
+    assert pace.pick() is False
+    pace.record(False, 0.004, 1000.0)
+    pace.record(False, 0.004, 1000.0)
+    assert pace.pick() is True  # trial of the parallel kernel
+    pace.record(True, 0.020, 1000.0, balance=0.0)  # lost
+    assert pace.retry == 4
+    picks = []
+    for _ in range(4):
+        picks.append(pace.pick())
+        pace.record(picks[-1], 0.004 if not picks[-1] else 0.020, 1000.0, balance=0.0)
+    assert picks == [False, False, False, False]
+    assert pace.pick() is True
