@@ -143,8 +143,8 @@ def _des(item: dict[str, Any]) -> dict[str, Any]:
 
 
 def dynamodb_client() -> Any:
-    """A DynamoDB client made with botocore only (boto3 and s3transfer cost ~0.2 s more to import),
-    configured like ``functions.shared.aws`` (region, ``RENOWN_AWS_ENDPOINT_URL``, retries).
+    """A DynamoDB client made with botocore only (the API needs no boto3), configured like
+    ``functions.shared.aws`` (region, ``RENOWN_AWS_ENDPOINT_URL``, retries).
 
     Examples
     --------

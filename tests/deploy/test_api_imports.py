@@ -140,3 +140,19 @@ def test_problem_responses_build_no_models_at_import_and_their_schema_resolves()
     assert problem["content"]["application/problem+json"]["schema"] == {
         "$ref": "#/components/schemas/ProblemDetails"
     }
+
+
+def test_the_webhook_receiver_sends_to_its_queue_without_boto3() -> None:
+    """The receiver's client is botocore's own (``functions.shared.aws``): boto3 and s3transfer would
+    add about 0.1 s to the cold start of the function that answers the networks' webhooks."""
+    probe = (
+        "import json, sys; from functions.ingest.receiver import handler; "
+        "from functions.shared import aws; aws.client('sqs'); print(json.dumps(sorted(sys.modules)))"
+    )
+    env = {**os.environ, "AWS_DEFAULT_REGION": "us-east-1"}
+    out = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, env=env, capture_output=True, text=True, check=True
+    )
+    modules = set(json.loads(out.stdout.strip().splitlines()[-1]))
+    assert not {"boto3", "s3transfer"} & modules, "the webhook receiver imports boto3"
+    assert "botocore" in modules
