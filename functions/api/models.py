@@ -6,9 +6,9 @@ public contract. Converters from records live next to the models that need them.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from functions.shared.records import ScoreRecord
 from functions.shared.settings import Network
@@ -248,7 +248,8 @@ class PerkIn(ApiModel):
     brand: str = Field(min_length=1, max_length=80)
     title: str = Field(min_length=1, max_length=120)
     description: str = Field(default="", max_length=1000)
-    min_score: float = Field(ge=0, le=100)
+    # rounded: DynamoDB refuses numbers under 1e-130 ("Number underflow"), and scores have 1 decimal
+    min_score: Annotated[float, AfterValidator(lambda v: round(v, 6))] = Field(ge=0, le=100)
     topic: str | None = Field(default=None, max_length=64, pattern=r"^[a-z0-9][a-z0-9-]*$")
     expires_at: int = Field(description="Unix seconds; must be in the future")
 
