@@ -194,14 +194,32 @@ def _inspect(src, dst, w, n_chunks):  # pragma: no cover - compiled
     return lo.min(), hi.max(), bad.any(), small.all()
 
 
+@njit(cache=True)
+def _cost_search(indptr, targets):  # pragma: no cover - compiled
+    # ``np.searchsorted(cost, targets, side="left")`` over the non-decreasing ``cost[i] = indptr[i + 1]
+    # + i + 1`` (rows + edges up to row i), without making ``cost`` (two fresh arrays of n int64)
+    n = len(indptr) - 1
+    out = np.empty(len(targets), np.int64)
+    for k in range(len(targets)):
+        lo = 0
+        hi = n
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if indptr[mid + 1] + mid + 1 < targets[k]:
+                lo = mid + 1
+            else:
+                hi = mid
+        out[k] = lo
+    return out
+
+
 def row_chunks(indptr: np.ndarray, n_chunks: int) -> np.ndarray:
     """Split the rows into at most ``n_chunks`` contiguous chunks of about equal rows + edges."""
     n = len(indptr) - 1
     n_chunks = max(1, min(int(n_chunks), n))
     m = int(indptr[-1])
-    cost = indptr[1:] + np.arange(1, n + 1)
-    targets = (np.arange(1, n_chunks) * (m + n)) // n_chunks
-    inner = np.searchsorted(cost, targets, side="left") + 1
+    targets = (np.arange(1, n_chunks, dtype=np.int64) * (m + n)) // n_chunks
+    inner = _cost_search(np.asarray(indptr, dtype=np.int64), targets) + 1
     bounds = np.concatenate([[0], np.minimum(inner, n), [n]]).astype(np.int64)
     return np.maximum.accumulate(bounds)
 

@@ -87,30 +87,13 @@ def _row_dot(indptr, indices, weights, y, v):  # pragma: no cover - compiled
 
 
 def _block_impl(
-    indptr,
-    indices,
-    weights,
-    y,
-    ybuf,
-    xnew,
-    t,
-    scale,
-    beta,
-    damping,
-    bounds,
-    c0,
-    c1,
-    fresh,
-    part,
-    counter,
-    claims,
+    indptr, indices, weights, y, xnew, t, tstep, beta, damping, bounds, c0, c1, part, counter, claims
 ):  # pragma: no cover - compiled
     # Rows of chunks ``c0 .. c1 - 1`` (one Gauss-Seidel block): ``x'_v = d * row_dot + beta * t_v`` into
-    # ``xnew``, the block's sum per chunk into ``part`` and, when ``fresh``, the new gathered values
-    # into ``ybuf`` (the caller copies them into ``y`` after the block). Rows read ``y`` and write
-    # ``xnew``/``ybuf`` only (race-free). The threads (``len(claims)`` workers) claim chunks one at a
-    # time from ``counter``: a thread that gets less CPU does fewer chunks; ``claims[w]`` counts
-    # the chunks worker ``w`` reduced.
+    # ``xnew`` (``t_v = t[v * tstep]``: ``tstep`` 0 for a uniform teleport held in one element) and
+    # the block's sum per chunk into ``part``. Rows read ``y`` and write ``xnew`` only (race-free).
+    # The threads (``len(claims)`` workers) claim chunks one at a time from ``counter``: a thread that
+    # gets less CPU does fewer chunks; ``claims[w]`` counts the chunks worker ``w`` reduced.
     counter[0] = c0
     for w in prange(len(claims)):
         k = 0
@@ -118,21 +101,39 @@ def _block_impl(
         while c < c1:
             acc = 0.0
             for v in range(bounds[c], bounds[c + 1]):
-                nv = damping * _row_dot(indptr, indices, weights, y, v) + beta * t[v]
+                nv = damping * _row_dot(indptr, indices, weights, y, v) + beta * t[v * tstep]
                 xnew[v] = nv
                 acc += nv
-                if fresh:
-                    ybuf[v] = np.float32(nv * scale[v])
             part[c] = acc
             k += 1
             c = _claim(counter)
         claims[w] = k
 
 
-def _finish_impl(xnew, x, scale, leak, y, part, bounds, fpart, counter, workers):  # pragma: no cover
+@njit(cache=True)
+def _publish(xnew, scale, y, lo, hi):  # pragma: no cover - compiled
+    # a block's new values into the gathered vector, for the blocks after it
+    for v in range(lo, hi):
+        y[v] = np.float32(xnew[v] * scale[v])
+
+
+@njit(cache=True)
+def _start(x, scale, out_weight, damping, y):  # pragma: no cover - compiled
+    # the gathered vector of ``x`` and the mass that flows from it (``sum leak * x``)
+    flow = 0.0
+    for v in range(len(x)):
+        y[v] = np.float32(x[v] * scale[v])
+        flow += damping * scale[v] * out_weight[v] * x[v]
+    return flow
+
+
+def _finish_impl(
+    xnew, x, scale, out_weight, damping, y, part, bounds, fpart, counter, workers
+):  # pragma: no cover - compiled
     # normalise the pass's result (its total: the chunk sums in ``part``, added in chunk order),
     # measure the L1 change, move it into ``x`` and ``y`` and return the mass that will flow in the
-    # next pass (``sum leak * x``); ``fpart`` holds two sums per chunk
+    # next pass (``sum leak * x``, ``leak = damping * scale * out_weight``: the share of a node's rank
+    # that flows along its engagements); ``fpart`` holds two sums per chunk
     n_chunks = len(bounds) - 1
     total = 0.0
     for c in range(n_chunks):
@@ -147,7 +148,7 @@ def _finish_impl(xnew, x, scale, leak, y, part, bounds, fpart, counter, workers)
             for v in range(bounds[c], bounds[c + 1]):
                 nv = xnew[v] * inv_total
                 r += abs(nv - x[v])
-                lk += leak[v] * nv
+                lk += damping * scale[v] * out_weight[v] * nv
                 x[v] = nv
                 y[v] = np.float32(nv * scale[v])
             fpart[2 * c] = r
@@ -311,8 +312,10 @@ def influence_rank(
             raise InvalidParametersError(f"{name} must have a positive sum")
         return a / total
 
-    t = prob(teleport, "teleport")
-    x = prob(x0, "x0") if x0 is not None else t.copy()
+    # a uniform teleport is held in one element (``tstep`` 0): fresh memory costs page faults
+    t = np.full(1, 1.0 / n) if teleport is None else prob(teleport, "teleport")
+    tstep = 0 if teleport is None else 1
+    x = prob(x0, "x0") if x0 is not None else np.full(n, 1.0 / n) if teleport is None else t.copy()
     if out_scale is None:
         scale = default_out_scale(graph)
     else:
@@ -326,11 +329,10 @@ def influence_rank(
     n_blocks = 1 if method == "jacobi" else min(_BLOCKS, n_chunks)
     blocks = (np.arange(n_blocks + 1) * n_chunks) // n_blocks
     d = float(damping)
-    leak = d * scale * graph.out_weight  # share of a node's rank that flows along its engagements
-    y = (x * scale).astype(np.float32)
-    ybuf = np.empty(n if n_blocks > 1 else 0, dtype=np.float32)
+    ow = np.ascontiguousarray(graph.out_weight, dtype=np.float64)
+    y = np.empty(n, dtype=np.float32)
+    flow = float(_start(x, scale, ow, d, y))
     xnew = np.empty(n, dtype=np.float64)
-    flow = float(np.dot(leak, x))
     residual = np.inf
     it = 0
     workers = numba.get_num_threads()
@@ -349,18 +351,17 @@ def influence_rank(
         beta = 1.0 - flow
         for b in range(n_blocks):
             par = pace.pick()
-            fresh = b + 1 < n_blocks
             kernel = _block_par if par else _block_ser
             cl = claims[par]
             t0 = time.perf_counter()
-            kernel(ip, indices, wt, y, ybuf, xnew, t, scale, beta, d, bounds, blocks[b], blocks[b + 1],
-                   fresh, part, counter, cl)  # fmt: skip
+            c0, c1 = blocks[b], blocks[b + 1]
+            kernel(ip, indices, wt, y, xnew, t, tstep, beta, d, bounds, c0, c1, part, counter, cl)
             pace.record(par, time.perf_counter() - t0, float(work[b]), cl.min() * len(cl) / max(1, cl.sum()))
-            if fresh:  # this block's new values, read by the blocks after it
-                y[rows[b] : rows[b + 1]] = ybuf[rows[b] : rows[b + 1]]
+            if b + 1 < n_blocks:  # this block's new values, read by the blocks after it
+                _publish(xnew, scale, y, rows[b], rows[b + 1])
         par = pace.pick() if it else pace.parallel  # the first finish runs (loads) the parallel kernel
         finish = _finish_par if par else _finish_ser
-        residual, flow = finish(xnew, x, scale, leak, y, part, bounds, fpart, counter, workers if par else 1)
+        residual, flow = finish(xnew, x, scale, ow, d, y, part, bounds, fpart, counter, workers if par else 1)
         it += 1
         if residual < tol:
             break

@@ -162,3 +162,17 @@ def calibrate(raw, target_mean=40.0, target_p95=63.0, samples=2000):
         pts = [lo + (hi - lo) * (k + 0.5) / samples for k in range(samples)]
         out.append(float(np.mean(target_quantile(np.array(pts), target_mean, target_p95))))
     return out
+
+
+def row_chunks(indptr, n_chunks):
+    """Chunk bounds: chunk k ends after the first row whose rows + edges so far reach k/n_chunks of all."""
+    n = len(indptr) - 1
+    n_chunks = max(1, min(int(n_chunks), n))
+    total = int(indptr[-1]) + n
+    bounds = [0]
+    for k in range(1, n_chunks):
+        target = (k * total) // n_chunks
+        row = next((i for i in range(n) if int(indptr[i + 1]) + i + 1 >= target), n)
+        bounds.append(max(bounds[-1], min(row + 1, n)))
+    bounds.append(max(bounds[-1], n))
+    return bounds

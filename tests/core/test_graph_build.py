@@ -5,6 +5,8 @@ from __future__ import annotations
 import naive
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from core.errors import InvalidEngagementsError
 from core.graph import build_csr, row_chunks
@@ -65,6 +67,13 @@ def test_row_chunks_cover_rows_in_order():
     for k in (1, 3, 8, 50):
         b = row_chunks(indptr, k)
         assert b[0] == 0 and b[-1] == 8 and (np.diff(b) >= 0).all() and len(b) <= min(k, 8) + 1
+        assert b.tolist() == naive.row_chunks(indptr, k)
+
+
+@given(st.lists(st.integers(0, 40), min_size=1, max_size=60), st.integers(1, 300))
+def test_row_chunks_match_naive(degrees, k):
+    indptr = np.concatenate([[0], np.cumsum(degrees)]).astype(np.int64)
+    assert row_chunks(indptr, k).tolist() == naive.row_chunks(indptr, k)
 
 
 def test_sorted_and_unsorted_rows_rank_the_same():
