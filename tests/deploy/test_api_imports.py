@@ -99,6 +99,8 @@ def test_the_api_imports_only_what_a_lookup_needs(local_layers: Path, tmp_path: 
     top = {name.split(".")[0] for name in probe["modules"]} - set(probe["stdlib"])
     extra = top - LOOKUP_PACKAGES - {"functions", "__main__", "_sysconfigdata__linux_x86_64-linux-gnu"}
     assert not extra, f"functions.api.handler imports {sorted(extra)} (see LOOKUP_PACKAGES)"
+    # the DepsLayer ships no pydantic.v1, which FastAPI would otherwise import to reject v1 models
+    assert "pydantic.v1" not in probe["modules"]
 
 
 def test_init_creates_the_dynamodb_client_and_no_openapi_document() -> None:

@@ -60,6 +60,7 @@ def test_nothing_lambda_never_loads(target_layers: Path) -> None:
         assert not list(python.rglob("tests")), "test suites are trimmed"
         assert not list(python.rglob("*.h")), "headers are trimmed"
         assert not (python / "bin").exists()
+    assert not (target_layers / LAYER_DIRS["DepsLayer"] / "python" / "pydantic" / "v1").exists()
 
 
 def test_the_scoring_layer_loads_and_its_numba_cache_covers_every_kernel(local_layers: Path) -> None:
