@@ -1,9 +1,15 @@
 """The moto server process of the local stack (``python -m renown.local.moto_process``).
 
-moto runs in its own process, as AWS runs apart from the functions. One adapter is installed
-here: moto's Step Functions interpreter calls Lambda through the "simple" backend, which only
-echoes payloads; ``forward_invocations`` makes that backend forward each invocation to the Lambda
-Invoke API that the local stack serves, where the real handlers run.
+moto runs in its own process, as AWS runs apart from the functions. Two adapters are installed
+here:
+
+* moto's Step Functions interpreter calls Lambda through the "simple" backend, which only echoes
+  payloads; ``forward_invocations`` makes that backend forward each invocation to the Lambda Invoke
+  API that the local stack serves, where the real handlers run;
+* moto answers a Query on the table's own key by walking every item of the table (a cost that grows
+  with the table, and a walk that fails when a concurrent write adds a partition); DynamoDB reads one
+  partition. ``partition_queries`` gives such a query the items of its partition only (results,
+  order and paging unchanged).
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 import requests
@@ -46,6 +53,41 @@ def forward_invocations(lambda_endpoint: str) -> None:
     LambdaSimpleBackend.invoke = invoke  # type: ignore[method-assign]
 
 
+def partition_queries() -> Callable[[], None]:
+    """Base-table Queries read their partition only (see the module docstring); returns the undo.
+
+    Examples
+    --------
+    >>> undo = partition_queries()
+    >>> undo()
+    """
+    from moto.dynamodb.models.table import Table
+
+    original_query, original_all_items = Table.query, Table.all_items
+    local = threading.local()
+
+    def all_items(self: Any) -> Any:
+        key = getattr(local, "hash_key", None)
+        if key is not None and self.range_key_attr:
+            partition = self.items.get(key)
+            return list(partition.values()) if partition else []
+        return original_all_items(self)
+
+    def query(self: Any, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
+        index_name = args[6] if len(args) > 6 else kwargs.get("index_name")
+        local.hash_key = hash_key if index_name is None else None
+        try:
+            return original_query(self, hash_key, *args, **kwargs)
+        finally:
+            local.hash_key = None
+
+    def undo() -> None:
+        Table.query, Table.all_items = original_query, original_all_items  # type: ignore[method-assign]
+
+    Table.query, Table.all_items = query, all_items  # type: ignore[method-assign]
+    return undo
+
+
 def _exit_with_parent(parent_pid: int) -> None:
     while True:
         time.sleep(1)
@@ -64,6 +106,7 @@ def main() -> None:
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     os.environ["MOTO_PORT"] = str(args.port)  # the Step Functions interpreter calls Lambda here
     forward_invocations(args.lambda_endpoint)
+    partition_queries()
     threading.Thread(target=_exit_with_parent, args=(args.parent_pid,), daemon=True).start()
 
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
