@@ -118,10 +118,14 @@ def _publish(xnew, scale, y, lo, hi):  # pragma: no cover - compiled
 
 
 @njit(cache=True)
-def _start(x, scale, out_weight, damping, y):  # pragma: no cover - compiled
-    # the gathered vector of ``x`` and the mass that flows from it (``sum leak * x``)
+def _start(x, scale, out_weight, damping, y, default_scale):  # pragma: no cover - compiled
+    # the gathered vector of ``x`` and the mass that flows from it (``sum leak * x``); with
+    # ``default_scale``, first ``scale = 1 / out_weight`` (0 where a node gives nothing), in the same pass
     flow = 0.0
     for v in range(len(x)):
+        if default_scale:
+            ow = out_weight[v]
+            scale[v] = 1.0 / ow if ow > 0 else 0.0
         y[v] = np.float32(x[v] * scale[v])
         flow += damping * scale[v] * out_weight[v] * x[v]
     return flow
@@ -188,6 +192,7 @@ class _Pace:
         self.age = {True: 0, False: 0}
         self.helped = True  # did the other threads do their share in the last parallel block?
         self.trying: bool | None = None  # the kernel on trial, if any
+        self.first = True  # the solve's first block wakes the pool and faults in fresh pages: not judged
 
     def pick(self) -> bool:
         if not self.parallel:
@@ -205,6 +210,9 @@ class _Pace:
 
     def record(self, parallel: bool, seconds: float, work: float, balance: float = 1.0) -> None:
         """A block took ``seconds`` for ``work``; ``balance``: fewest chunks of a thread / even share."""
+        if self.first:
+            self.first = False
+            return
         rate = seconds / max(work, 1.0)
         if self.trying is not None:
             other = self.rate[not parallel]
@@ -317,7 +325,7 @@ def influence_rank(
     tstep = 0 if teleport is None else 1
     x = prob(x0, "x0") if x0 is not None else np.full(n, 1.0 / n) if teleport is None else t.copy()
     if out_scale is None:
-        scale = default_out_scale(graph)
+        scale = np.empty(n, dtype=np.float64)  # filled by _start (one pass, no temporaries)
     else:
         scale = np.asarray(out_scale, dtype=np.float64)
         if scale.shape != (n,) or not np.isfinite(scale).all() or (scale < 0).any():
@@ -331,7 +339,7 @@ def influence_rank(
     d = float(damping)
     ow = np.ascontiguousarray(graph.out_weight, dtype=np.float64)
     y = np.empty(n, dtype=np.float32)
-    flow = float(_start(x, scale, ow, d, y))
+    flow = float(_start(x, scale, ow, d, y, out_scale is None))
     xnew = np.empty(n, dtype=np.float64)
     residual = np.inf
     it = 0

@@ -79,6 +79,8 @@ def test_switching_between_serial_and_parallel_blocks_keeps_the_ranks(monkeypatc
 def test_pace_prefers_the_faster_kernel_and_retries_the_other():
     pace = rank_mod._Pace(parallel=True, retry=3)
     assert pace.pick() is True  # starts parallel
+    pace.record(True, 0.500, 1000.0, balance=0.0)  # the first block (pool wake-up, page faults): not judged
+    assert pace.pick() is True and pace.rate[True] is None
     pace.record(True, 0.010, 1000.0, balance=1.0)
     assert pace.pick() is True  # the other threads did their share: no serial trial
     pace.record(True, 0.030, 1000.0, balance=0.1)  # one thread got (almost) no CPU
@@ -95,6 +97,7 @@ def test_pace_prefers_the_faster_kernel_and_retries_the_other():
 
 def test_pace_waits_longer_after_a_lost_trial():
     pace = rank_mod._Pace(parallel=True, retry=2)
+    pace.record(True, 0.010, 1000.0, balance=0.0)  # not judged
     pace.record(True, 0.010, 1000.0, balance=0.0)
     assert pace.pick() is False
     pace.record(False, 0.004, 1000.0)
