@@ -86,28 +86,52 @@ def _row_dot(indptr, indices, weights, y, v):  # pragma: no cover - compiled
     return s
 
 
-def _block_impl(
+@njit(cache=True)
+def _block_chunk(indptr, indices, weights, y, xnew, t, tstep, beta, damping, lo, hi):  # pragma: no cover
+    # rows ``lo .. hi - 1``: ``x'_v = d * row_dot + beta * t_v`` into ``xnew`` (``t_v = t[v * tstep]``:
+    # ``tstep`` 0 for a uniform teleport held in one element); returns their sum. Rows read ``y``
+    # and write ``xnew`` only: the rows of a block run in any order, on any thread (race-free).
+    acc = 0.0
+    for v in range(lo, hi):
+        nv = damping * _row_dot(indptr, indices, weights, y, v) + beta * t[v * tstep]
+        xnew[v] = nv
+        acc += nv
+    return acc
+
+
+# The parallel and the serial kernels are distinct functions: numba files the cache of a function under
+# its name and keys it by signature, CPU and bytecode only, so ``njit(parallel=True)(f)`` and ``njit(f)``
+# of one ``f`` load whichever of the two was cached first (a "parallel" kernel running on one thread).
+
+
+@njit(parallel=True, cache=True)
+def _block_par(
     indptr, indices, weights, y, xnew, t, tstep, beta, damping, bounds, c0, c1, part, counter, claims
 ):  # pragma: no cover - compiled
-    # Rows of chunks ``c0 .. c1 - 1`` (one Gauss-Seidel block): ``x'_v = d * row_dot + beta * t_v`` into
-    # ``xnew`` (``t_v = t[v * tstep]``: ``tstep`` 0 for a uniform teleport held in one element) and
-    # the block's sum per chunk into ``part``. Rows read ``y`` and write ``xnew`` only (race-free).
-    # The threads (``len(claims)`` workers) claim chunks one at a time from ``counter``: a thread that
-    # gets less CPU does fewer chunks; ``claims[w]`` counts the chunks worker ``w`` reduced.
+    # One Gauss-Seidel block, chunks ``c0 .. c1 - 1``, their sums into ``part``. The threads
+    # (``len(claims)`` workers) claim chunks one at a time from ``counter``: a thread that gets less
+    # CPU does fewer chunks; ``claims[w]`` counts the chunks worker ``w`` reduced.
     counter[0] = c0
     for w in prange(len(claims)):
         k = 0
         c = _claim(counter)
         while c < c1:
-            acc = 0.0
-            for v in range(bounds[c], bounds[c + 1]):
-                nv = damping * _row_dot(indptr, indices, weights, y, v) + beta * t[v * tstep]
-                xnew[v] = nv
-                acc += nv
-            part[c] = acc
+            part[c] = _block_chunk(indptr, indices, weights, y, xnew, t, tstep, beta, damping, bounds[c],
+                                   bounds[c + 1])  # fmt: skip
             k += 1
             c = _claim(counter)
         claims[w] = k
+
+
+@njit(cache=True)
+def _block_ser(
+    indptr, indices, weights, y, xnew, t, tstep, beta, damping, bounds, c0, c1, part, counter, claims
+):  # pragma: no cover - compiled
+    # the same block on the calling thread
+    for c in range(c0, c1):
+        part[c] = _block_chunk(indptr, indices, weights, y, xnew, t, tstep, beta, damping, bounds[c],
+                               bounds[c + 1])  # fmt: skip
+    claims[0] = c1 - c0
 
 
 @njit(cache=True)
@@ -131,45 +155,62 @@ def _start(x, scale, out_weight, damping, y, default_scale):  # pragma: no cover
     return flow
 
 
-def _finish_impl(
-    xnew, x, scale, out_weight, damping, y, part, bounds, fpart, counter, workers
-):  # pragma: no cover - compiled
-    # normalise the pass's result (its total: the chunk sums in ``part``, added in chunk order),
-    # measure the L1 change, move it into ``x`` and ``y`` and return the mass that will flow in the
-    # next pass (``sum leak * x``, ``leak = damping * scale * out_weight``: the share of a node's rank
-    # that flows along its engagements); ``fpart`` holds two sums per chunk
-    n_chunks = len(bounds) - 1
+@njit(cache=True)
+def _finish_chunk(xnew, x, scale, out_weight, damping, y, inv_total, fpart, c, lo, hi):  # pragma: no cover
+    # rows ``lo .. hi - 1`` of chunk ``c``: normalise, L1 change and flowing mass into ``fpart``, the
+    # new ranks into ``x`` and ``y`` (``leak = damping * scale * out_weight``: the share of a node's rank
+    # that flows along its engagements)
+    r = 0.0
+    lk = 0.0
+    for v in range(lo, hi):
+        nv = xnew[v] * inv_total
+        r += abs(nv - x[v])
+        lk += damping * scale[v] * out_weight[v] * nv
+        x[v] = nv
+        y[v] = np.float32(nv * scale[v])
+    fpart[2 * c] = r
+    fpart[2 * c + 1] = lk
+
+
+@njit(cache=True)
+def _chunk_sum(part, n_chunks, stride, offset):  # pragma: no cover - compiled
+    # ``sum part[stride * c + offset]`` in chunk order
     total = 0.0
     for c in range(n_chunks):
-        total += part[c]
-    inv_total = 1.0 / total
+        total += part[stride * c + offset]
+    return total
+
+
+@njit(parallel=True, cache=True)
+def _finish_par(
+    xnew, x, scale, out_weight, damping, y, part, bounds, fpart, counter, workers
+):  # pragma: no cover
+    # normalise the pass's result (its total: the chunk sums in ``part``, added in chunk order),
+    # measure the L1 change, move it into ``x`` and ``y`` and return the mass that will flow in the
+    # next pass (``sum leak * x``); ``fpart`` holds two sums per chunk
+    n_chunks = len(bounds) - 1
+    inv_total = 1.0 / _chunk_sum(part, n_chunks, 1, 0)
     counter[0] = 0
     for _w in prange(workers):
         c = _claim(counter)
         while c < n_chunks:
-            r = 0.0
-            lk = 0.0
-            for v in range(bounds[c], bounds[c + 1]):
-                nv = xnew[v] * inv_total
-                r += abs(nv - x[v])
-                lk += damping * scale[v] * out_weight[v] * nv
-                x[v] = nv
-                y[v] = np.float32(nv * scale[v])
-            fpart[2 * c] = r
-            fpart[2 * c + 1] = lk
+            _finish_chunk(
+                xnew, x, scale, out_weight, damping, y, inv_total, fpart, c, bounds[c], bounds[c + 1]
+            )
             c = _claim(counter)
-    res = 0.0
-    flow = 0.0
+    return _chunk_sum(fpart, n_chunks, 2, 0), _chunk_sum(fpart, n_chunks, 2, 1)
+
+
+@njit(cache=True)
+def _finish_ser(
+    xnew, x, scale, out_weight, damping, y, part, bounds, fpart, counter, workers
+):  # pragma: no cover
+    # the same on the calling thread
+    n_chunks = len(bounds) - 1
+    inv_total = 1.0 / _chunk_sum(part, n_chunks, 1, 0)
     for c in range(n_chunks):
-        res += fpart[2 * c]
-        flow += fpart[2 * c + 1]
-    return res, flow
-
-
-_block_par = njit(parallel=True, cache=True)(_block_impl)
-_block_ser = njit(cache=True)(_block_impl)
-_finish_par = njit(parallel=True, cache=True)(_finish_impl)
-_finish_ser = njit(cache=True)(_finish_impl)
+        _finish_chunk(xnew, x, scale, out_weight, damping, y, inv_total, fpart, c, bounds[c], bounds[c + 1])
+    return _chunk_sum(fpart, n_chunks, 2, 0), _chunk_sum(fpart, n_chunks, 2, 1)
 
 
 class _Pace:

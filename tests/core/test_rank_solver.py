@@ -111,3 +111,16 @@ def test_pace_waits_longer_after_a_lost_trial():
         pace.record(picks[-1], 0.004 if not picks[-1] else 0.020, 1000.0, balance=0.0)
     assert picks == [False, False, False, False]
     assert pace.pick() is True
+
+
+def test_parallel_and_serial_kernels_are_distinct_functions():
+    # numba keys a function's cache by name, signature, CPU and bytecode, not by its options: a parallel
+    # and a serial dispatcher of one Python function would load whichever was cached first
+    for par, ser in (
+        (rank_mod._block_par, rank_mod._block_ser),
+        (rank_mod._finish_par, rank_mod._finish_ser),
+    ):
+        if not numba.config.DISABLE_JIT:
+            assert par.targetoptions.get("parallel") and not ser.targetoptions.get("parallel")
+            par, ser = par.py_func, ser.py_func
+        assert par is not ser and par.__qualname__ != ser.__qualname__
