@@ -37,7 +37,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         help="solver benchmarks against scipy, graphblas, igraph and networkx",
         description=__doc__.split("\n\n")[1] if __doc__ else None,
     )
-    p.add_argument("--sizes", default="100k,1m", help="comma list of 100k, 1m, 4m (default 100k,1m)")
+    p.add_argument("--sizes", default="100k,1m,4m", help="comma list of 100k, 1m, 4m (default: all three)")
     p.add_argument("--quick", action="store_true", help="100k and Higgs only, renown and scipy only")
     p.add_argument("--solvers", default="renown,scipy,graphblas,igraph,networkx", help="comma list")
     p.add_argument("--no-higgs", action="store_true", help="skip the real Higgs graph")
