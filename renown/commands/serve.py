@@ -119,6 +119,8 @@ def run(args: argparse.Namespace) -> int:
         if runner is not None and runner.progress.ready and not announced:
             announced = True
             print(f"\nReady after {time.monotonic() - started:.0f} s: {url}/  {runner.summary()}", flush=True)
+    # a second Ctrl-C (or the group's signal reaching us twice) must not cut the clean-up short
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     print("\nStopping: gateway, pollers, moto server ...", flush=True)
     if state["runner"] is not None:
         state["runner"].stopping.set()
