@@ -24,9 +24,12 @@ TODAY = "2025-06-15"
 _SER = TypeSerializer()
 
 
-def create_table(client: Any, name: str = "renown") -> None:
-    """The single table with GSI1, as declared in template.yaml."""
+def create_table(client: Any, name: str = "renown", stream: bool = False) -> None:
+    """The single table with GSI1 (and its stream), as declared in template.yaml."""
+    spec = {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}
+    extra: dict[str, Any] = {"StreamSpecification": spec} if stream else {}
     client.create_table(
+        **extra,
         TableName=name,
         BillingMode="PAY_PER_REQUEST",
         AttributeDefinitions=[

@@ -18,6 +18,7 @@ from moto import mock_aws
 
 from functions.shared import aws
 from functions.shared.settings import get_settings
+from tests.api.seed import create_table
 
 SECRETS = {
     "twitter": b"test-secret-twitter",
@@ -43,25 +44,7 @@ class Context:
 
 def create_tables() -> None:
     ddb = boto3.client("dynamodb", region_name="us-east-1")
-    ddb.create_table(
-        TableName="renown",
-        BillingMode="PAY_PER_REQUEST",
-        AttributeDefinitions=[
-            {"AttributeName": n, "AttributeType": "S"} for n in ("PK", "SK", "GSI1PK", "GSI1SK")
-        ],
-        KeySchema=[{"AttributeName": "PK", "KeyType": "HASH"}, {"AttributeName": "SK", "KeyType": "RANGE"}],
-        GlobalSecondaryIndexes=[
-            {
-                "IndexName": "GSI1",
-                "KeySchema": [
-                    {"AttributeName": "GSI1PK", "KeyType": "HASH"},
-                    {"AttributeName": "GSI1SK", "KeyType": "RANGE"},
-                ],
-                "Projection": {"ProjectionType": "ALL"},
-            }
-        ],
-        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
-    )
+    create_table(ddb, stream=True)
     ddb.create_table(
         TableName="renown-idempotency",
         BillingMode="PAY_PER_REQUEST",

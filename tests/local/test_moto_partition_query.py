@@ -12,6 +12,7 @@ from boto3.dynamodb.conditions import Attr, Key
 from moto import mock_aws
 
 from renown.local.moto_process import partition_queries
+from tests.api.seed import create_table
 
 
 @pytest.fixture()
@@ -23,28 +24,8 @@ def table(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     }.items():
         monkeypatch.setenv(key, value)
     with mock_aws():
-        ddb = boto3.resource("dynamodb", region_name="us-east-1")
-        t = ddb.create_table(
-            TableName="t",
-            BillingMode="PAY_PER_REQUEST",
-            AttributeDefinitions=[
-                {"AttributeName": n, "AttributeType": "S"} for n in ("PK", "SK", "GSI1PK", "GSI1SK")
-            ],
-            KeySchema=[
-                {"AttributeName": "PK", "KeyType": "HASH"},
-                {"AttributeName": "SK", "KeyType": "RANGE"},
-            ],
-            GlobalSecondaryIndexes=[
-                {
-                    "IndexName": "GSI1",
-                    "KeySchema": [
-                        {"AttributeName": "GSI1PK", "KeyType": "HASH"},
-                        {"AttributeName": "GSI1SK", "KeyType": "RANGE"},
-                    ],
-                    "Projection": {"ProjectionType": "ALL"},
-                }
-            ],
-        )
+        create_table(boto3.client("dynamodb", region_name="us-east-1"), "t")
+        t = boto3.resource("dynamodb", region_name="us-east-1").Table("t")
         with t.batch_writer() as batch:
             for p in range(12):
                 for s in range(30):
