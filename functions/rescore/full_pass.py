@@ -65,11 +65,9 @@ def scored_extras(
     from functions.rescore.profile_extras import profile_extras, scored_topics
 
     extras = profile_extras(snapshot, engagements, accounts, version, now)
+    topics = scored_topics([extras[pid] for pid in accounts.profile_ids], result.score, version)
     return {
-        pid: {
-            "style": extras[pid].get("style", {}),
-            "topics": scored_topics(extras[pid], float(result.score[i]), version),
-        }
+        pid: {"style": extras[pid].get("style", {}), "topics": topics[i]}
         for i, pid in enumerate(accounts.profile_ids)
     }
 

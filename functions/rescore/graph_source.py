@@ -159,14 +159,6 @@ class GraphSnapshot:
         )
         return engagements, accounts
 
-    def received(self) -> dict[str, float]:
-        """Engagements each account received (every type, each engagement once), from its edges."""
-        out: dict[str, float] = {}
-        for edge in self.edges:
-            author = f"{edge.network}:{edge.author_id}"
-            out[author] = out.get(author, 0.0) + float(sum(c for c in edge.counts.values() if c > 0))
-        return out
-
     def term_evidence(self) -> list[TermEvidence]:
         """Topic evidence per (account, term): posts from the ``TERM#`` items, engagements and distinct
         engagers from the ``t_<term>`` counters of the account's received edges."""

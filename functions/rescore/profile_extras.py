@@ -79,8 +79,8 @@ def profile_extras(
     if not rows:
         return out
     profiles, terms, posts, engaged, engagers = zip(*rows, strict=True)
-    received = snapshot.received()
-    per_account = np.array([received.get(key, 0.0) for key in accounts.ids], dtype=np.float64)
+    # all the engagement each account received (each engagement once): the engagement rows' weights
+    received = np.bincount(engagements.dst, weights=engagements.weight, minlength=accounts.n_accounts)
     support = topic_support(
         ontology,
         profiles,
@@ -90,27 +90,32 @@ def profile_extras(
         accounts.n_profiles,
         version,
         evidence_engagers=engagers,
-        profile_engagements=np.bincount(accounts.profile, weights=per_account, minlength=accounts.n_profiles),
+        profile_engagements=np.bincount(accounts.profile, weights=received, minlength=accounts.n_profiles),
     )
     for pid, chosen in zip(accounts.profile_ids, support, strict=True):
         out[pid]["topic_support"] = [[slug, names[slug], round(share, 6)] for slug, share in chosen]
     return out
 
 
-def scored_topics(extra: dict[str, Any], score: float, version: Any) -> list[dict[str, Any]]:
-    """A profile's topics with scores (``{"slug", "name", "score"}``, best first, at most ``topic_max``).
+def scored_topics(
+    extras: list[dict[str, Any]], scores: np.ndarray, version: Any
+) -> list[list[dict[str, Any]]]:
+    """Each profile's topics with scores (``{"slug", "name", "score"}``, best first, at most
+    ``topic_max``) from its ``topic_support`` and its new score, for a whole partition at once.
 
     Examples
     --------
-    >>> scored_topics({"topic_support": [["physics", "Physics", 0.25]]}, 64.0, "v1")
-    [{'slug': 'physics', 'name': 'Physics', 'score': 32}]
+    >>> scored_topics([{"topic_support": [["physics", "Physics", 0.25]]}, {}], np.array([64.0, 50.0]), "v1")
+    [[{'slug': 'physics', 'name': 'Physics', 'score': 32}], []]
     """
     from core.topics import score_topics
 
-    support = extra.get("topic_support") or []
-    if not support:
-        return []
-    names = {slug: name for slug, name, _ in support}
-    pairs = [(slug, float(share)) for slug, _, share in support]
-    (chosen,) = score_topics([pairs], np.array([score]), version)
-    return [{"slug": slug, "name": names[slug], "score": value} for slug, value in chosen]
+    supports = [extra.get("topic_support") or [] for extra in extras]
+    chosen = score_topics(
+        [[(slug, float(share)) for slug, _, share in support] for support in supports], scores, version
+    )
+    out = []
+    for support, picked in zip(supports, chosen, strict=True):
+        names = {slug: name for slug, name, _ in support}
+        out.append([{"slug": slug, "name": names[slug], "score": value} for slug, value in picked])
+    return out

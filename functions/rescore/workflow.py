@@ -140,19 +140,9 @@ def _table() -> Any:
 def _scan_table() -> Any:
     """The table for the snapshot's parallel scan, with a long read timeout: a page of a filtered
     segment scan takes seconds on the local stand-in (moto scans the whole table per page)."""
-    import boto3
-    from botocore.config import Config
+    from functions.shared.aws import table
 
-    settings = get_settings()
-    kwargs: dict[str, Any] = {
-        "region_name": settings.region,
-        "config": Config(
-            retries={"mode": "standard", "max_attempts": 5}, connect_timeout=5, read_timeout=300
-        ),
-    }
-    if settings.aws_endpoint_url:
-        kwargs["endpoint_url"] = settings.aws_endpoint_url
-    return boto3.session.Session().resource("dynamodb", **kwargs).Table(settings.table_name)
+    return table(read_timeout=300)
 
 
 def _store() -> Store:
@@ -590,7 +580,9 @@ def score_records(
     from functions.rescore.profile_extras import scored_topics
     from functions.rescore.publish import change_since, day_of, next_trend
 
-    version, now, params = run.version, run.now, params_of(run)
+    version, now = run.version, run.now
+    extras = [meta["previous"].get(pid, {}) for pid in scores.profile_ids]
+    topics = scored_topics(extras, np.clip(scores.score, 1.0, 100.0), params_of(run))
 
     day = day_of(now)
     out: list[ScoreRecord] = []
@@ -618,7 +610,7 @@ def score_records(
                     if scores.network_scores[i, n] > 0
                 },
                 signals={name: round(float(v[i]), 2) for name, v in scores.subscores.items()},
-                topics=scored_topics(prev, score, params),
+                topics=topics[i],
                 style=prev.get("style", {}),
                 trend=trend,
                 active=active,

@@ -22,9 +22,10 @@ _CONFIG = Config(retries={"mode": "standard", "max_attempts": 5}, connect_timeou
 BOTO3_CLIENTS = frozenset({"s3"})
 
 
-def _kwargs() -> dict[str, Any]:
+def _kwargs(read_timeout: float | None = None) -> dict[str, Any]:
     settings = get_settings()
-    kwargs: dict[str, Any] = {"region_name": settings.region, "config": _CONFIG}
+    config = _CONFIG if read_timeout is None else _CONFIG.merge(Config(read_timeout=read_timeout))
+    kwargs: dict[str, Any] = {"region_name": settings.region, "config": config}
     if settings.aws_endpoint_url:
         kwargs["endpoint_url"] = settings.aws_endpoint_url
     return kwargs
@@ -60,9 +61,10 @@ def client(service: str) -> Any:
 
 
 @cache
-def table(name: str | None = None) -> Any:
-    """The DynamoDB ``Table`` resource of the single Renown table (or of ``name``)."""
-    resource = _boto3_session().resource("dynamodb", **_kwargs())
+def table(name: str | None = None, read_timeout: float | None = None) -> Any:
+    """The DynamoDB ``Table`` resource of the single Renown table (or of ``name``); ``read_timeout``
+    (seconds) for long calls, such as the rescoring snapshot's filtered scan pages."""
+    resource = _boto3_session().resource("dynamodb", **_kwargs(read_timeout))
     return resource.Table(name or get_settings().table_name)
 
 
