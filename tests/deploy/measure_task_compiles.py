@@ -103,7 +103,8 @@ def prepare(root: Path) -> dict[str, dict[str, Any]]:
     representative invocation (partition 0; the second pass; the final iterate)."""
     from core.versions import get_version
     from functions.rescore import engine
-    from functions.rescore.artifacts import DirStore, Layout as StoreLayout
+    from functions.rescore.artifacts import DirStore
+    from functions.rescore.artifacts import Layout as StoreLayout
     from functions.rescore.simulate import NOW, generate
 
     params = get_version(VERSION)
@@ -149,7 +150,11 @@ def run_task(task: str, args: dict[str, Any], root: Path, layout: Layout) -> dic
     spec = json.dumps({"task": task, "args": args, "root": str(root), "prefix": "runs/m", "version": VERSION})
     start = time.perf_counter()
     proc = subprocess.run(
-        [layout.python, "-s", "-S", "-c", CHILD, spec], cwd=layout.task, env=env, capture_output=True, text=True
+        [layout.python, "-s", "-S", "-c", CHILD, spec],
+        cwd=layout.task,
+        env=env,
+        capture_output=True,
+        text=True,
     )
     if proc.returncode != 0:
         return {"error": proc.stderr.strip().splitlines()[-3:]}
