@@ -521,10 +521,15 @@ def _check_values(c: _Columns, ts_max: float) -> bool:
 
 
 def _read_one(path: str, ts_max: float, progress: Callable[[int], None] | None) -> _Columns:
+    import pyarrow as pa
+
     kind = edge_file_kind(path)
     try:
         if kind != "text":
-            return _read_columnar(path, kind, ts_max)
+            try:
+                return _read_columnar(path, kind, ts_max)
+            except pa.ArrowException as exc:
+                raise InputFormatError(f"unreadable {kind} file ({exc})", path) from None
         try:
             cols = _read_text_fast(path, progress)
             if not _check_values(cols, ts_max):
