@@ -610,14 +610,22 @@ def _dense_apply(a, lo, rank):  # pragma: no cover - compiled
 
 
 @njit(cache=True)
+def _log2(size):  # pragma: no cover - compiled
+    b = 0
+    while (1 << b) < size:
+        b += 1
+    return b
+
+
+@njit(cache=True)
 def _hash_codes(a, start, keys, slots, n_uniq):  # pragma: no cover - compiled
     # open addressing, linear probing: a[i] becomes the index of its key in first-seen order. Stops
     # before a new key would fill the table over half; returns (rows done, distinct keys).
-    mask = len(slots) - 1
-    shift = np.uint64(64 - int(np.log2(len(slots))))
+    mask = np.int64(len(slots) - 1)
+    shift = np.uint64(64 - _log2(len(slots)))
     for i in range(start, len(a)):
         x = a[i]
-        h = int((np.uint64(x) * np.uint64(0x9E3779B97F4A7C15)) >> shift)
+        h = np.int64((np.uint64(x) * np.uint64(0x9E3779B97F4A7C15)) >> shift)
         while True:
             s = slots[h]
             if s < 0:
@@ -631,18 +639,18 @@ def _hash_codes(a, start, keys, slots, n_uniq):  # pragma: no cover - compiled
             if keys[s] == x:
                 a[i] = s
                 break
-            h = (h + 1) & mask
+            h = (h + np.int64(1)) & mask
     return len(a), n_uniq
 
 
 @njit(cache=True)
 def _rehash(keys, n_uniq, slots):  # pragma: no cover - compiled
-    mask = len(slots) - 1
-    shift = np.uint64(64 - int(np.log2(len(slots))))
+    mask = np.int64(len(slots) - 1)
+    shift = np.uint64(64 - _log2(len(slots)))
     for k in range(n_uniq):
-        h = int((np.uint64(keys[k]) * np.uint64(0x9E3779B97F4A7C15)) >> shift)
+        h = np.int64((np.uint64(keys[k]) * np.uint64(0x9E3779B97F4A7C15)) >> shift)
         while slots[h] >= 0:
-            h = (h + 1) & mask
+            h = (h + np.int64(1)) & mask
         slots[h] = k
 
 
