@@ -169,7 +169,7 @@ def write_scores(path: str | None, accounts: Any, result: Any, linked: bool) -> 
     lines = pc.binary_join_element_wise(
         lines, pa.scalar("\n", pa.large_string()), pa.scalar("", pa.large_string())
     )
-    body = b""
+    body: bytes | memoryview = b""
     if len(lines):
         arr = lines.combine_chunks() if isinstance(lines, pa.ChunkedArray) else lines
         offsets = np.frombuffer(arr.buffers()[1], dtype=np.int64)[arr.offset : arr.offset + len(arr) + 1]
