@@ -13,114 +13,15 @@ from __future__ import annotations
 import csv
 import math
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from core.errors import InputFormatError, RenownCoreError
-from core.types import ENGAGEMENT_TYPES, NETWORKS, Accounts, Engagements, engagement_type_code
+from core.errors import InputFormatError
+from core.types import NETWORKS, Accounts, Engagements
 
 __all__ = ["AccountTable", "attach_accounts", "read_accounts_csv", "read_edge_files"]
-
-
-def _first_bad(
-    tokens: list[bytes],
-    linenos: list[int],
-    path: str,
-    what: str,
-    check: Callable[[bytes], object],
-    hint: str = "",
-) -> InputFormatError:
-    for tok, ln in zip(tokens, linenos, strict=True):
-        try:
-            check(tok)
-        except (ValueError, RenownCoreError) as exc:
-            detail = str(exc) if isinstance(exc, RenownCoreError) else hint
-            msg = f"bad {what} {tok.decode(errors='replace')!r}"
-            return InputFormatError(msg + (f" ({detail})" if detail else ""), path, ln)
-    return InputFormatError(f"bad {what}", path, None)
-
-
-def _float_checked(tok: bytes) -> float:
-    v = float(tok)
-    if not math.isfinite(v):
-        raise ValueError("not finite")
-    return v
-
-
-def _weight_checked(tok: bytes) -> float:
-    v = _float_checked(tok)
-    if v < 0:
-        raise ValueError("negative")
-    return v
-
-
-def _type_code(tok: bytes) -> int:
-    s = tok.decode(errors="replace")
-    if s.isdigit():
-        code = int(s)
-        if code >= len(ENGAGEMENT_TYPES):
-            raise ValueError(f"type code must be < {len(ENGAGEMENT_TYPES)}")
-        return code
-    return engagement_type_code(s)
-
-
-def _parse_one(
-    path: str, default_type: int
-) -> tuple[list[bytes], list[bytes], np.ndarray, np.ndarray, np.ndarray]:
-    with open(path, "rb") as fh:
-        data = fh.read()
-    parts = [line.split() for line in data.split(b"\n")]
-    linenos = [i + 1 for i, p in enumerate(parts) if p and not p[0].startswith(b"#")]
-    rows = [parts[i - 1] for i in linenos]
-    del parts
-    m = len(rows)
-    lens = np.fromiter(map(len, rows), dtype=np.int64, count=m)
-    if m and (lens.min() < 3 or lens.max() > 5):
-        i = int(np.flatnonzero((lens < 3) | (lens > 5))[0])
-        raise InputFormatError(
-            f"expected 'source target weight [type [unix_time]]', got {len(rows[i])} field(s)",
-            path,
-            linenos[i],
-        )
-    src = [r[0] for r in rows]
-    dst = [r[1] for r in rows]
-    wtok = [r[2] for r in rows]
-    try:
-        weight = np.array(wtok).astype(np.float64) if m else np.zeros(0)
-        if m and (not np.isfinite(weight).all() or weight.min() < 0):
-            raise ValueError
-    except ValueError:
-        raise _first_bad(
-            wtok, linenos, path, "weight", _weight_checked, "need a finite number >= 0"
-        ) from None
-    etype = np.full(m, default_type, dtype=np.uint8)
-    ts = np.full(m, np.nan)
-    if m and lens.max() >= 4:
-        sel = np.flatnonzero(lens >= 4)
-        ttok = [rows[i][3] for i in sel]
-        uniq, inv = np.unique(np.array(ttok), return_inverse=True)
-        codes = np.empty(len(uniq), dtype=np.uint8)
-        for k, tok in enumerate(uniq):
-            try:
-                codes[k] = _type_code(bytes(tok))
-            except (ValueError, RenownCoreError):
-                raise _first_bad(ttok, [linenos[i] for i in sel], path, "type", _type_code) from None
-        etype[sel] = codes[inv]
-        sel5 = np.flatnonzero(lens == 5)
-        if len(sel5):
-            tstok = [rows[i][4] for i in sel5]
-            try:
-                tv = np.array(tstok).astype(np.float64)
-                if not np.isfinite(tv).all():
-                    raise ValueError
-            except ValueError:
-                raise _first_bad(
-                    tstok, [linenos[i] for i in sel5], path, "unix_time", _float_checked
-                ) from None
-            ts[sel5] = tv
-    return src, dst, weight, etype, ts
 
 
 def read_edge_files(
@@ -131,7 +32,10 @@ def read_edge_files(
     Parameters
     ----------
     paths : sequence of path
-        Text files of ``source target weight [type [unix_time]]`` lines.
+        Text files of ``source target weight [type [unix_time]]`` lines, or Parquet (``.parquet``,
+        ``.pq``) / Arrow IPC (``.feather``, ``.arrow``, ``.ipc``) files with the columns ``source``,
+        ``target``, ``weight`` and optionally ``type`` (names or codes) and ``ts`` (unix seconds or a
+        timestamp; null = unknown).
     default_type : str
         Type of lines without a type column (the Higgs files: ``mention``; use ``reply`` for replies).
     network : str
@@ -146,7 +50,10 @@ def read_edge_files(
     Raises
     ------
     InputFormatError
-        With ``.path`` and ``.line`` of the first bad line.
+        With ``.path`` and ``.line`` of the first bad line (columnar files: the row in the message).
+        Weights must lie in [0, 1e15], timestamps in [0, now + 1 day]; account tokens must be valid
+        UTF-8 of at most 1024 bytes without control characters; NUL bytes are refused; a file without
+        engagements is an error.
 
     Examples
     --------
@@ -157,47 +64,9 @@ def read_edge_files(
     >>> a.ids, e.dst.tolist(), e.etype.tolist()
     (['1', '2', '3'], [1, 1], [2, 1])
     """
-    if isinstance(paths, str | os.PathLike):
-        paths = [paths]
-    if len(paths) == 0:
-        raise InputFormatError("no edge file given")
-    try:
-        dtype_code = engagement_type_code(default_type)
-    except RenownCoreError as exc:
-        raise InputFormatError(str(exc)) from None
-    srcs: list[bytes] = []
-    dsts: list[bytes] = []
-    ws, ets, tss = [], [], []
-    for p in paths:
-        path = os.fspath(p)
-        try:
-            s, d, w, et, ts = _parse_one(path, dtype_code)
-        except OSError as exc:
-            raise InputFormatError(f"cannot read: {exc.strerror or exc}", path) from None
-        srcs += s
-        dsts += d
-        ws.append(w)
-        ets.append(et)
-        tss.append(ts)
-    m = len(srcs)
-    tokens = np.array(srcs + dsts) if m else np.array([], dtype="S1")
-    del srcs, dsts
-    numeric = bool(m) and bool(np.char.isdigit(tokens).all()) and tokens.dtype.itemsize <= 18
-    if numeric:
-        uniq, inv = np.unique(tokens.astype(np.int64), return_inverse=True)
-        ids = [str(v) for v in uniq.tolist()]
-    else:
-        uniq_b, inv = np.unique(tokens, return_inverse=True)
-        ids = [bytes(v).decode("utf-8", errors="replace") for v in uniq_b]
-    inv = inv.astype(np.int64).ravel()
-    eng = Engagements(
-        inv[:m].copy(),
-        inv[m:].copy(),
-        np.concatenate(ws) if ws else np.zeros(0),
-        np.concatenate(ets) if ets else np.zeros(0, np.uint8),
-        np.concatenate(tss) if tss else np.zeros(0),
-    )
-    return eng, Accounts.from_ids(ids, network=network)
+    from core.edgelist import read_edges
+
+    return read_edges(paths, default_type=default_type, network=network)
 
 
 @dataclass(frozen=True)

@@ -47,6 +47,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--timeout", type=float, default=1800.0, help="per solver run, seconds")
+    p.add_argument("--no-e2e", action="store_true", help="skip the end-to-end 'renown score' runs")
+    p.add_argument("--e2e-formats", default="text,parquet", help="edge file formats of the end-to-end runs")
     p.add_argument(
         "--repeat",
         type=int,
@@ -382,6 +384,96 @@ def _size_mb(handle: Any) -> float:
     return 0.0
 
 
+# --------------------------------------------------------------------------------------------------
+# end to end: `renown score` on generated edge files
+
+
+def write_edge_file(path: str, src: np.ndarray, dst: np.ndarray, w: np.ndarray) -> None:
+    """``source target weight`` lines (text) or a Parquet file, by the file name."""
+    import pyarrow as pa
+
+    table = pa.table({"source": src, "target": dst, "weight": w.astype(np.int64)})
+    if path.endswith(".parquet"):
+        import pyarrow.parquet as pq
+
+        pq.write_table(table, path)
+    else:
+        import pyarrow.csv as pcsv
+
+        pcsv.write_csv(
+            table, path, pcsv.WriteOptions(include_header=False, delimiter=" ", quoting_style="none")
+        )
+
+
+def score_end_to_end(name: str, path: str, edge_mb: float, args: argparse.Namespace) -> dict[str, Any] | None:
+    """One `renown score FILE --out scores.csv --stats` in a fresh process: its stage times and peak RSS."""
+    import subprocess
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="renown-e2e-") as folder:
+        out = os.path.join(folder, "scores.csv")
+        cmd = [sys.executable, "-m", "renown.cli", "score", path, "--out", out, "--stats", "--quiet"]
+        t0 = time.perf_counter()
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=args.timeout, check=False)
+        wall = time.perf_counter() - t0
+    if proc.returncode != 0:
+        print(f"  renown score {name}: rc {proc.returncode}: {proc.stderr.strip()[-500:]}", flush=True)
+        return None
+    stats = json.loads(proc.stdout.strip().splitlines()[-1])
+    row = {"graph": name, "wall_s": wall, "edge_mb": edge_mb, "load": os.getloadavg()[0], **stats}
+    row["size_mb"] = os.path.getsize(path) / 2**20
+    print(
+        f"  renown score {name:22s} load {row['load_s']:6.2f}s  build {row['build_s']:6.2f}s  "
+        f"solve {row['solve_s']:6.2f}s  calibrate {row['calibrate_s']:5.2f}s  write {row['write_s']:5.2f}s  "
+        f"total {row['total_s']:6.2f}s (process {wall:6.2f}s)  parse {row['load_edges_per_s'] / 1e6:5.1f}M "
+        f"edges/s  peak RSS {row['peak_rss_mb']:7.0f} MB ({row['peak_rss_mb'] / edge_mb:.1f}x the edge "
+        f"arrays)  load avg {row['load']:.1f}",
+        flush=True,
+    )
+    return row
+
+
+def bench_end_to_end(
+    size: str, src: np.ndarray, dst: np.ndarray, w: np.ndarray, args: argparse.Namespace
+) -> list[dict[str, Any]]:
+    import tempfile
+
+    formats = [f.strip() for f in args.e2e_formats.split(",") if f.strip()]
+    edge_mb = (src.nbytes + dst.nbytes + w.nbytes) / 2**20
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="renown-edges-") as folder:
+        for fmt in formats:
+            path = os.path.join(folder, "edges.parquet" if fmt == "parquet" else "edges.txt")
+            t0 = time.perf_counter()
+            write_edge_file(path, src, dst, w)
+            print(f"\n(wrote the {size} edge list as {fmt} in {time.perf_counter() - t0:.1f}s)", flush=True)
+            row = score_end_to_end(f"powerlaw-{size} {fmt}", path, edge_mb, args)
+            os.unlink(path)
+            if row is not None:
+                rows.append(row)
+    return rows
+
+
+def print_e2e_summary(rows: list[dict[str, Any]]) -> None:
+    if not rows:
+        return
+    print(
+        "\n== renown score end to end (fresh process: read, build, solve, calibrate, write CSV; "
+        f"load average 1 min: {os.getloadavg()[0]:.1f}) =="
+    )
+    print(
+        f"{'graph':>24} {'load s':>7} {'build s':>7} {'solve s':>7} {'calib s':>7} {'write s':>7} "
+        f"{'total s':>7} {'Medges/s':>8} {'peak MB':>8} {'x edges':>7}"
+    )
+    for r in rows:
+        print(
+            f"{r['graph']:>24} {r['load_s']:7.2f} {r['build_s']:7.2f} {r['solve_s']:7.2f} "
+            f"{r['calibrate_s']:7.2f} {r['write_s']:7.2f} {r['total_s']:7.2f} "
+            f"{r['load_edges_per_s'] / 1e6:8.1f} {r['peak_rss_mb']:8.0f} "
+            f"{r['peak_rss_mb'] / r['edge_mb']:7.1f}"
+        )
+
+
 def print_summary(rows: list[dict[str, Any]]) -> None:
     print(
         "\n== summary (best of the repeats; ratios: peer time / Renown time; >1 means Renown is faster; "
@@ -435,6 +527,7 @@ def run(args: argparse.Namespace) -> int:
         flush=True,
     )
     rows: list[dict[str, Any]] = []
+    e2e: list[dict[str, Any]] = []
     if not args.no_higgs and Path(args.higgs).exists():
         src, dst, w, n = higgs_graph(args.higgs)
         rows += bench_graph("higgs-mention", src, dst, w, n, solvers, args)
@@ -445,10 +538,13 @@ def run(args: argparse.Namespace) -> int:
         src, dst, w = power_law_graph(n, m, args.seed)
         print(f"\n(generated {size} in {time.perf_counter() - t0:.1f}s)", flush=True)
         rows += bench_graph(f"powerlaw-{size}", src, dst, w, n, solvers, args)
+        if not args.no_e2e:
+            e2e += bench_end_to_end(size, src, dst, w, args)
         del src, dst, w
         gc.collect()
     print_summary(rows)
+    print_e2e_summary(e2e)
     if args.json:
         with open(args.json, "w") as fh:
-            json.dump(rows, fh, indent=1)
+            json.dump(rows + e2e, fh, indent=1)
     return 0

@@ -6,14 +6,17 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import io
 import json
+import os
 import resource
 import sys
 import time
 from typing import Any
 
-PROGRESS_EDGES = 100_000
+#: Text inputs at least this large get a progress bar (on a terminal).
+PROGRESS_BYTES = 32 * 2**20
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -25,18 +28,30 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
             "'account,score,reach,amplification,network_impact', one row per account."
         ),
     )
-    p.add_argument("edges", nargs="+", metavar="EDGES", help="edge list file(s)")
+    p.add_argument(
+        "edges",
+        nargs="+",
+        metavar="EDGES",
+        help="edge files: text lines, or Parquet / Arrow IPC (.parquet, .feather, .arrow) with the columns "
+        "source, target, weight and optionally type, ts",
+    )
     p.add_argument(
         "--accounts", metavar="FILE", help="CSV with 'account' and any of followers, posts, created"
     )
     p.add_argument(
         "--now", type=float, metavar="UNIX_TIME", help="reference time of the decay (default: latest)"
     )
-    p.add_argument("--out", metavar="FILE", help="output CSV (default: standard output)")
+    p.add_argument(
+        "--out",
+        metavar="FILE",
+        help="output file: .parquet / .feather / .arrow (float64 columns) or CSV (default: standard output)",
+    )
     p.add_argument("--version", default="v1", metavar="NAME", help="algorithm version (default v1)")
     p.add_argument("--default-type", default="mention", metavar="TYPE", help="type of lines without one")
     p.add_argument("--stats", action="store_true", help="print a JSON line of timings and sizes")
-    p.add_argument("--quiet", action="store_true", help="no progress on standard error")
+    p.add_argument(
+        "--quiet", action="store_true", help="no progress on standard error (none either when not a terminal)"
+    )
     return p
 
 
@@ -45,6 +60,7 @@ def _peak_rss_mb() -> float:
 
 
 def _write_csv(fh: io.TextIOBase | Any, accounts: Any, result: Any, linked: bool) -> None:
+    """The scores as CSV through a text stream (two decimals; the reference writer)."""
     from core.scoring import SUBSCORES
 
     prof = accounts.profile
@@ -70,41 +86,187 @@ def _csv_cell(s: str) -> str:
     return s
 
 
+def _columns(accounts: Any, result: Any, linked: bool) -> dict[str, Any]:
+    from core.scoring import SUBSCORES
+
+    prof = accounts.profile
+    cols: dict[str, Any] = {"account": accounts.ids}
+    if linked:
+        cols["profile"] = [accounts.profile_ids[p] for p in prof.tolist()]
+    cols["score"] = result.score[prof]
+    for name in SUBSCORES:
+        cols[name] = result.subscores[name][prof]
+    return cols
+
+
+def _fixed2(values: Any) -> Any:
+    """``f"{x:.2f}"`` of every value, as a pyarrow string array, computed on whole columns.
+
+    ``rint(x * 100)`` gives the digits except where ``x * 100`` lies within rounding error of a half
+    (or ``x`` is negative, huge or not finite): those few values are formatted by Python.
+    """
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    v = np.asarray(values, dtype=np.float64)
+    with np.errstate(invalid="ignore", over="ignore"):
+        x100 = v * 100.0
+        frac = x100 - np.floor(x100)
+        odd = ~np.isfinite(v) | (v < 0) | (v >= 1e15) | (np.abs(frac - 0.5) < 1e-6)
+        cents = np.where(odd, 0.0, np.rint(x100)).astype(np.int64)
+    units = pa.array(cents // 100).cast(pa.string())
+    hundredths = pc.utf8_lpad(pa.array(cents % 100).cast(pa.string()), 2, "0")
+    out = pc.binary_join_element_wise(units, hundredths, ".")
+    if odd.any():
+        fixed = pa.array([f"{x:.2f}" for x in v[odd].tolist()], type=pa.string())
+        out = pc.replace_with_mask(out, pa.array(odd), fixed)
+    return out
+
+
+def _text_cells(values: list[str]) -> Any:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    arr = pa.array(values, type=pa.large_string())
+    special = pc.match_substring_regex(arr, '[,"\\n\\r]')
+    if pc.any(special).as_py():
+        mask = special.to_numpy(zero_copy_only=False)
+        quoted = [_csv_cell(s) for s, q in zip(values, mask.tolist(), strict=True) if q]
+        arr = pc.replace_with_mask(arr, special, pa.array(quoted, type=pa.large_string()))
+    return arr
+
+
+def write_scores(path: str | None, accounts: Any, result: Any, linked: bool) -> None:
+    """Write the scores: Parquet (``.parquet``, ``.pq``) or Arrow IPC (``.feather``, ``.arrow``,
+    ``.ipc``) with float64 columns, else CSV with two decimals (standard output when ``path`` is
+    ``None``). The CSV is built on whole columns and written in one go."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    cols = _columns(accounts, result, linked)
+    ext = os.path.splitext(path or "")[1].lower()
+    if ext in (".parquet", ".pq", ".feather", ".arrow", ".ipc"):
+        table = pa.table(
+            {k: pa.array(v, type=pa.string()) if isinstance(v, list) else v for k, v in cols.items()}
+        )
+        if ext in (".parquet", ".pq"):
+            import pyarrow.parquet as pq
+
+            pq.write_table(table, path)
+        else:
+            import pyarrow.feather as feather
+
+            feather.write_feather(table, path)
+        return
+    header = ",".join(cols) + "\n"
+    cells = [
+        _text_cells(v) if isinstance(v, list) else _fixed2(v).cast(pa.large_string()) for v in cols.values()
+    ]
+    sep = pa.scalar(",", pa.large_string())
+    lines = pc.binary_join_element_wise(*cells, sep)
+    lines = pc.binary_join_element_wise(
+        lines, pa.scalar("\n", pa.large_string()), pa.scalar("", pa.large_string())
+    )
+    body: bytes | memoryview = b""
+    if len(lines):
+        arr = lines.combine_chunks() if isinstance(lines, pa.ChunkedArray) else lines
+        offsets = np.frombuffer(arr.buffers()[1], dtype=np.int64)[arr.offset : arr.offset + len(arr) + 1]
+        body = memoryview(arr.buffers()[2])[int(offsets[0]) : int(offsets[-1])]
+    if path is None:
+        out = sys.stdout.buffer if hasattr(sys.stdout, "buffer") else None
+        if out is None:  # a text-only stream (tests)
+            sys.stdout.write(header + bytes(body).decode())
+        else:
+            sys.stdout.flush()
+            out.write(header.encode())
+            out.write(body)
+            out.flush()
+        return
+    with open(path, "wb") as fh:
+        fh.write(header.encode())
+        fh.write(body)
+
+
+class _Bar:
+    """A byte progress bar over the text edge files (rich), shown on a terminal only."""
+
+    def __init__(self, paths: list[str], enabled: bool) -> None:
+        self.progress: Any = None
+        self.task: Any = None
+        total = 0
+        for p in paths:
+            if not p.lower().endswith((".parquet", ".pq", ".feather", ".arrow", ".ipc")):
+                with contextlib.suppress(OSError):
+                    total += os.path.getsize(p)
+        if not enabled or total < PROGRESS_BYTES:
+            return
+        try:
+            from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
+        except ImportError:  # pragma: no cover - rich comes with the dev tools
+            return
+        self.progress = Progress(
+            "renown score: reading",
+            BarColumn(),
+            DownloadColumn(),
+            TimeRemainingColumn(),
+            transient=True,
+        )
+        self.task = self.progress.add_task("read", total=total)
+
+    def __enter__(self) -> _Bar:
+        if self.progress is not None:
+            self.progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.progress is not None:
+            self.progress.stop()
+
+    @property
+    def callback(self) -> Any:
+        if self.progress is None:
+            return None
+        return lambda n: self.progress.advance(self.task, n)
+
+
 def run(args: argparse.Namespace) -> int:
     from core.errors import RenownCoreError
 
+    show = not args.quiet and sys.stderr.isatty()
+
     def progress(msg: str) -> None:
-        if not args.quiet and show:
+        if show:
             print(f"renown score: {msg}", file=sys.stderr, flush=True)
 
-    show = False
     try:
-        from core.io import attach_accounts, read_accounts_csv, read_edge_files
+        from core.edgelist import read_edges
+        from core.io import attach_accounts, read_accounts_csv
         from core.scoring import score_population
         from core.versions import get_version
 
         params = get_version(args.version)
         t0 = time.perf_counter()
-        engagements, accounts = read_edge_files(args.edges, default_type=args.default_type)
+        with _Bar(list(args.edges), show) as bar:
+            engagements, accounts = read_edges(
+                args.edges, default_type=args.default_type, progress=bar.callback
+            )
         linked = False
         if args.accounts:
             table = read_accounts_csv(args.accounts)
             accounts = attach_accounts(accounts, table)
             linked = table.profile is not None
         load_s = time.perf_counter() - t0
-        show = len(engagements) >= PROGRESS_EDGES
-        progress(
-            f"loaded {len(engagements):,} engagements, {accounts.n_accounts:,} accounts in {load_s:.2f}s"
-        )
-        progress("scoring (the first run compiles the kernels)...")
+        n_edges = len(engagements)
+        progress(f"loaded {n_edges:,} engagements, {accounts.n_accounts:,} accounts in {load_s:.2f}s")
+        progress("scoring...")
         result = score_population(engagements, accounts, params, now=args.now)
+        del engagements
         progress(f"scored in {result.iterations} passes; writing")
-        if args.out:
-            with open(args.out, "w", encoding="utf-8", newline="") as fh:
-                _write_csv(fh, accounts, result, linked)
-        else:
-            _write_csv(sys.stdout, accounts, result, linked)
-            sys.stdout.flush()
+        t1 = time.perf_counter()
+        write_scores(args.out, accounts, result, linked)
+        write_s = time.perf_counter() - t1
     except RenownCoreError as exc:
         print(f"renown score: error: {exc}", file=sys.stderr)
         return 2
@@ -118,8 +280,11 @@ def run(args: argparse.Namespace) -> int:
             "solve_s": round(result.timings["solve_s"], 4),
             "iterations": result.iterations,
             "calibrate_s": round(result.timings["calibrate_s"], 4),
+            "write_s": round(write_s, 4),
+            "total_s": round(time.perf_counter() - t0, 4),
+            "load_edges_per_s": round(n_edges / load_s) if load_s > 0 else None,
             "nodes": accounts.n_accounts,
-            "edges": len(engagements),
+            "edges": n_edges,
             "pairs": result.graph.csr.nnz if result.graph is not None else None,
             "peak_rss_mb": round(_peak_rss_mb(), 1),
             "version": result.version,
