@@ -62,8 +62,10 @@ class IntegrityParams:
         Age (days since first seen, or since creation when reported) at which an account starts to be,
         and is fully, established (30 and 90).
     time_coverage_min : float
-        Share of engagement rows that must carry a time for first-seen times to be used (0.5); below it
-        accounts without a time count as established (the data has no time evidence).
+        Share of engagement rows that must carry a time for first-seen times to be used (0.5). Below it,
+        or when the times span less than ``established_full_days`` (a history too short to tell old
+        accounts from new ones), first-seen times are not evidence and accounts count as established
+        unless their creation time says otherwise.
     reciprocity : float
         Share of the mutual part of a pair that cancels (1: a balanced exchange counts zero).
     cap_quantile : float
@@ -141,7 +143,12 @@ def _ramp(days: np.ndarray, p: IntegrityParams) -> np.ndarray:
 
 
 def established_weights(
-    seen: np.ndarray, created: np.ndarray, now: float, time_coverage: float, p: IntegrityParams
+    seen: np.ndarray,
+    created: np.ndarray,
+    now: float,
+    time_coverage: float,
+    p: IntegrityParams,
+    history_days: float = math.inf,
 ) -> np.ndarray:
     """How established each account is, in [0, 1].
 
@@ -156,6 +163,8 @@ def established_weights(
     time_coverage : float
         Share of the engagement rows that carry a time.
     p : IntegrityParams
+    history_days : float
+        Days between the first and the last engagement time of the data.
 
     Examples
     --------
@@ -167,7 +176,7 @@ def established_weights(
     ...                     IntegrityParams()).tolist()
     [1.0, 1.0, 0.0]
     """
-    timed = time_coverage >= p.time_coverage_min
+    timed = time_coverage >= p.time_coverage_min and history_days >= p.established_full_days
     if timed:
         known = np.isfinite(seen)
         e = np.where(known, _ramp((now - np.where(known, seen, now)) / DAY, p), 0.0)

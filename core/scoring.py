@@ -409,7 +409,9 @@ def prepare_integrity_graph(
     m = len(engagements.ts)
     coverage = float(np.isfinite(engagements.ts).sum()) / m if m else 0.0
     seen = integrity.first_seen(engagements.src, engagements.dst, engagements.ts, n)
-    est = integrity.established_weights(seen, accounts.created, now, coverage, rules)
+    times = engagements.ts[np.isfinite(engagements.ts)]
+    history = float(times.max() - times.min()) / DAY if len(times) else 0.0
+    est = integrity.established_weights(seen, accounts.created, now, coverage, rules, history)
     scale = np.zeros(n)
     np.divide(est, out_weight + params.selectivity_k, out=scale, where=out_weight > 0)
     teleport = est * (np.log1p(accounts.followers) + params.teleport_eps)
