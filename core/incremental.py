@@ -22,8 +22,9 @@ from dataclasses import dataclass, field
 import numpy as np
 from numba import njit
 
+from core import model
 from core.errors import InvalidEngagementsError, InvalidParametersError
-from core.scoring import DAY, ScoreResult
+from core.scoring import ScoreResult
 from core.types import Engagements
 
 __all__ = ["IncrementalState", "make_state", "update_scores"]
@@ -76,7 +77,7 @@ def make_state(result: ScoreResult) -> IncrementalState:
     out_dst = row[order]
     out_indptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(np.bincount(csr.indices, minlength=n), out=out_indptr[1:])
-    passing = np.where(g.fresh, p.fresh_out_factor, 1.0)
+    passing = model.passing_factors(g.fresh, p)
     beta = float(result.components[:, 0].sum() / (p.reach_weight * g.unit))
     return IncrementalState(
         n=n,
@@ -190,9 +191,9 @@ def update_scores(
     n = state.n
     d = state.damping
     e = new_engagements
-    ts = e.ts
-    age = np.where(np.isnan(ts), 0.0, np.maximum(0.0, state.now - np.nan_to_num(ts, nan=state.now)) / DAY)
-    counts = e.weight * state.type_weights[e.etype] * np.exp2(-age / state.params_half_life)
+    counts = (
+        e.weight * state.type_weights[e.etype] * model.decay_factors(e.ts, state.now, state.params_half_life)
+    )
 
     # old out-rows of the affected engagers, as dicts dst -> M_uv
     changed: dict[int, dict[int, float]] = {}

@@ -42,6 +42,7 @@ __all__ = [
     "band_scores",
     "breadth",
     "cap_level",
+    "engagement_points",
     "established_weights",
     "first_seen",
     "mutual_discounted_weights",
@@ -277,3 +278,49 @@ def band_scores(followers: np.ndarray, p: IntegrityParams) -> np.ndarray:
     f = np.maximum(np.asarray(followers, dtype=np.float64), 0.0)
     level = -np.expm1(-np.log1p(f) / math.log1p(p.band_followers))
     return np.asarray(p.band_low + (p.band_high - p.band_low) * level)
+
+
+def engagement_points(
+    row: np.ndarray, flow: np.ndarray, amp_frac: np.ndarray, volume: np.ndarray, cap: float, k: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """What each pair adds to its author's engagement raw, and the author's parts.
+
+    Parameters
+    ----------
+    row : ndarray of int
+        Author of each pair.
+    flow : ndarray
+        Raw contribution of each pair (``damping * w * scale_u * x_u * unit``).
+    amp_frac : ndarray
+        Amplification share of each pair.
+    volume : ndarray
+        Volume divisor of each author.
+    cap : float
+        :func:`cap_level`.
+    k : float
+        ``breadth_k``.
+
+    Returns
+    -------
+    pair_points : ndarray
+        Per pair, after the cap and the breadth factor (amplification divided by the volume).
+    amplification, network_impact : ndarray
+        Per author.
+    effective_engagers, factor : ndarray
+        Per author (:func:`breadth`).
+
+    Examples
+    --------
+    >>> pts, amp, imp, neff, g = engagement_points(
+    ...     np.array([0, 0]), np.array([1.0, 1.0]), np.array([1.0, 0.0]), np.array([2.0]), 1e9, 2.0)
+    >>> [[round(v, 3) for v in a.tolist()] for a in (pts, amp, imp, neff)]
+    [[0.25, 0.5], [0.25], [0.5], [2.0]]
+    """
+    n = len(volume)
+    capped = soft_cap(flow, cap)
+    neff, factor = breadth(row, capped, n, k)
+    points = capped * factor[row]
+    amplification = np.bincount(row, weights=points * amp_frac, minlength=n) / volume
+    network_impact = np.bincount(row, weights=points * (1.0 - amp_frac), minlength=n)
+    pair_points = points * (amp_frac / volume[row] + (1.0 - amp_frac))
+    return pair_points, amplification, network_impact, neff, factor

@@ -22,14 +22,14 @@ import time
 from dataclasses import dataclass, field
 
 import numpy as np
-from numba import njit, prange
 
-from core import integrity
+from core import integrity, model
 from core.calibration import CalibrationTable, apply_calibration, fit_calibration
 from core.errors import InvalidEngagementsError, InvalidParametersError
+from core.flow import inflows
 from core.graph import CSRGraph, aggregate_pairs
 from core.rank import influence_rank
-from core.types import ENGAGEMENT_TYPES, NETWORKS, Accounts, Engagements
+from core.types import NETWORKS, Accounts, Engagements
 from core.versions import AlgorithmParams, params_digest, resolve
 
 __all__ = ["SUBSCORES", "ScoreResult", "ScoringGraph", "prepare_graph", "score_population"]
@@ -37,7 +37,7 @@ __all__ = ["SUBSCORES", "ScoreResult", "ScoringGraph", "prepare_graph", "score_p
 #: Names of the sub-scores, in output order; their points add up to the score.
 SUBSCORES: tuple[str, ...] = ("reach", "amplification", "network_impact")
 
-DAY = 86400.0
+DAY = model.DAY
 
 
 @dataclass(frozen=True)
@@ -133,78 +133,35 @@ class ScoreResult:
     integrity: IntegrityDetail | None = field(repr=False, compare=False, default=None)
 
 
-def _decayed_counts(
-    engagements: Engagements, params: AlgorithmParams, now: float
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    tw = np.asarray(params.type_weights, dtype=np.float64)[engagements.etype]
-    ts = engagements.ts
-    age = np.where(np.isnan(ts), 0.0, np.maximum(0.0, now - np.nan_to_num(ts, nan=now)) / DAY)
-    base = engagements.weight * tw
-    counts = base * np.exp2(-age / params.half_life_days)
-    amp_codes = [ENGAGEMENT_TYPES.index(t) for t in params.amplification_types]
-    amp = np.isin(engagements.etype, amp_codes)
-    return counts, counts * amp, base
-
-
 def prepare_graph(
     engagements: Engagements, accounts: Accounts, params: AlgorithmParams, now: float
 ) -> ScoringGraph:
-    """Build the weighted, normalised engagement graph of a population (inputs already validated)."""
+    """Build the weighted, normalised engagement graph of a population (inputs already validated).
+
+    The model's steps are those of :mod:`core.model`; the pairs are aggregated by
+    :func:`core.graph.aggregate_pairs`.
+    """
     n = accounts.n_accounts
-    counts, amp_counts, base = _decayed_counts(engagements, params, now)
+    counts, amp_counts, base = model.decayed_counts(
+        engagements.weight, engagements.etype, engagements.ts, params, now
+    )
     keep = engagements.src != engagements.dst
     vals = np.stack([counts[keep], amp_counts[keep], base[keep]], axis=1)
     indptr, indices, sums = aggregate_pairs(engagements.src[keep], engagements.dst[keep], vals, n)
     pair_count = sums[:, 0]
-    w32 = (pair_count**params.pair_exponent).astype(np.float32)
-    amp_frac = np.zeros(len(pair_count))
-    np.divide(sums[:, 1], pair_count, out=amp_frac, where=pair_count > 0)
-    np.clip(amp_frac, 0.0, 1.0, out=amp_frac)
+    w32 = model.pair_weights(pair_count, params.pair_exponent)
+    amp_frac = model.amplification_share(sums[:, 1], pair_count)
     out_weight = np.bincount(indices, weights=w32.astype(np.float64), minlength=n)
 
-    cand = (
-        np.isfinite(accounts.created)
-        & (now - np.nan_to_num(accounts.created, nan=-np.inf) < params.fresh_days * DAY)
-        & (accounts.followers <= params.fresh_max_followers)
-    )
-    row = np.repeat(np.arange(n), np.diff(indptr))
-    established_in = (~cand[indices]) & (w32 > 0)
-    has_established_in = np.bincount(row, weights=established_in, minlength=n) > 0
-    fresh = cand & ~has_established_in
-
-    passing = np.where(fresh, params.fresh_out_factor, 1.0)
-    scale = np.zeros(n)
-    np.divide(passing, out_weight + params.selectivity_k, out=scale, where=out_weight > 0)
-    teleport = (np.log1p(accounts.followers) + params.teleport_eps) * np.where(
-        fresh, params.fresh_teleport_factor, 1.0
-    )
+    cand = model.fresh_candidates(accounts.created, accounts.followers, params, now)
+    fresh = model.fresh_flags(cand, indptr, cand[indices], w32)
+    scale = model.out_scale(out_weight, model.passing_factors(fresh, params), params.selectivity_k)
+    teleport = model.teleport_weights(accounts.followers, fresh, params)
     teleport = teleport / teleport.sum()
-    vol = np.ones(n)
-    posted = accounts.posts > 0
-    vol[posted] = np.maximum(
-        1.0, ((1.0 + accounts.posts[posted]) / (1.0 + params.volume_ref_posts)) ** params.volume_alpha
-    )
+    vol = model.volume_divisors(accounts.posts, params)
     csr = CSRGraph(n, indptr, indices, w32, out_weight)
     unit = float(max(1, n - int(fresh.sum())))
     return ScoringGraph(csr, pair_count, sums[:, 2], amp_frac, scale, teleport, fresh, vol, float(now), unit)
-
-
-@njit(parallel=True, cache=True)
-def _inflows(indptr, indices, weights, amp_frac, scale, x, damping):  # pragma: no cover - compiled
-    n = len(indptr) - 1
-    inflow = np.zeros(n, np.float64)
-    inflow_amp = np.zeros(n, np.float64)
-    for v in prange(n):
-        a = 0.0
-        b = 0.0
-        for j in range(indptr[v], indptr[v + 1]):
-            u = indices[j]
-            f = damping * np.float64(weights[j]) * scale[u] * x[u]
-            a += f
-            b += f * amp_frac[j]
-        inflow[v] = a
-        inflow_amp[v] = b
-    return inflow, inflow_amp
 
 
 def account_components(
@@ -213,20 +170,17 @@ def account_components(
     """Raw (reach, amplification, network_impact) per account from converged ranks, shape (n, 3).
 
     With ``U = graph.unit``: ``reach = reach_weight * U * (1 - total_inflow) * teleport``,
-    ``amplification = U * inflow_amp / volume`` and ``network_impact = U * (inflow - inflow_amp)``.
+    ``amplification = U * inflow_amp / volume`` and ``network_impact = U * (inflow - inflow_amp)``
+    (:func:`core.flow.inflows`, :func:`core.model.account_components`).
     """
     csr = graph.csr
-    inflow, inflow_amp = _inflows(
+    inflow, inflow_amp = inflows(
         csr.indptr, csr.indices, csr.weights, graph.amp_frac, graph.scale, ranks, float(damping)
     )
-    n = csr.n
-    unit = graph.unit
     beta = 1.0 - float(inflow.sum())
-    comp = np.empty((n, 3))
-    comp[:, 0] = reach_weight * unit * beta * graph.teleport
-    comp[:, 1] = unit * inflow_amp / graph.volume
-    comp[:, 2] = unit * np.maximum(inflow - inflow_amp, 0.0)
-    return comp
+    return model.account_components(
+        inflow, inflow_amp, graph.teleport, graph.volume, graph.unit, beta, reach_weight
+    )
 
 
 def _check_inputs(engagements: Engagements, accounts: Accounts) -> None:
@@ -395,16 +349,16 @@ def prepare_integrity_graph(
     rules = params.integrity
     assert rules is not None
     n = accounts.n_accounts
-    counts, amp_counts, base = _decayed_counts(engagements, params, now)
+    counts, amp_counts, base = model.decayed_counts(
+        engagements.weight, engagements.etype, engagements.ts, params, now
+    )
     keep = accounts.profile[engagements.src] != accounts.profile[engagements.dst]
     vals = np.stack([counts[keep], amp_counts[keep], base[keep]], axis=1)
     indptr, indices, sums = aggregate_pairs(engagements.src[keep], engagements.dst[keep], vals, n)
     pair_count = sums[:, 0]
     reverse = integrity.reverse_counts(indptr, indices, pair_count, n)
     w32 = integrity.mutual_discounted_weights(pair_count, reverse, params.pair_exponent, rules.reciprocity)
-    amp_frac = np.zeros(len(pair_count))
-    np.divide(sums[:, 1], pair_count, out=amp_frac, where=pair_count > 0)
-    np.clip(amp_frac, 0.0, 1.0, out=amp_frac)
+    amp_frac = model.amplification_share(sums[:, 1], pair_count)
     out_weight = np.bincount(indices, weights=w32.astype(np.float64), minlength=n)
     m = len(engagements.ts)
     coverage = float(np.isfinite(engagements.ts).sum()) / m if m else 0.0
@@ -412,17 +366,12 @@ def prepare_integrity_graph(
     times = engagements.ts[np.isfinite(engagements.ts)]
     history = float(times.max() - times.min()) / DAY if len(times) else 0.0
     est = integrity.established_weights(seen, accounts.created, now, coverage, rules, history)
-    scale = np.zeros(n)
-    np.divide(est, out_weight + params.selectivity_k, out=scale, where=out_weight > 0)
+    scale = model.out_scale(out_weight, est, params.selectivity_k)
     teleport = est * (np.log1p(accounts.followers) + params.teleport_eps)
     if teleport.sum() <= 0:  # nobody established: every account starts equal
         teleport = np.ones(n)
     teleport = teleport / teleport.sum()
-    vol = np.ones(n)
-    posted = accounts.posts > 0
-    vol[posted] = np.maximum(
-        1.0, ((1.0 + accounts.posts[posted]) / (1.0 + params.volume_ref_posts)) ** params.volume_alpha
-    )
+    vol = model.volume_divisors(accounts.posts, params)
     csr = CSRGraph(n, indptr, indices, w32, out_weight)
     unit = float(max(1.0, est.sum()))
     graph = ScoringGraph(
@@ -454,12 +403,9 @@ def _score_with_integrity(
     eng = csr.indices
     flow = params.damping * csr.weights.astype(np.float64) * graph.scale[eng] * ranks[eng] * graph.unit
     cap = integrity.cap_level(flow, est[eng] >= 0.5, rules.cap_quantile)
-    capped = integrity.soft_cap(flow, cap)
-    neff, factor = integrity.breadth(row, capped, n, rules.breadth_k)
-    points = capped * factor[row]
-    points_raw = points * (graph.amp_frac / graph.volume[row] + (1.0 - graph.amp_frac))
-    amp_raw = np.bincount(row, weights=points * graph.amp_frac, minlength=n) / graph.volume
-    impact_raw = np.bincount(row, weights=points * (1.0 - graph.amp_frac), minlength=n)
+    points_raw, amp_raw, impact_raw, neff, factor = integrity.engagement_points(
+        row, flow, graph.amp_frac, graph.volume, cap, rules.breadth_k
+    )
     beta = 1.0 - float(flow.sum()) / graph.unit
     comp = np.empty((n, 3))
     comp[:, 0] = params.reach_weight * graph.unit * beta * graph.teleport

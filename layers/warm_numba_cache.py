@@ -29,6 +29,39 @@ from pathlib import Path
 from typing import Any
 
 
+def _partitioned(engagements: Any, accounts: Any, params: Any, now: float) -> None:
+    """The partitioned solve's tasks (build, setup, iterate, components) on one partition holding the
+    whole population, with the dtypes ``functions/rescore/engine.py`` stores and reads."""
+    import numpy as np
+
+    from core import model, partitioned
+
+    g = {
+        "src": engagements.src.astype(np.int64),
+        "dst": engagements.dst.astype(np.int64),
+        "weight": engagements.weight,
+        "etype": engagements.etype,
+        "ts": engagements.ts,
+        "followers": accounts.followers,
+        "posts": accounts.posts,
+    }
+    cand = model.fresh_candidates(accounts.created, accounts.followers, params, now)
+    rows = partitioned.build_rows(g, 0, cand, params, now)
+    out_weight = np.zeros(accounts.n_accounts)
+    out_weight[rows.halo] = rows.out_partial
+    terms = partitioned.setup_rows(out_weight, rows.fresh, rows.tele_raw, float(rows.tele_raw.sum()), params)
+    stored = {
+        "indptr": rows.indptr,
+        "indices": rows.indices,
+        "weights": rows.weights,
+        "amp_frac": rows.amp_frac,
+    }
+    z = (terms["teleport"] * terms["scale"])[rows.halo]
+    f = partitioned.iterate_rows(stored, z.astype(np.float32), params.damping)
+    beta = 1.0 - float(f.sum())
+    partitioned.partition_components(stored, z, terms["teleport"], rows.volume, 1.0, beta, params)
+
+
 def _workload() -> None:
     """Run what the rescoring tasks run, on a small graph, through every kernel variant."""
     import numpy as np
@@ -40,7 +73,7 @@ def _workload() -> None:
     from core.rank import influence_rank
     from core.scoring import score_population
     from core.types import Accounts, Engagements
-    from core.versions import list_versions
+    from core.versions import get_version, list_versions
 
     rng = np.random.default_rng(7)
     n, m, now = 64, 600, 1_700_000_000.0
@@ -74,6 +107,8 @@ def _workload() -> None:
         build_csr(engagements.src, engagements.dst, engagements.weight, n)
         for index in range(3):
             explain(result, engagements, accounts, index)
+        for version in list_versions():
+            _partitioned(engagements, accounts, get_version(version), now)
         state = make_state(result)
         update_scores(state, Engagements.from_arrays([1, 2, 3], [4, 5, 6], ts=now))
     finally:

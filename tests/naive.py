@@ -176,3 +176,29 @@ def row_chunks(indptr, n_chunks):
         bounds.append(max(bounds[-1], min(row + 1, n)))
     bounds.append(max(bounds[-1], n))
     return bounds
+
+
+def pull(indptr, indices, weights, y, damping):
+    """``f_v = damping * sum_j w_j * y_u`` per row: float32 products (as the kernel), float64 sums."""
+    out = []
+    for v in range(len(indptr) - 1):
+        s = 0.0
+        for j in range(int(indptr[v]), int(indptr[v + 1])):
+            s += float(np.float32(weights[j]) * np.float32(y[int(indices[j])]))
+        out.append(damping * s)
+    return out
+
+
+def inflows(indptr, indices, weights, amp_frac, a, b, damping):
+    """Per row: ``sum_j damping * w_j * a_u * b_u`` and the same times ``amp_frac_j``."""
+    inflow, inflow_amp = [], []
+    for v in range(len(indptr) - 1):
+        s = t = 0.0
+        for j in range(int(indptr[v]), int(indptr[v + 1])):
+            u = int(indices[j])
+            f = damping * float(weights[j]) * float(a[u]) * float(b[u])
+            s += f
+            t += f * float(amp_frac[j])
+        inflow.append(s)
+        inflow_amp.append(t)
+    return inflow, inflow_amp

@@ -42,6 +42,7 @@ from typing import Any
 
 import numpy as np
 
+from core import model
 from core.types import ENGAGEMENT_TYPES
 from core.versions import AlgorithmParams, get_version
 from functions.shared import keys
@@ -91,7 +92,6 @@ def pair_counts(
     (5.0, 3.0)
     """
     total = amp = 0.0
-    half_life = params.half_life_days * DAY
     for name, value in edge.items():
         if not name.startswith("c_") or name[2:] not in TYPE_INDEX:
             continue
@@ -99,10 +99,7 @@ def pair_counts(
         if count <= 0:
             continue
         ts = effective_time(count, float(edge.get("d_" + name[2:], 0.0)))
-        age = at - ts
-        if clamp:
-            age = max(0.0, age)
-        c = count * params.type_weights[TYPE_INDEX[name[2:]]] * 2.0 ** (-age / half_life)
+        c = model.decayed_count(count, name[2:], ts, at, params, clamp)
         total += c
         if name[2:] in params.amplification_types:
             amp += c
@@ -110,15 +107,13 @@ def pair_counts(
 
 
 def pair_weight(count: float, exponent: float) -> float:
-    """The core's pair weight: ``count ** pair_exponent`` rounded to float32."""
-    return float(np.float32(count**exponent)) if count > 0 else 0.0
+    """The core's pair weight: ``count ** pair_exponent`` as float32 (:func:`core.model.pair_weight`)."""
+    return model.pair_weight(count, exponent)
 
 
 def volume(posts: float, params: AlgorithmParams) -> float:
-    """Divisor of an account's amplification from its posting volume (as ``core.scoring``)."""
-    if posts <= 0:
-        return 1.0
-    return max(1.0, ((1.0 + posts) / (1.0 + params.volume_ref_posts)) ** params.volume_alpha)
+    """Divisor of an account's amplification from its posting volume (:func:`core.model.volume_divisor`)."""
+    return model.volume_divisor(posts, params)
 
 
 @dataclass
@@ -155,13 +150,10 @@ class RankState:
         )
 
     def out_weight(self, params: AlgorithmParams, now: float) -> float:
-        """``s_u(now)``: the full pass's out-weight decayed to ``now`` plus the changed pairs."""
-        p = params.pair_exponent
-        f = 2.0 ** (-(now - self.t0) / (params.half_life_days * DAY))
-        s = self.s0 * f**p
-        for author, count in self.current.items():
-            s += pair_weight(count * f, p) - pair_weight(self.base.get(author, 0.0) * f, p)
-        return max(s, 0.0)
+        """``s_u(now)``: the full pass's out-weight decayed to ``now`` plus the changed pairs
+        (:func:`core.model.decayed_out_weight`)."""
+        changed = ((count, self.base.get(author, 0.0)) for author, count in self.current.items())
+        return model.decayed_out_weight(self.s0, self.t0, now, changed, params)
 
 
 @dataclass(frozen=True)
@@ -211,7 +203,7 @@ def author_row(
         s = state.out_weight(params, now)
         if s <= 0:  # no state for this engager's out-row: it has at least this pair
             s = w
-        flow = params.damping * w * state.passing / (s + params.selectivity_k) * state.x
+        flow = model.selective_flow(params.damping, w, state.passing, s, params.selectivity_k, state.x)
         inflow += flow
         inflow_amp += flow * min(max(amp / count, 0.0), 1.0)
     return inflow, inflow_amp
@@ -220,10 +212,8 @@ def author_row(
 def author_state(
     previous: RankState, inflow: float, inflow_amp: float, vol: float, params: AlgorithmParams
 ) -> RankState:
-    """The author's new state after its row was recomputed."""
-    reach = params.reach_weight * previous.tele
-    amp = inflow_amp / vol
-    impact = max(inflow - inflow_amp, 0.0)
+    """The author's new state after its row was recomputed (:func:`core.model.author_components`)."""
+    reach, amp, impact = model.author_components(previous.tele, inflow, inflow_amp, vol, params.reach_weight)
     return RankState(
         x=previous.tele + inflow,
         tele=previous.tele,

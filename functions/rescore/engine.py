@@ -28,53 +28,18 @@ into the calibration table (:mod:`functions.rescore.sketch`).
 
 from __future__ import annotations
 
-import math
 import zlib
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from numba import njit, prange
 
-from core.types import ENGAGEMENT_TYPES, NETWORKS, Accounts, Engagements
+from core import model
+from core import partitioned as numeric
+from core.types import NETWORKS, Accounts, Engagements
 from core.versions import AlgorithmParams
 from functions.rescore import sketch
 from functions.rescore.artifacts import Layout, Store, get_arrays, get_json, put_arrays, put_json
-
-DAY = 86400.0
-
-
-# --- kernels -----------------------------------------------------------------------------------
-
-
-@njit(parallel=True)
-def _pull(indptr, indices, weights, y, damping):  # pragma: no cover - compiled
-    n = len(indptr) - 1
-    out = np.empty(n, np.float64)
-    for v in prange(n):
-        s = 0.0
-        for j in range(indptr[v], indptr[v + 1]):
-            s += weights[j] * y[indices[j]]
-        out[v] = damping * s
-    return out
-
-
-@njit(parallel=True)
-def _inflows(indptr, indices, weights, amp_frac, z, damping):  # pragma: no cover - compiled
-    n = len(indptr) - 1
-    inflow = np.zeros(n, np.float64)
-    inflow_amp = np.zeros(n, np.float64)
-    for v in prange(n):
-        a = 0.0
-        b = 0.0
-        for j in range(indptr[v], indptr[v + 1]):
-            f = damping * np.float64(weights[j]) * z[indices[j]]
-            a += f
-            b += f * amp_frac[j]
-        inflow[v] = a
-        inflow_amp[v] = b
-    return inflow, inflow_amp
-
 
 # --- partitioning --------------------------------------------------------------------------------
 
@@ -132,11 +97,7 @@ def partition_population(
     eorder = np.argsort(epart, kind="stable")  # keeps the input order inside each partition
     ebounds = np.concatenate([[0], np.cumsum(np.bincount(epart, minlength=partitions))])
 
-    cand = (
-        np.isfinite(accounts.created)
-        & (now - np.nan_to_num(accounts.created, nan=-np.inf) < params.fresh_days * DAY)
-        & (accounts.followers <= params.fresh_max_followers)
-    )[order]
+    cand = model.fresh_candidates(accounts.created, accounts.followers, params, now)[order]
     put_arrays(store, layout.cand, bits=np.packbits(cand), n=np.array([n]))
 
     profiles = profiles or {}
@@ -193,65 +154,27 @@ def load_manifest(store: Store, layout: Layout) -> Manifest:
 # --- build: pair aggregation per partition ----------------------------------------------------------
 
 
-def _decayed(g: dict[str, np.ndarray], params: AlgorithmParams, now: float) -> np.ndarray:
-    """Columns (decayed count, decayed amplification count, count without decay), as the core."""
-    tw = np.asarray(params.type_weights, dtype=np.float64)[g["etype"]]
-    ts = g["ts"]
-    age = np.where(np.isnan(ts), 0.0, np.maximum(0.0, now - np.nan_to_num(ts, nan=now)) / DAY)
-    base = g["weight"] * tw
-    counts = base * np.exp2(-age / params.half_life_days)
-    amp_codes = [ENGAGEMENT_TYPES.index(t) for t in params.amplification_types]
-    amp = np.isin(g["etype"], amp_codes)
-    return np.stack([counts, counts * amp, base], axis=1)
-
-
 def build_partition(store: Store, layout: Layout, p: int, params: AlgorithmParams) -> dict[str, Any]:
     """Aggregate partition ``p``'s pairs into its in-adjacency; send out-weights to the engagers'
     partitions; flag its fresh accounts. Returns its share of the global scalars."""
-    from core.graph import aggregate_pairs
-
     man = load_manifest(store, layout)
     g = get_arrays(store, layout.part(p, "graph.npz"))
-    lo, hi = man.bounds[p], man.bounds[p + 1]
-    n_p = hi - lo
-    keep = g["src"] != g["dst"] + lo
-    vals = _decayed(g, params, man.now)[keep]
-    halo, src_local = np.unique(g["src"][keep], return_inverse=True)
-    width = max(n_p, len(halo), 1)
-    indptr, indices, sums = aggregate_pairs(src_local, g["dst"][keep], vals, width)
-    indptr = indptr[: n_p + 1].copy()
-    pair_count = sums[:, 0]
-    w32 = (pair_count**params.pair_exponent).astype(np.float32)
-    amp_frac = np.zeros(len(pair_count))
-    np.divide(sums[:, 1], pair_count, out=amp_frac, where=pair_count > 0)
-    np.clip(amp_frac, 0.0, 1.0, out=amp_frac)
-    out_partial = np.bincount(indices, weights=w32.astype(np.float64), minlength=len(halo))
-
+    lo = man.bounds[p]
     cand_all = np.unpackbits(get_arrays(store, layout.cand)["bits"], count=man.accounts).astype(bool)
-    row = np.repeat(np.arange(n_p), np.diff(indptr))
-    established_in = (~cand_all[halo[indices]]) & (w32 > 0)
-    has_established_in = np.bincount(row, weights=established_in, minlength=n_p) > 0
-    fresh = cand_all[lo:hi] & ~has_established_in
-    tele_raw = (np.log1p(g["followers"]) + params.teleport_eps) * np.where(
-        fresh, params.fresh_teleport_factor, 1.0
-    )
-    volume = np.ones(n_p)
-    posted = g["posts"] > 0
-    volume[posted] = np.maximum(
-        1.0, ((1.0 + g["posts"][posted]) / (1.0 + params.volume_ref_posts)) ** params.volume_alpha
-    )
+    rows = numeric.build_rows(g, lo, cand_all, params, man.now)
+    halo = rows.halo
     put_arrays(
         store,
         layout.part(p, "csr.npz"),
-        indptr=indptr,
-        indices=indices.astype(np.int32),
-        weights=w32,
-        amp_frac=amp_frac,
-        pair_nodecay=sums[:, 2],
-        halo=halo.astype(np.int64),
-        fresh=fresh,
-        tele_raw=tele_raw,
-        volume=volume,
+        indptr=rows.indptr,
+        indices=rows.indices,
+        weights=rows.weights,
+        amp_frac=rows.amp_frac,
+        pair_nodecay=rows.pair_nodecay,
+        halo=halo,
+        fresh=rows.fresh,
+        tele_raw=rows.tele_raw,
+        volume=rows.volume,
     )
     # out-weights of engagers, sent to the partition that owns each engager
     cuts = np.searchsorted(halo, man.bounds)
@@ -262,22 +185,20 @@ def build_partition(store: Store, layout: Layout, p: int, params: AlgorithmParam
                 store,
                 layout.outw(q, p),
                 index=(halo[a:b] - man.bounds[q]).astype(np.int64),
-                value=out_partial[a:b],
+                value=rows.out_partial[a:b],
             )
     return {
         "partition": p,
-        "tele_sum": float(tele_raw.sum()),
-        "fresh": int(fresh.sum()),
-        "pairs": len(indices),
+        "tele_sum": float(rows.tele_raw.sum()),
+        "fresh": int(rows.fresh.sum()),
+        "pairs": len(rows.indices),
         "halo": len(halo),
     }
 
 
 def setup_scalars(man: Manifest, builds: list[dict[str, Any]]) -> dict[str, Any]:
     """The global scalars of the solve from the partitions' build results."""
-    tele_sum = math.fsum(b["tele_sum"] for b in sorted(builds, key=lambda b: b["partition"]))
-    fresh = sum(int(b["fresh"]) for b in builds)
-    return {"tele_sum": tele_sum, "unit": float(max(1, man.accounts - fresh)), "fresh": fresh}
+    return numeric.global_scalars(man.accounts, builds)
 
 
 def setup_partition(
@@ -301,10 +222,8 @@ def setup_partition(
             send.append(np.zeros(0, np.int64))
     offsets = np.concatenate([[0], np.cumsum([len(s) for s in send])]).astype(np.int64)
     send_rows = np.concatenate(send).astype(np.int64) if send else np.zeros(0, np.int64)
-    passing = np.where(csr["fresh"], params.fresh_out_factor, 1.0)
-    scale = np.zeros(n_p)
-    np.divide(passing, out_weight + params.selectivity_k, out=scale, where=out_weight > 0)
-    teleport = csr["tele_raw"] / tele_sum
+    terms = numeric.setup_rows(out_weight, csr["fresh"], csr["tele_raw"], tele_sum, params)
+    scale, teleport, passing = terms["scale"], terms["teleport"], terms["passing"]
     put_arrays(
         store,
         layout.part(p, "state.npz"),
@@ -386,7 +305,7 @@ def iterate_partition(
     csr = get_arrays(store, layout.part(p, "csr.npz"))
     state = get_arrays(store, layout.part(p, "state.npz"))
     y = _halo_values(store, layout, man, p, csr["halo"], k - 1, betas[k - 1], f32=True)
-    f = _pull(csr["indptr"], csr["indices"], csr["weights"], y, float(params.damping))
+    f = numeric.iterate_rows(csr, y, float(params.damping))
     put_arrays(store, layout.iterate(k, p), f=f)
     sent = (f * state["scale"])[state["send_rows"]]
     store.put_bytes(layout.send(k, p), sent.astype("<f8").tobytes())
@@ -403,19 +322,8 @@ def converge(
 ) -> dict[str, Any]:
     """The convergence check after pass ``k``: ``beta_k`` and whether pass ``k-1`` converged."""
     ordered = sorted(results, key=lambda r: r["partition"])
-    beta = 1.0 - math.fsum(r["sum"] for r in ordered)
-    betas = [*betas, beta]
-    residual = None
-    if k >= 2:
-        residual = math.fsum(float(r["residual"]) for r in ordered)
-    done = (residual is not None and residual < params.tol) or k - 1 >= params.max_iter
-    return {
-        "k": k + 1,
-        "betas": betas,
-        "done": bool(done),
-        "final": k - 1 if done else None,
-        "residual": residual,
-    }
+    residuals = [float(r["residual"]) for r in ordered] if k >= 2 else None
+    return numeric.convergence(k, betas, [r["sum"] for r in ordered], residuals, params)
 
 
 # --- components, per-profile raw, sketches -----------------------------------------------------------
@@ -437,15 +345,10 @@ def components_partition(
     state = get_arrays(store, layout.part(p, "state.npz"))
     g = get_arrays(store, layout.part(p, "graph.npz"))
     z = _halo_values(store, layout, man, p, csr["halo"], final, betas[final], f32=False)
-    inflow, inflow_amp = _inflows(
-        csr["indptr"], csr["indices"], csr["weights"], csr["amp_frac"], z, float(params.damping)
-    )
     # the global inflow total is the pull of the pass after the final one: its beta is known
-    beta_comp = betas[final + 1]
-    comp = np.empty((len(inflow), 3))
-    comp[:, 0] = params.reach_weight * unit * beta_comp * state["teleport"]
-    comp[:, 1] = unit * inflow_amp / csr["volume"]
-    comp[:, 2] = unit * np.maximum(inflow - inflow_amp, 0.0)
+    comp = numeric.partition_components(
+        csr, z, state["teleport"], csr["volume"], unit, betas[final + 1], params
+    )
     raw_account = comp.sum(axis=1)
     ranks = _own_x(store, layout, p, final, betas[final], state["teleport"])
     save_profile_results(

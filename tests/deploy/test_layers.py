@@ -77,4 +77,4 @@ def test_the_scoring_layer_loads_and_its_numba_cache_covers_every_kernel(local_l
         sys.path.pop(0)
     cache = scoring / "renown" / "numba-cache" / cache_subdir("/opt/python/core")
     indexes = {p.name.split(".")[0] for p in cache.glob("*.nbi")}
-    assert {"rank", "graph", "scoring", "incremental"} <= {name.split("-")[0] for name in indexes}, indexes
+    assert {"rank", "graph", "flow", "incremental"} <= {name.split("-")[0] for name in indexes}, indexes
