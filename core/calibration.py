@@ -214,7 +214,11 @@ class CalibrationTable:
 
 
 def fit_calibration(
-    raw: np.ndarray, target_mean: float = 40.0, target_p95: float = 63.0, knots: int = 1024
+    raw: np.ndarray,
+    target_mean: float = 40.0,
+    target_p95: float = 63.0,
+    knots: int = 1024,
+    floor: float = 1.0,
 ) -> CalibrationTable:
     """Fit the calibration table of a population of raw influence values.
 
@@ -226,6 +230,9 @@ def fit_calibration(
         Target mean and 95th percentile of the scores of this population.
     knots : int
         Maximum number of knots kept (denser near the top, where the score moves fastest).
+    floor : float
+        Lowest score of the scale: the target shape is mapped linearly from ``[1, 100]`` onto
+        ``[floor, 100]`` (keeping the mean and P95 targets).
 
     Examples
     --------
@@ -242,12 +249,19 @@ def fit_calibration(
         raise InvalidParametersError("raw values must be finite")
     if knots < 2:
         raise InvalidParametersError("knots must be >= 2")
+    if not 1.0 <= floor < target_mean:
+        raise InvalidParametersError(f"floor must be in [1, target_mean), got {floor}")
     values, counts = np.unique(r, return_counts=True)
     n = len(r)
     cum = np.cumsum(counts)
     hi = cum / n
     lo = (cum - counts) / n
-    scores = _block_means(lo, hi, target_mean, target_p95)
+    if floor == 1.0:
+        scores = _block_means(lo, hi, target_mean, target_p95)
+    else:
+        span = (100.0 - floor) / 99.0
+        unit = _block_means(lo, hi, 1.0 + (target_mean - floor) / span, 1.0 + (target_p95 - floor) / span)
+        scores = floor + (unit - 1.0) * span
     scores = np.maximum.accumulate(scores)
     if len(values) > knots:
         t = np.linspace(0.0, 1.0, knots)

@@ -9,7 +9,9 @@ all take the model from here:
 3. :func:`passing_factors` and :func:`out_scale`: engager ``u`` passes ``pass_u / (s_u + selectivity_k)``
    of its rank per unit of pair weight (the selective normalisation);
 4. :func:`fresh_candidates` and :func:`fresh_flags` (anti-gaming), :func:`teleport_weights`;
-5. :func:`volume_divisors`; :func:`account_components` from the inflows (kernels in :mod:`core.flow`).
+5. :func:`volume_divisors`; :func:`account_components` from the inflows (kernels in :mod:`core.flow`);
+6. from ``v3``, the score-integrity rules of :mod:`core.integrity` (established trust, mutual engagement,
+   breadth, the calibration population), applied by :func:`core.scoring.score_population`.
 
 Arrays in, arrays out, numpy only (no numba: the score updater imports this module). The stream's
 updater works on one DynamoDB item at a time: the ``*_at``/scalar forms below (:func:`decayed_count`,

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from core import model
+from core import integrity, model
 from core.calibration import CalibrationTable, apply_calibration, fit_calibration
 from core.errors import InvalidEngagementsError, InvalidParametersError
 from core.flow import inflows
@@ -130,6 +130,7 @@ class ScoreResult:
     components: np.ndarray
     params: AlgorithmParams = field(repr=False, compare=False, default_factory=AlgorithmParams)
     graph: ScoringGraph | None = field(repr=False, compare=False, default=None)
+    integrity: IntegrityDetail | None = field(repr=False, compare=False, default=None)
 
 
 def prepare_graph(
@@ -250,6 +251,8 @@ def score_population(
             raise InvalidParametersError(f"previous must be {n} finite ranks >= 0 with a positive sum")
         previous = prev
 
+    if params.integrity is not None:
+        return _score_with_integrity(engagements, accounts, params, now, previous, calibration)
     t0 = time.perf_counter()
     graph = prepare_graph(engagements, accounts, params, now)
     t1 = time.perf_counter()
@@ -299,4 +302,182 @@ def score_population(
         components=comp,
         params=params,
         graph=graph,
+    )
+
+
+@dataclass(frozen=True)
+class IntegrityDetail:
+    """What the integrity rules (:mod:`core.integrity`, versions from ``v3``) saw and did.
+
+    Attributes
+    ----------
+    established : ndarray (n_accounts,)
+        How established each account is, in [0, 1].
+    pair_flow : ndarray (pairs,)
+        Raw contribution of each engager-author pair before the cap (CSR order of ``graph.csr``).
+    pair_points_raw : ndarray (pairs,)
+        The same after the soft cap and the author's breadth factor: what each engager adds to the
+        author's engagement raw (amplification divided by the author's volume).
+    mutual : ndarray of bool (pairs,)
+        Pairs whose weight was lowered because the author engages the engager back.
+    effective_engagers, breadth : ndarray (n_accounts,)
+        Effective number of engagers and the breadth factor of each account.
+    cap : float
+        Contribution at which one engager saturates.
+    calibrated : ndarray of bool (n_profiles,)
+        The calibration population.
+    """
+
+    established: np.ndarray
+    pair_flow: np.ndarray
+    pair_points_raw: np.ndarray
+    mutual: np.ndarray
+    effective_engagers: np.ndarray
+    breadth: np.ndarray
+    cap: float
+    calibrated: np.ndarray
+
+
+def prepare_integrity_graph(
+    engagements: Engagements, accounts: Accounts, params: AlgorithmParams, now: float
+) -> tuple[ScoringGraph, np.ndarray, np.ndarray]:
+    """The engagement graph under the integrity rules: same-person pairs dropped, mutual engagement
+    cancelled, trust seeded and passed by established accounts only.
+
+    Returns the graph, the established weight per account and the mutual-pair mask.
+    """
+    rules = params.integrity
+    assert rules is not None
+    n = accounts.n_accounts
+    counts, amp_counts, base = model.decayed_counts(
+        engagements.weight, engagements.etype, engagements.ts, params, now
+    )
+    keep = accounts.profile[engagements.src] != accounts.profile[engagements.dst]
+    vals = np.stack([counts[keep], amp_counts[keep], base[keep]], axis=1)
+    indptr, indices, sums = aggregate_pairs(engagements.src[keep], engagements.dst[keep], vals, n)
+    pair_count = sums[:, 0]
+    reverse = integrity.reverse_counts(indptr, indices, pair_count, n)
+    w32 = integrity.mutual_discounted_weights(pair_count, reverse, params.pair_exponent, rules.reciprocity)
+    amp_frac = model.amplification_share(sums[:, 1], pair_count)
+    out_weight = np.bincount(indices, weights=w32.astype(np.float64), minlength=n)
+    m = len(engagements.ts)
+    coverage = float(np.isfinite(engagements.ts).sum()) / m if m else 0.0
+    seen = integrity.first_seen(engagements.src, engagements.dst, engagements.ts, n)
+    times = engagements.ts[np.isfinite(engagements.ts)]
+    history = float(times.max() - times.min()) / DAY if len(times) else 0.0
+    est = integrity.established_weights(seen, accounts.created, now, coverage, rules, history)
+    scale = model.out_scale(out_weight, est, params.selectivity_k)
+    teleport = est * (np.log1p(accounts.followers) + params.teleport_eps)
+    if teleport.sum() <= 0:  # nobody established: every account starts equal
+        teleport = np.ones(n)
+    teleport = teleport / teleport.sum()
+    vol = model.volume_divisors(accounts.posts, params)
+    csr = CSRGraph(n, indptr, indices, w32, out_weight)
+    unit = float(max(1.0, est.sum()))
+    graph = ScoringGraph(
+        csr, pair_count, sums[:, 2], amp_frac, scale, teleport, est < 0.5, vol, float(now), unit
+    )
+    return graph, est, (reverse > 0) & (pair_count > 0)
+
+
+def _score_with_integrity(
+    engagements: Engagements,
+    accounts: Accounts,
+    params: AlgorithmParams,
+    now: float,
+    previous: np.ndarray | None,
+    calibration: CalibrationTable | None,
+) -> ScoreResult:
+    rules = params.integrity
+    assert rules is not None
+    t0 = time.perf_counter()
+    graph, est, mutual = prepare_integrity_graph(engagements, accounts, params, now)
+    t1 = time.perf_counter()
+    csr = graph.csr
+    ranks, iterations, residual = influence_rank(
+        csr, graph.teleport, params.damping, params.tol, params.max_iter, x0=previous, out_scale=graph.scale
+    )
+    t2 = time.perf_counter()
+    n = csr.n
+    row = np.repeat(np.arange(n, dtype=np.int64), np.diff(csr.indptr))
+    eng = csr.indices
+    flow = params.damping * csr.weights.astype(np.float64) * graph.scale[eng] * ranks[eng] * graph.unit
+    cap = integrity.cap_level(flow, est[eng] >= 0.5, rules.cap_quantile)
+    points_raw, amp_raw, impact_raw, neff, factor = integrity.engagement_points(
+        row, flow, graph.amp_frac, graph.volume, cap, rules.breadth_k
+    )
+    beta = 1.0 - float(flow.sum()) / graph.unit
+    comp = np.empty((n, 3))
+    comp[:, 0] = params.reach_weight * graph.unit * beta * graph.teleport
+    comp[:, 1] = amp_raw
+    comp[:, 2] = impact_raw
+    raw_account = amp_raw + impact_raw
+    n_prof = accounts.n_profiles
+    prof = accounts.profile
+    raw_profile = np.bincount(prof, weights=raw_account, minlength=n_prof)
+    engagers = np.bincount(prof, weights=np.bincount(row, weights=flow > 0, minlength=n), minlength=n_prof)
+    prof_est = np.zeros(n_prof)
+    np.maximum.at(prof_est, prof, est)
+    calibrated = (raw_profile > 0) & (prof_est >= 0.5) & (engagers >= rules.min_engagers)
+    table = calibration
+    if table is None:
+        table = _fit_integrity_table(raw_profile[calibrated], params)
+    followers = np.zeros(n_prof)
+    np.maximum.at(followers, prof, accounts.followers)
+    band = integrity.band_scores(followers, rules)
+    engaged = raw_profile > 0
+    score = np.where(engaged, apply_calibration(raw_profile, table), band)
+    share = np.zeros(n_prof)
+    np.divide(score, raw_profile, out=share, where=engaged)
+    subscores = {
+        "reach": np.where(engaged, 0.0, band),
+        "amplification": np.bincount(prof, weights=amp_raw, minlength=n_prof) * share,
+        "network_impact": np.bincount(prof, weights=impact_raw, minlength=n_prof) * share,
+    }
+    nn = len(NETWORKS)
+    key = prof * nn + accounts.network.astype(np.int64)
+    raw_pn = np.bincount(key, weights=raw_account, minlength=n_prof * nn).reshape(n_prof, nn)
+    present = np.bincount(key, minlength=n_prof * nn).reshape(n_prof, nn) > 0
+    network_scores = np.where(
+        present, np.where(raw_pn > 0, apply_calibration(raw_pn, table), band[:, None]), 0.0
+    )
+    t3 = time.perf_counter()
+    detail = IntegrityDetail(est, flow, points_raw, mutual, neff, factor, cap, calibrated)
+    return ScoreResult(
+        raw_account=raw_account,
+        raw_profile=raw_profile,
+        score=score,
+        subscores=subscores,
+        network_scores=network_scores,
+        iterations=iterations,
+        residual=residual,
+        calibration=table,
+        version=params.name,
+        params_digest=params_digest(params),
+        timings={"build_s": t1 - t0, "solve_s": t2 - t1, "calibrate_s": t3 - t2},
+        ranks=ranks,
+        components=comp,
+        params=params,
+        graph=graph,
+        integrity=detail,
+    )
+
+
+def _fit_integrity_table(raw: np.ndarray, params: AlgorithmParams) -> CalibrationTable:
+    """The scale of the calibration population, with a first knot ``(0, band_high)`` below it."""
+    rules = params.integrity
+    assert rules is not None
+    if len(raw) == 0:  # no audience anywhere yet: a line from the band to the floor
+        return CalibrationTable(
+            np.array([0.0, 1.0]), np.array([rules.band_high, rules.score_floor]), population=0
+        )
+    fitted = fit_calibration(
+        raw, params.target_mean, params.target_p95, params.calibration_knots, floor=rules.score_floor
+    )
+    return CalibrationTable(
+        np.concatenate([[0.0], fitted.raw]),
+        np.concatenate([[rules.band_high], fitted.score]),
+        fitted.target_mean,
+        fitted.target_p95,
+        fitted.population,
     )

@@ -15,6 +15,7 @@ import math
 from dataclasses import dataclass
 
 from core.errors import InvalidParametersError, UnknownVersionError
+from core.integrity import IntegrityParams
 from core.types import ENGAGEMENT_TYPES
 
 __all__ = ["AlgorithmParams", "get_version", "list_versions", "params_digest"]
@@ -67,6 +68,10 @@ class AlgorithmParams:
         Support a topic needs before it is assigned: 3 distinct posts and 5 distinct engagers.
     topic_max : int
         Topics kept per profile (10).
+    integrity : IntegrityParams or None
+        The score-integrity rules (:mod:`core.integrity`, from ``v3``): established accounts carry
+        trust, mutual engagement cancels, breadth, a declared calibration population. ``None`` (``v1``,
+        ``v2``): the fresh-account rule and a scale fitted on every profile.
     """
 
     name: str = "custom"
@@ -92,6 +97,17 @@ class AlgorithmParams:
     topic_min_posts: int = 3
     topic_min_engagers: int = 5
     topic_max: int = 10
+    integrity: IntegrityParams | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("type_weights", "amplification_types"):  # JSON gives lists
+            if isinstance(getattr(self, name), list):
+                object.__setattr__(self, name, tuple(getattr(self, name)))
+        if isinstance(self.integrity, dict):  # from a stored or published parameter file
+            try:
+                object.__setattr__(self, "integrity", IntegrityParams(**self.integrity))
+            except TypeError as exc:
+                raise InvalidParametersError(f"invalid integrity parameters: {exc}") from None
 
     def validate(self) -> AlgorithmParams:
         """Return ``self`` or raise :class:`~core.errors.InvalidParametersError`."""
@@ -119,6 +135,9 @@ class AlgorithmParams:
         check(self.calibration_knots >= 16, "calibration_knots must be >= 16")
         check(self.topic_min_posts >= 1 and self.topic_min_engagers >= 1, "topic support must be >= 1")
         check(self.topic_max >= 1, "topic_max must be >= 1")
+        check(self.integrity is None or isinstance(self.integrity, IntegrityParams), "integrity must be a mapping")
+        if self.integrity is not None:
+            self.integrity.validate()
         return self
 
     def to_dict(self) -> dict[str, object]:
@@ -126,6 +145,8 @@ class AlgorithmParams:
         d = dataclasses.asdict(self)
         d["type_weights"] = list(self.type_weights)
         d["amplification_types"] = list(self.amplification_types)
+        if self.integrity is None:  # versions before v3: the digest they were published with
+            del d["integrity"]
         return d
 
 
@@ -141,6 +162,9 @@ _VERSIONS: dict[str, AlgorithmParams] = {
         fresh_days=60.0,
         fresh_out_factor=0.02,
     ),
+    # v3: score integrity (core.integrity): one engagement cannot decide a score, and no farm, ring or
+    # swap can buy one; the scale is fitted on established profiles with an audience.
+    "v3": AlgorithmParams(name="v3", integrity=IntegrityParams()),
 }
 
 
@@ -150,7 +174,7 @@ def list_versions() -> list[str]:
     Examples
     --------
     >>> list_versions()
-    ['v1', 'v2']
+    ['v1', 'v2', 'v3']
     """
     return list(_VERSIONS)
 
