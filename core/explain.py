@@ -304,7 +304,7 @@ def _explain_integrity(
     nodecay = np.maximum(graph.pair_count_nodecay[pos], graph.pair_count[pos])
     ratio = np.ones(len(pos))
     np.divide(nodecay, graph.pair_count[pos], out=ratio, where=graph.pair_count[pos] > 0)
-    lost = float((pts * (ratio ** result.params.pair_exponent - 1.0)).sum())
+    lost = float((pts * (ratio**result.params.pair_exponent - 1.0)).sum())
     rules_applied = _rules_applied(result, accounts, p, members, pos, engager)
     return {
         "profile": accounts.profile_ids[p],
@@ -428,7 +428,9 @@ def influence(
     engager_prof = accounts.profile[csr.indices]
 
     def rows_between(src_prof: int, dst_prof: int) -> dict[str, int]:
-        sel = (accounts.profile[engagements.src] == src_prof) & (accounts.profile[engagements.dst] == dst_prof)
+        sel = (accounts.profile[engagements.src] == src_prof) & (
+            accounts.profile[engagements.dst] == dst_prof
+        )
         return {
             ENGAGEMENT_TYPES[int(t)]: int(c)
             for t, c in zip(*np.unique(engagements.etype[sel], return_counts=True), strict=True)

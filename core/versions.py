@@ -135,7 +135,10 @@ class AlgorithmParams:
         check(self.calibration_knots >= 16, "calibration_knots must be >= 16")
         check(self.topic_min_posts >= 1 and self.topic_min_engagers >= 1, "topic support must be >= 1")
         check(self.topic_max >= 1, "topic_max must be >= 1")
-        check(self.integrity is None or isinstance(self.integrity, IntegrityParams), "integrity must be a mapping")
+        check(
+            self.integrity is None or isinstance(self.integrity, IntegrityParams),
+            "integrity must be a mapping",
+        )
         if self.integrity is not None:
             self.integrity.validate()
         return self

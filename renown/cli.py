@@ -1,4 +1,4 @@
-"""The ``renown`` command: ``serve``, ``score``, ``bench``, ``release``.
+"""The ``renown`` command: ``serve``, ``score``, ``explain``, ``bench``, ``release``.
 
 Each subcommand lives in its own module under ``renown.commands`` exposing
 ``add_parser(subparsers)`` and ``run(args) -> int``; modules are imported only when needed
@@ -15,6 +15,7 @@ from collections.abc import Sequence
 COMMANDS: dict[str, str] = {
     "serve": "renown.commands.serve",
     "score": "renown.commands.score",
+    "explain": "renown.commands.explain",
     "bench": "renown.commands.bench",
     "release": "renown.commands.release",
 }

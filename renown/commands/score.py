@@ -1,6 +1,11 @@
 """``renown score``: score engagement edge files offline and write a CSV of scores.
 
-``renown score EDGES... [--accounts FILE] [--now T] [--out FILE] [--version NAME] [--stats]``
+``renown score EDGES... [--accounts FILE] [--now T] [--out FILE] [--version NAME] [--calibration FILE]
+[--stats]``
+
+With ``--out F`` the run also writes ``F.json``: the version, its parameters and digest, the calibration
+population and the table, and counts. ``--calibration`` applies a stored table (``F.json`` of an earlier
+run, or a table's JSON) instead of fitting one, as the service does between full passes.
 """
 
 from __future__ import annotations
@@ -47,6 +52,11 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         help="output file: .parquet / .feather / .arrow (float64 columns) or CSV (default: standard output)",
     )
     p.add_argument("--version", default="v1", metavar="NAME", help="algorithm version (default v1)")
+    p.add_argument(
+        "--calibration",
+        metavar="FILE",
+        help="apply this stored calibration table (a run's OUT.json, or a table's JSON) instead of fitting one",
+    )
     p.add_argument("--default-type", default="mention", metavar="TYPE", help="type of lines without one")
     p.add_argument("--stats", action="store_true", help="print a JSON line of timings and sizes")
     p.add_argument(
@@ -96,7 +106,68 @@ def _columns(accounts: Any, result: Any, linked: bool) -> dict[str, Any]:
     cols["score"] = result.score[prof]
     for name in SUBSCORES:
         cols[name] = result.subscores[name][prof]
+    if result.integrity is not None:  # the calibration population, 1 or 0 (versions from v3)
+        cols["calibrated"] = result.integrity.calibrated[prof].astype("float64")
     return cols
+
+
+def load_calibration(path: str) -> Any:
+    """A calibration table from a run manifest (``OUT.json``) or a table's own JSON."""
+    from core.calibration import CalibrationTable
+    from core.errors import InputFormatError, InvalidParametersError
+
+    try:
+        with open(path, encoding="utf-8") as fh:
+            data = json.load(fh)
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputFormatError(f"cannot read the calibration table: {exc}", path) from None
+    if isinstance(data, dict) and isinstance(data.get("calibration"), dict):
+        data = data["calibration"]
+    if not isinstance(data, dict):
+        raise InputFormatError("not a calibration table (a JSON object with raw and score)", path)
+    try:
+        return CalibrationTable.from_dict(data)
+    except InvalidParametersError as exc:
+        raise InputFormatError(str(exc), path) from None
+
+
+def manifest(result: Any, accounts: Any, n_edges: int, calibration_file: str | None) -> dict[str, Any]:
+    """What a score file was made with: version, parameters, calibration population and table, counts."""
+    import numpy as np
+
+    detail = result.integrity
+    rules = result.params.integrity
+    if rules is not None and detail is not None:
+        population = {
+            "rule": (
+                f"profiles with engagement in the window from at least {rules.min_engagers} distinct "
+                "engagers, established (first seen or created at least "
+                f"{rules.established_min_days:g} days before, fully from {rules.established_full_days:g})"
+            ),
+            "profiles": int(detail.calibrated.sum()),
+        }
+        flagged = int((detail.established < 0.5).sum())
+        calibrated = int(detail.calibrated.sum())
+    else:
+        population = {"rule": "every profile", "profiles": int(accounts.n_profiles)}
+        flagged = int(np.asarray(result.graph.fresh).sum()) if result.graph is not None else 0
+        calibrated = int(accounts.n_profiles)
+    return {
+        "version": result.version,
+        "params_digest": result.params_digest,
+        "params": result.params.to_dict(),
+        "calibration_population": population,
+        "calibration_source": calibration_file or "fitted on this population",
+        "calibration": result.calibration.to_dict(),
+        "now": result.graph.now if result.graph is not None else None,
+        "counts": {
+            "accounts": int(accounts.n_accounts),
+            "profiles": int(accounts.n_profiles),
+            "engagements": int(n_edges),
+            "flagged": flagged,
+            "calibrated": calibrated,
+        },
+    }
 
 
 def _fixed2(values: Any) -> Any:
@@ -261,11 +332,15 @@ def run(args: argparse.Namespace) -> int:
         n_edges = len(engagements)
         progress(f"loaded {n_edges:,} engagements, {accounts.n_accounts:,} accounts in {load_s:.2f}s")
         progress("scoring...")
-        result = score_population(engagements, accounts, params, now=args.now)
+        table = load_calibration(args.calibration) if args.calibration else None
+        result = score_population(engagements, accounts, params, now=args.now, calibration=table)
         del engagements
         progress(f"scored in {result.iterations} passes; writing")
         t1 = time.perf_counter()
         write_scores(args.out, accounts, result, linked)
+        if args.out:
+            with open(args.out + ".json", "w", encoding="utf-8") as fh:
+                json.dump(manifest(result, accounts, n_edges, args.calibration), fh, indent=1)
         write_s = time.perf_counter() - t1
     except RenownCoreError as exc:
         print(f"renown score: error: {exc}", file=sys.stderr)
