@@ -55,7 +55,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument(
         "--calibration",
         metavar="FILE",
-        help="apply this stored calibration table (a run's OUT.json, or a table's JSON) instead of fitting one",
+        help="apply this stored calibration table (a run's OUT.json, or a table's JSON) instead of fitting",
     )
     p.add_argument("--default-type", default="mention", metavar="TYPE", help="type of lines without one")
     p.add_argument("--stats", action="store_true", help="print a JSON line of timings and sizes")
@@ -332,8 +332,8 @@ def run(args: argparse.Namespace) -> int:
         n_edges = len(engagements)
         progress(f"loaded {n_edges:,} engagements, {accounts.n_accounts:,} accounts in {load_s:.2f}s")
         progress("scoring...")
-        table = load_calibration(args.calibration) if args.calibration else None
-        result = score_population(engagements, accounts, params, now=args.now, calibration=table)
+        stored = load_calibration(args.calibration) if args.calibration else None
+        result = score_population(engagements, accounts, params, now=args.now, calibration=stored)
         del engagements
         progress(f"scored in {result.iterations} passes; writing")
         t1 = time.perf_counter()
