@@ -222,7 +222,7 @@ def hub_one_engagement(ctx: Context) -> list[Case]:
     value = ctx.account_score(res, attacked, n)
     rank = int((res.score > res.score[attacked.accounts.profile[n]]).sum()) + 1
     return [ctx.case(
-        "breadth.hub_one_engagement", "one engagement from the top hub onto an idle newcomer (score)",
+        "breadth.hub_one_engagement", "hub: one engagement onto an idle newcomer (its score)",
         value, Bound("< 63", hi=63.0, strict=True), unit="score",
         hub=pop.accounts.ids[hub], hub_score=float(base.score[hub_profile]), newcomer_rank=rank,
         profiles=attacked.n_profiles,
@@ -238,7 +238,7 @@ def single_engager_vs_median(ctx: Context) -> list[Case]:
         return []
     med = float(np.median(broad))
     return [ctx.case(
-        "breadth.single_engager", "best single-engager account minus median account with >= 10 engagers",
+        "breadth.single_engager", "best single-engager minus median 10+-engager account",
         float(single.max()) - med, Bound("<= 0", hi=0.0),
         best_single=float(single.max()), median_ten_plus=med,
         single_above_median=int((single > med).sum()), singles=len(single), ten_plus=len(broad),
@@ -260,7 +260,7 @@ def edge_drop_stability(ctx: Context, drops: int = 5, fraction: float = 0.01) ->
             "p999": float(np.percentile(move, 99.9)), "mean": float(move.mean()),
         })
     return [ctx.case(
-        "breadth.edge_drop", f"max score move under {drops} random {fraction:.0%} edge drops",
+        "breadth.edge_drop", f"max score move, {drops} random {fraction:.0%} edge drops",
         max(d["max"] for d in per_drop), Bound("<= 10", hi=10.0), drops=per_drop,
     )]
 
@@ -325,7 +325,7 @@ def farms(ctx: Context, sizes: tuple[int, ...] = (1000, 10000)) -> list[Case]:
                 target=ctx.pop.accounts.ids[target], before=before,
             ))
             out.append(ctx.case(
-                f"sybil.farm{size}.{variant}.bystander", f"{label}: median bystander move (abs)",
+                f"sybil.farm{size}.{variant}.bystander", f"{label}: median bystander |move|",
                 float(np.median(np.abs(moves))), Bound("<= 0.5", hi=0.5),
                 median_signed=float(np.median(moves)), max_abs=float(np.abs(moves).max()),
             ))
@@ -356,7 +356,7 @@ def ring(ctx: Context, size: int = 20, days: int = 30) -> list[Case]:
     ring_scores = res.score[attacked.accounts.profile[members]]
     twin_score = ctx.account_score(res, attacked, twin)
     return [ctx.case(
-        "collusion.ring", f"ring of {size} aged accounts sharing each other daily for {days} days vs idle twin",
+        "collusion.ring", f"ring of {size} aged, daily for {days} d, vs idle twin",
         float(ring_scores.mean()) - twin_score, Bound("<= 5", hi=5.0),
         ring_mean=float(ring_scores.mean()), twin=twin_score,
     )]
@@ -371,7 +371,7 @@ def pod(ctx: Context, size: int = 20, days: int = 30) -> list[Case]:
     p = ctx.pop.accounts.profile[members]
     gains = res.score[p] - ctx.base.score[p]
     return [ctx.case(
-        "collusion.pod", f"pod of {size} ordinary accounts sharing each other daily for {days} days (avg gain)",
+        "collusion.pod", f"pod of {size} ordinary, daily for {days} d (avg gain)",
         float(gains.mean()), Bound("<= 3", hi=3.0), max_gain=float(gains.max()), base_median=med,
     )]
 
@@ -426,9 +426,9 @@ def linking(ctx: Context, idle: int = 20) -> list[Case]:
     res3 = ctx.score(own)
     gain_own = ctx.account_score(res3, own, person) - ctx.account_score(res2, second, person)
     return [
-        ctx.case("linking.idle", f"linking {idle} idle accounts (100 followers) to a person (total gain)",
+        ctx.case("linking.idle", f"linking {idle} idle accounts to a person (gain)",
                  gain_idle, Bound("<= 2", hi=2.0), person=pop.accounts.ids[person], before=before),
-        ctx.case("linking.own_second", "a person's own second account sharing the first daily for 30 days",
+        ctx.case("linking.own_second", "own linked second account engaging the first",
                  gain_own, Bound("= 0 (<= 0.01)", lo=-0.01, hi=0.01)),
     ]
 
@@ -462,13 +462,13 @@ def calibration(ctx: Context) -> list[Case]:
     idle = res.score[ctx.engagers == 0]
     idle_max = float(idle.max()) if len(idle) else 0.0
     return [
-        ctx.case("calibration.mean", "calibration population: mean", float(s.mean()), Bound("40 +- 1", 39.0, 41.0),
+        ctx.case("calibration.mean", "calibration: mean", float(s.mean()), Bound("40 +- 1", 39.0, 41.0),
                  unit="score", population_rule=what, size=int(mask.sum())),
-        ctx.case("calibration.p95", "calibration population: P95", float(np.percentile(s, 95)),
+        ctx.case("calibration.p95", "calibration: P95", float(np.percentile(s, 95)),
                  Bound("63 +- 1", 62.0, 64.0), unit="score"),
-        ctx.case("calibration.tie", "calibration population: largest share of one score value", 100 * top_share,
+        ctx.case("calibration.tie", "calibration: largest share of one value", 100 * top_share,
                  Bound("<= 2%", hi=2.0), unit="%"),
-        ctx.case("calibration.no_engagement", "profiles with no engagement received: highest score", idle_max,
+        ctx.case("calibration.no_engagement", "no-engagement profiles: highest score", idle_max,
                  Bound("< 20", hi=20.0, strict=True), unit="score", profiles=len(idle)),
     ]
 
@@ -486,7 +486,7 @@ def unique_vs_repeated(ctx: Context) -> list[Case]:
     attacked = extend(pop, ["eval:unique", "eval:repeated"], engagements=rows, followers=10.0, posts=10.0)
     res = ctx.score(attacked)
     diff = ctx.account_score(res, attacked, n) - ctx.account_score(res, attacked, n + 1)
-    return [ctx.case("still.unique_engagers", "10 distinct engagers minus 1 engager x10 (points)", diff,
+    return [ctx.case("still.unique_engagers", "unique: 10 engagers minus 1 engager x10", diff,
                      Bound("> 0", lo=1e-9))]
 
 
@@ -507,7 +507,7 @@ def selective(ctx: Context) -> list[Case]:
                       followers=10.0, posts=10.0)
     res = ctx.score(attacked)
     diff = ctx.account_score(res, attacked, t1) - ctx.account_score(res, attacked, t2)
-    return [ctx.case("still.selective", "target of a selective engager minus target of a prolific one", diff,
+    return [ctx.case("still.selective", "selective engager minus prolific engager", diff,
                      Bound("> 0", lo=1e-9))]
 
 
@@ -522,7 +522,7 @@ def volume(ctx: Context) -> list[Case]:
                       posts=np.array([5.0, 500.0]))
     res = ctx.score(attacked)
     diff = ctx.account_score(res, attacked, n) - ctx.account_score(res, attacked, n + 1)
-    return [ctx.case("still.volume", "same reactions: 5 posts minus 500 posts", diff, Bound("> 0", lo=1e-9))]
+    return [ctx.case("still.volume", "volume: same reactions, 5 minus 500 posts", diff, Bound("> 0", lo=1e-9))]
 
 
 def silence(ctx: Context, people: int = 8) -> list[Case]:
@@ -544,9 +544,9 @@ def silence(ctx: Context, people: int = 8) -> list[Case]:
     c14 = float(np.median(cost[14]))
     c90 = float(np.median(cost[90]))
     return [
-        ctx.case("still.silence14", "14 days of silence, person near 50 (median cost)", c14,
+        ctx.case("still.silence14", "14 days of silence near 50 (median cost)", c14,
                  Bound("1 .. 4", 1.0, 4.0), costs=cost[14]),
-        ctx.case("still.silence90", "90 days of silence, same people (median cost; clearly more)", c90,
+        ctx.case("still.silence90", "90 days of silence near 50 (median cost)", c90,
                  Bound(f">= {max(5.0, 2.5 * c14):.1f}", lo=max(5.0, 2.5 * c14)), costs=cost[90]),
     ]
 
@@ -564,7 +564,7 @@ def networks_add_up(ctx: Context) -> list[Case]:
     best = np.zeros(pop.n_profiles)
     np.maximum.at(best, pop.accounts.profile, res_alone.score)
     diff = res_linked.score[multi] - best[multi]
-    return [ctx.case("still.networks_add_up", "linked profile minus its best account alone (min, fixed table)",
+    return [ctx.case("still.networks_add_up", "networks add up: profile minus best account",
                      float(diff.min()), Bound(">= 0", lo=-1e-9), mean_gain=float(diff.mean()), profiles=len(multi))]
 
 
@@ -582,7 +582,7 @@ def determinism(ctx: Context) -> list[Case]:
     same = np.array_equal(a.score, ctx.base.score) and np.array_equal(b.score, ctx.base.score)
     same = same and np.array_equal(a.raw_profile, b.raw_profile)
     diff = float(np.abs(b.score - ctx.base.score).max())
-    return [ctx.case("still.determinism", "determinism: max difference between runs (bit for bit)",
+    return [ctx.case("still.determinism", "determinism: max difference between runs",
                      0.0 if same else max(diff, 1e-300), Bound("= 0", lo=0.0, hi=0.0), unit="points")]
 
 
@@ -622,7 +622,7 @@ def explanation_faithfulness(ctx: Context, profiles: int = 8) -> list[Case]:
         return []
     err = max(abs(r["claimed"] - r["actual"]) for r in rows)
     ratio = max((r["claimed"] / r["actual"]) if r["actual"] > 1e-9 else math.inf for r in rows)
-    return [ctx.case("explain.top_engager", "top engager: |attributed - real drop without it| (max)", err,
+    return [ctx.case("explain.top_engager", "explain: |top engager points - real drop|", err,
                      Bound("<= 0.5", hi=0.5), worst_ratio=ratio, profiles=rows)]
 
 
