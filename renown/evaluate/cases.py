@@ -104,8 +104,17 @@ class Sizes:
     @classmethod
     def quick(cls) -> Sizes:
         return cls(
-            accounts=600, days=120.0, farms=(100, 1000), ring=10, ring_days=10, pod=10, swaps=3,
-            linked_idle=20, drops=2, decay_people=3, explain_profiles=3,
+            accounts=600,
+            days=120.0,
+            farms=(100, 1000),
+            ring=10,
+            ring_days=10,
+            pod=10,
+            swaps=3,
+            linked_idle=20,
+            drops=2,
+            decay_people=3,
+            explain_profiles=3,
         )
 
 
@@ -141,7 +150,9 @@ class Context:
     def account_score(self, res: ScoreResult, pop: Population, account: int) -> float:
         return float(res.score[pop.accounts.profile[account]])
 
-    def case(self, key: str, title: str, value: float, bound: Bound, unit: str = "points", **detail: Any) -> Case:
+    def case(
+        self, key: str, title: str, value: float, bound: Bound, unit: str = "points", **detail: Any
+    ) -> Case:
         return Case(key, title, self.pop.name, self.version, float(value), bound, unit, dict(detail))
 
     # ---- choosing accounts --------------------------------------------------------------------------
@@ -183,7 +194,9 @@ def _rows(
     ts: np.ndarray | float,
 ) -> Engagements:
     s = np.asarray(src, dtype=np.int64)
-    return Engagements.from_arrays(s, np.asarray(dst, dtype=np.int64), np.ones(len(s)), engagement_type_code(etype), ts)
+    return Engagements.from_arrays(
+        s, np.asarray(dst, dtype=np.int64), np.ones(len(s)), engagement_type_code(etype), ts
+    )
 
 
 def _daily(members: np.ndarray, days: int, now: float, etype: str = "share") -> Engagements:
@@ -215,18 +228,28 @@ def hub_one_engagement(ctx: Context) -> list[Case]:
     n = pop.n_accounts
     created = pop.now - 5 * DAY if np.isfinite(pop.accounts.created).any() else math.nan
     attacked = extend(
-        pop, ["eval:newcomer"], network=[net], created=created,
+        pop,
+        ["eval:newcomer"],
+        network=[net],
+        created=created,
         engagements=_rows([hub], [n], "mention", _time(pop, 0.0)),
     )
     res = ctx.score(attacked)
     value = ctx.account_score(res, attacked, n)
     rank = int((res.score > res.score[attacked.accounts.profile[n]]).sum()) + 1
-    return [ctx.case(
-        "breadth.hub_one_engagement", "hub: one engagement onto an idle newcomer (its score)",
-        value, Bound("< 63", hi=63.0, strict=True), unit="score",
-        hub=pop.accounts.ids[hub], hub_score=float(base.score[hub_profile]), newcomer_rank=rank,
-        profiles=attacked.n_profiles,
-    )]
+    return [
+        ctx.case(
+            "breadth.hub_one_engagement",
+            "hub: one engagement onto an idle newcomer (its score)",
+            value,
+            Bound("< 63", hi=63.0, strict=True),
+            unit="score",
+            hub=pop.accounts.ids[hub],
+            hub_score=float(base.score[hub_profile]),
+            newcomer_rank=rank,
+            profiles=attacked.n_profiles,
+        )
+    ]
 
 
 def single_engager_vs_median(ctx: Context) -> list[Case]:
@@ -237,12 +260,19 @@ def single_engager_vs_median(ctx: Context) -> list[Case]:
     if len(single) == 0 or len(broad) == 0:
         return []
     med = float(np.median(broad))
-    return [ctx.case(
-        "breadth.single_engager", "best single-engager minus median 10+-engager account",
-        float(single.max()) - med, Bound("<= 0", hi=0.0),
-        best_single=float(single.max()), median_ten_plus=med,
-        single_above_median=int((single > med).sum()), singles=len(single), ten_plus=len(broad),
-    )]
+    return [
+        ctx.case(
+            "breadth.single_engager",
+            "best single-engager minus median 10+-engager account",
+            float(single.max()) - med,
+            Bound("<= 0", hi=0.0),
+            best_single=float(single.max()),
+            median_ten_plus=med,
+            single_above_median=int((single > med).sum()),
+            singles=len(single),
+            ten_plus=len(broad),
+        )
+    ]
 
 
 def edge_drop_stability(ctx: Context, drops: int = 5, fraction: float = 0.01) -> list[Case]:
@@ -252,17 +282,26 @@ def edge_drop_stability(ctx: Context, drops: int = 5, fraction: float = 0.01) ->
     per_drop: list[dict[str, float]] = []
     for k in range(drops):
         keep = np.ones(m, dtype=bool)
-        keep[ctx.rng(100 + k).choice(m, size=max(1, int(round(fraction * m))), replace=False)] = False
+        keep[ctx.rng(100 + k).choice(m, size=max(1, round(fraction * m)), replace=False)] = False
         res = ctx.score(pop.with_engagements(pop.engagements.take(keep)))
         move = np.abs(res.score - base.score)
-        per_drop.append({
-            "max": float(move.max()), "p99": float(np.percentile(move, 99)),
-            "p999": float(np.percentile(move, 99.9)), "mean": float(move.mean()),
-        })
-    return [ctx.case(
-        "breadth.edge_drop", f"max score move, {drops} random {fraction:.0%} edge drops",
-        max(d["max"] for d in per_drop), Bound("<= 10", hi=10.0), drops=per_drop,
-    )]
+        per_drop.append(
+            {
+                "max": float(move.max()),
+                "p99": float(np.percentile(move, 99)),
+                "p999": float(np.percentile(move, 99.9)),
+                "mean": float(move.mean()),
+            }
+        )
+    return [
+        ctx.case(
+            "breadth.edge_drop",
+            f"max score move, {drops} random {fraction:.0%} edge drops",
+            max(d["max"] for d in per_drop),
+            Bound("<= 10", hi=10.0),
+            drops=per_drop,
+        )
+    ]
 
 
 # ---- 2. farms -----------------------------------------------------------------------------------------
@@ -272,7 +311,12 @@ FARM_VARIANTS: dict[str, dict[str, Any]] = {
     "follower": {"age_days": 2.0, "followers": 1.0, "liked_back": False, "label": "1 follower"},
     "aged31": {"age_days": 31.0, "followers": 0.0, "liked_back": False, "label": "31 days old"},
     "unknown": {"age_days": None, "followers": 0.0, "liked_back": False, "label": "unknown creation time"},
-    "liked_back": {"age_days": 2.0, "followers": 0.0, "liked_back": True, "label": "liked back by the target"},
+    "liked_back": {
+        "age_days": 2.0,
+        "followers": 0.0,
+        "liked_back": True,
+        "label": "liked back by the target",
+    },
 }
 
 
@@ -289,8 +333,12 @@ def build_farm(
     bots = np.arange(n, n + size)
     created = math.nan if v["age_days"] is None else pop.now - float(v["age_days"]) * DAY
     t = rng.uniform(0.0, 14.0, size=(size, 4))
-    ts = np.array([_time(pop, float(x)) for x in t.ravel()]) if not np.isfinite(pop.now) else (
-        pop.now - t.ravel() * DAY if np.isfinite(pop.engagements.ts).any() else np.full(t.size, math.nan)
+    ts = (
+        np.array([_time(pop, float(x)) for x in t.ravel()])
+        if not np.isfinite(pop.now)
+        else (
+            pop.now - t.ravel() * DAY if np.isfinite(pop.engagements.ts).any() else np.full(t.size, math.nan)
+        )
     )
     rows = _rows(np.repeat(bots, 4), np.full(4 * size, target), "share", ts)
     types = np.tile(np.array([engagement_type_code(x) for x in ("share", "like", "mention", "like")]), size)
@@ -302,8 +350,13 @@ def build_farm(
     if v["liked_back"]:
         rows = rows.concat(_rows(np.full(size, target), bots, "like", _time(pop, 1.0)))
     return extend(
-        pop, [f"eval:bot{i}" for i in range(size)], network=np.full(size, pop.accounts.network[target]),
-        followers=float(v["followers"]), posts=1.0, created=created, engagements=rows,
+        pop,
+        [f"eval:bot{i}" for i in range(size)],
+        network=np.full(size, pop.accounts.network[target]),
+        followers=float(v["followers"]),
+        posts=1.0,
+        created=created,
+        engagements=rows,
     )
 
 
@@ -320,15 +373,26 @@ def farms(ctx: Context, sizes: tuple[int, ...] = (1000, 10000)) -> list[Case]:
             gain = ctx.account_score(res, attacked, target) - before
             moves = ctx.bystander_moves(res, attacked, {tkey})
             label = f"farm of {size:,} ({v['label']})"
-            out.append(ctx.case(
-                f"sybil.farm{size}.{variant}.target", f"{label}: target gain", gain, Bound("<= 3", hi=3.0),
-                target=ctx.pop.accounts.ids[target], before=before,
-            ))
-            out.append(ctx.case(
-                f"sybil.farm{size}.{variant}.bystander", f"{label}: median bystander |move|",
-                float(np.median(np.abs(moves))), Bound("<= 0.5", hi=0.5),
-                median_signed=float(np.median(moves)), max_abs=float(np.abs(moves).max()),
-            ))
+            out.append(
+                ctx.case(
+                    f"sybil.farm{size}.{variant}.target",
+                    f"{label}: target gain",
+                    gain,
+                    Bound("<= 3", hi=3.0),
+                    target=ctx.pop.accounts.ids[target],
+                    before=before,
+                )
+            )
+            out.append(
+                ctx.case(
+                    f"sybil.farm{size}.{variant}.bystander",
+                    f"{label}: median bystander |move|",
+                    float(np.median(np.abs(moves))),
+                    Bound("<= 0.5", hi=0.5),
+                    median_signed=float(np.median(moves)),
+                    max_abs=float(np.abs(moves).max()),
+                )
+            )
     return out
 
 
@@ -344,22 +408,31 @@ def ring(ctx: Context, size: int = 20, days: int = 30) -> list[Case]:
     fol = float(np.median(pop.accounts.followers))
     created = pop.now - 400 * DAY if np.isfinite(pop.accounts.created).any() else math.nan
     attacked = extend(
-        pop, [*(f"eval:ring{i}" for i in range(size)), "eval:twin"], followers=fol, posts=float(days),
-        created=created, engagements=_daily(members, days, pop.now),
+        pop,
+        [*(f"eval:ring{i}" for i in range(size)), "eval:twin"],
+        followers=fol,
+        posts=float(days),
+        created=created,
+        engagements=_daily(members, days, pop.now),
     )
     if not np.isfinite(pop.engagements.ts).any():
         e = attacked.engagements
         ts = e.ts.copy()
-        ts[len(pop.engagements):] = math.nan
+        ts[len(pop.engagements) :] = math.nan
         attacked = attacked.with_engagements(Engagements(e.src, e.dst, e.weight, e.etype, ts))
     res = ctx.score(attacked)
     ring_scores = res.score[attacked.accounts.profile[members]]
     twin_score = ctx.account_score(res, attacked, twin)
-    return [ctx.case(
-        "collusion.ring", f"ring of {size} aged, daily for {days} d, vs idle twin",
-        float(ring_scores.mean()) - twin_score, Bound("<= 5", hi=5.0),
-        ring_mean=float(ring_scores.mean()), twin=twin_score,
-    )]
+    return [
+        ctx.case(
+            "collusion.ring",
+            f"ring of {size} aged, daily for {days} d, vs idle twin",
+            float(ring_scores.mean()) - twin_score,
+            Bound("<= 5", hi=5.0),
+            ring_mean=float(ring_scores.mean()),
+            twin=twin_score,
+        )
+    ]
 
 
 def pod(ctx: Context, size: int = 20, days: int = 30) -> list[Case]:
@@ -370,10 +443,16 @@ def pod(ctx: Context, size: int = 20, days: int = 30) -> list[Case]:
     res = ctx.score(attacked)
     p = ctx.pop.accounts.profile[members]
     gains = res.score[p] - ctx.base.score[p]
-    return [ctx.case(
-        "collusion.pod", f"pod of {size} ordinary, daily for {days} d (avg gain)",
-        float(gains.mean()), Bound("<= 3", hi=3.0), max_gain=float(gains.max()), base_median=med,
-    )]
+    return [
+        ctx.case(
+            "collusion.pod",
+            f"pod of {size} ordinary, daily for {days} d (avg gain)",
+            float(gains.mean()),
+            Bound("<= 3", hi=3.0),
+            max_gain=float(gains.max()),
+            base_median=med,
+        )
+    ]
 
 
 def swaps(ctx: Context, pairs: int = 8) -> list[Case]:
@@ -390,10 +469,16 @@ def swaps(ctx: Context, pairs: int = 8) -> list[Case]:
         res = ctx.score(attacked)
         for x in (a, b):
             gains.append(ctx.account_score(res, attacked, x) - ctx.account_score(ctx.base, ctx.pop, x))
-    return [ctx.case(
-        "collusion.swap", "like-for-like swap (largest gain)", max(gains), Bound("<= 1", hi=1.0),
-        pairs=len(chosen), gains=gains,
-    )]
+    return [
+        ctx.case(
+            "collusion.swap",
+            "like-for-like swap (largest gain)",
+            max(gains),
+            Bound("<= 1", hi=1.0),
+            pairs=len(chosen),
+            gains=gains,
+        )
+    ]
 
 
 # ---- 4. linking ---------------------------------------------------------------------------------------
@@ -407,29 +492,44 @@ def linking(ctx: Context, idle: int = 20) -> list[Case]:
     before = ctx.account_score(ctx.base, pop, person)
     created = pop.now - 400 * DAY if np.isfinite(pop.accounts.created).any() else math.nan
     linked = extend(
-        pop, [f"eval:linked{i}" for i in range(idle)], followers=100.0, posts=10.0, created=created,
+        pop,
+        [f"eval:linked{i}" for i in range(idle)],
+        followers=100.0,
+        posts=10.0,
+        created=created,
         profiles=[key] * idle,
     )
     res = ctx.score(linked)
     gain_idle = ctx.account_score(res, linked, person) - before
     # own second account: linked, then engaging the first daily for 30 days
     n = pop.n_accounts
-    second = extend(pop, ["eval:second"], network="mastodon", followers=50.0, posts=10.0, created=created,
-                    profiles=[key])
+    second = extend(
+        pop, ["eval:second"], network="mastodon", followers=50.0, posts=10.0, created=created, profiles=[key]
+    )
     res2 = ctx.score(second)
     own = second.with_engagements(second.engagements.concat(_daily(np.array([n, person]), 30, pop.now)))
     # keep only the rows from the second account to the first (and drop the reverse)
     e = own.engagements
     keep = np.ones(len(e), dtype=bool)
-    keep[len(second.engagements):] = e.src[len(second.engagements):] == n
+    keep[len(second.engagements) :] = e.src[len(second.engagements) :] == n
     own = own.with_engagements(e.take(keep))
     res3 = ctx.score(own)
     gain_own = ctx.account_score(res3, own, person) - ctx.account_score(res2, second, person)
     return [
-        ctx.case("linking.idle", f"linking {idle} idle accounts to a person (gain)",
-                 gain_idle, Bound("<= 2", hi=2.0), person=pop.accounts.ids[person], before=before),
-        ctx.case("linking.own_second", "own linked second account engaging the first",
-                 gain_own, Bound("= 0 (<= 0.01)", lo=-0.01, hi=0.01)),
+        ctx.case(
+            "linking.idle",
+            f"linking {idle} idle accounts to a person (gain)",
+            gain_idle,
+            Bound("<= 2", hi=2.0),
+            person=pop.accounts.ids[person],
+            before=before,
+        ),
+        ctx.case(
+            "linking.own_second",
+            "own linked second account engaging the first",
+            gain_own,
+            Bound("= 0 (<= 0.01)", lo=-0.01, hi=0.01),
+        ),
     ]
 
 
@@ -462,14 +562,37 @@ def calibration(ctx: Context) -> list[Case]:
     idle = res.score[ctx.engagers == 0]
     idle_max = float(idle.max()) if len(idle) else 0.0
     return [
-        ctx.case("calibration.mean", "calibration: mean", float(s.mean()), Bound("40 +- 1", 39.0, 41.0),
-                 unit="score", population_rule=what, size=int(mask.sum())),
-        ctx.case("calibration.p95", "calibration: P95", float(np.percentile(s, 95)),
-                 Bound("63 +- 1", 62.0, 64.0), unit="score"),
-        ctx.case("calibration.tie", "calibration: largest share of one value", 100 * top_share,
-                 Bound("<= 2%", hi=2.0), unit="%"),
-        ctx.case("calibration.no_engagement", "no-engagement profiles: highest score", idle_max,
-                 Bound("< 20", hi=20.0, strict=True), unit="score", profiles=len(idle)),
+        ctx.case(
+            "calibration.mean",
+            "calibration: mean",
+            float(s.mean()),
+            Bound("40 +- 1", 39.0, 41.0),
+            unit="score",
+            population_rule=what,
+            size=int(mask.sum()),
+        ),
+        ctx.case(
+            "calibration.p95",
+            "calibration: P95",
+            float(np.percentile(s, 95)),
+            Bound("63 +- 1", 62.0, 64.0),
+            unit="score",
+        ),
+        ctx.case(
+            "calibration.tie",
+            "calibration: largest share of one value",
+            100 * top_share,
+            Bound("<= 2%", hi=2.0),
+            unit="%",
+        ),
+        ctx.case(
+            "calibration.no_engagement",
+            "no-engagement profiles: highest score",
+            idle_max,
+            Bound("< 20", hi=20.0, strict=True),
+            unit="score",
+            profiles=len(idle),
+        ),
     ]
 
 
@@ -482,12 +605,17 @@ def unique_vs_repeated(ctx: Context) -> list[Case]:
     n = pop.n_accounts
     engagers = ctx.pick_near(float(np.median(ctx.base.score[ctx.engagers >= 1])), 10)
     t = _time(pop, 1.0)
-    rows = _rows(engagers, np.full(10, n), "share", t).concat(_rows(np.full(10, engagers[0]), np.full(10, n + 1), "share", t))
+    rows = _rows(engagers, np.full(10, n), "share", t).concat(
+        _rows(np.full(10, engagers[0]), np.full(10, n + 1), "share", t)
+    )
     attacked = extend(pop, ["eval:unique", "eval:repeated"], engagements=rows, followers=10.0, posts=10.0)
     res = ctx.score(attacked)
     diff = ctx.account_score(res, attacked, n) - ctx.account_score(res, attacked, n + 1)
-    return [ctx.case("still.unique_engagers", "unique: 10 engagers minus 1 engager x10", diff,
-                     Bound("> 0", lo=1e-9))]
+    return [
+        ctx.case(
+            "still.unique_engagers", "unique: 10 engagers minus 1 engager x10", diff, Bound("> 0", lo=1e-9)
+        )
+    ]
 
 
 def selective(ctx: Context) -> list[Case]:
@@ -499,16 +627,24 @@ def selective(ctx: Context) -> list[Case]:
     t = _time(pop, 1.0)
     others = ctx.rng(300).choice(pop.n_accounts, size=50, replace=False)
     rows = (
-        _rows(np.concatenate([support, support]), np.concatenate([np.full(5, sel), np.full(5, pro)]), "share", t)
+        _rows(
+            np.concatenate([support, support]), np.concatenate([np.full(5, sel), np.full(5, pro)]), "share", t
+        )
         .concat(_rows([sel, pro], [t1, t2], "share", t))
         .concat(_rows(np.full(50, pro), others, "share", t))
     )
-    attacked = extend(pop, ["eval:selective", "eval:prolific", "eval:t_sel", "eval:t_pro"], engagements=rows,
-                      followers=10.0, posts=10.0)
+    attacked = extend(
+        pop,
+        ["eval:selective", "eval:prolific", "eval:t_sel", "eval:t_pro"],
+        engagements=rows,
+        followers=10.0,
+        posts=10.0,
+    )
     res = ctx.score(attacked)
     diff = ctx.account_score(res, attacked, t1) - ctx.account_score(res, attacked, t2)
-    return [ctx.case("still.selective", "selective engager minus prolific engager", diff,
-                     Bound("> 0", lo=1e-9))]
+    return [
+        ctx.case("still.selective", "selective engager minus prolific engager", diff, Bound("> 0", lo=1e-9))
+    ]
 
 
 def volume(ctx: Context) -> list[Case]:
@@ -517,20 +653,38 @@ def volume(ctx: Context) -> list[Case]:
     n = pop.n_accounts
     support = ctx.pick_near(50.0, 5)
     t = _time(pop, 1.0)
-    rows = _rows(np.concatenate([support, support]), np.concatenate([np.full(5, n), np.full(5, n + 1)]), "share", t)
-    attacked = extend(pop, ["eval:few_posts", "eval:many_posts"], engagements=rows, followers=10.0,
-                      posts=np.array([5.0, 500.0]))
+    rows = _rows(
+        np.concatenate([support, support]), np.concatenate([np.full(5, n), np.full(5, n + 1)]), "share", t
+    )
+    attacked = extend(
+        pop,
+        ["eval:few_posts", "eval:many_posts"],
+        engagements=rows,
+        followers=10.0,
+        posts=np.array([5.0, 500.0]),
+    )
     res = ctx.score(attacked)
     diff = ctx.account_score(res, attacked, n) - ctx.account_score(res, attacked, n + 1)
-    return [ctx.case("still.volume", "volume: same reactions, 5 minus 500 posts", diff, Bound("> 0", lo=1e-9))]
+    return [
+        ctx.case("still.volume", "volume: same reactions, 5 minus 500 posts", diff, Bound("> 0", lo=1e-9))
+    ]
 
 
 def silence(ctx: Context, people: int = 8) -> list[Case]:
-    """14 (90) days of silence for people near 50 with >= 5 engagers: their inbound rows age."""
+    """14 (90) days of silence for active people near 50 (>= 5 engagers in the last 30 days): their inbound
+    engagement rows are 14 (90) days older while everyone else's stay as they are."""
     pop = ctx.pop
     if not np.isfinite(pop.engagements.ts).any():
         return []
-    chosen = ctx.pick_near(50.0, people, min_engagers=5)
+    # active people: >= 5 distinct engagers in the last 30 days
+    e = pop.engagements
+    recent = (e.ts >= pop.now - 30 * DAY) & (e.src != e.dst)
+    pairs = np.unique(e.src[recent] * pop.n_accounts + e.dst[recent])
+    active = np.bincount(pairs % pop.n_accounts, minlength=pop.n_accounts) >= 5
+    cand = ctx.single_account_profiles()
+    cand = cand[active[cand]]
+    dist = np.abs(ctx.base.score[pop.accounts.profile[cand]] - 50.0)
+    chosen = cand[np.lexsort((cand, dist))[:people]]
     cost: dict[int, list[float]] = {14: [], 90: []}
     for a in chosen.tolist():
         before = ctx.account_score(ctx.base, pop, a)
@@ -544,10 +698,20 @@ def silence(ctx: Context, people: int = 8) -> list[Case]:
     c14 = float(np.median(cost[14]))
     c90 = float(np.median(cost[90]))
     return [
-        ctx.case("still.silence14", "14 days of silence near 50 (median cost)", c14,
-                 Bound("1 .. 4", 1.0, 4.0), costs=cost[14]),
-        ctx.case("still.silence90", "90 days of silence near 50 (median cost)", c90,
-                 Bound(f">= {max(5.0, 2.5 * c14):.1f}", lo=max(5.0, 2.5 * c14)), costs=cost[90]),
+        ctx.case(
+            "still.silence14",
+            "14 days of silence near 50 (median cost)",
+            c14,
+            Bound("1 .. 4", 1.0, 4.0),
+            costs=cost[14],
+        ),
+        ctx.case(
+            "still.silence90",
+            "90 days of silence near 50 (median cost)",
+            c90,
+            Bound(f">= {max(5.0, 2.5 * c14):.1f}", lo=max(5.0, 2.5 * c14)),
+            costs=cost[90],
+        ),
     ]
 
 
@@ -564,8 +728,16 @@ def networks_add_up(ctx: Context) -> list[Case]:
     best = np.zeros(pop.n_profiles)
     np.maximum.at(best, pop.accounts.profile, res_alone.score)
     diff = res_linked.score[multi] - best[multi]
-    return [ctx.case("still.networks_add_up", "networks add up: profile minus best account",
-                     float(diff.min()), Bound(">= 0", lo=-1e-9), mean_gain=float(diff.mean()), profiles=len(multi))]
+    return [
+        ctx.case(
+            "still.networks_add_up",
+            "networks add up: profile minus best account",
+            float(diff.min()),
+            Bound(">= 0", lo=-1e-9),
+            mean_gain=float(diff.mean()),
+            profiles=len(multi),
+        )
+    ]
 
 
 def determinism(ctx: Context) -> list[Case]:
@@ -582,8 +754,15 @@ def determinism(ctx: Context) -> list[Case]:
     same = np.array_equal(a.score, ctx.base.score) and np.array_equal(b.score, ctx.base.score)
     same = same and np.array_equal(a.raw_profile, b.raw_profile)
     diff = float(np.abs(b.score - ctx.base.score).max())
-    return [ctx.case("still.determinism", "determinism: max difference between runs",
-                     0.0 if same else max(diff, 1e-300), Bound("= 0", lo=0.0, hi=0.0), unit="points")]
+    return [
+        ctx.case(
+            "still.determinism",
+            "determinism: max difference between runs",
+            0.0 if same else max(diff, 1e-300),
+            Bound("= 0", lo=0.0, hi=0.0),
+            unit="points",
+        )
+    ]
 
 
 # ---- 7. explanations ----------------------------------------------------------------------------------
@@ -622,8 +801,16 @@ def explanation_faithfulness(ctx: Context, profiles: int = 8) -> list[Case]:
         return []
     err = max(abs(r["claimed"] - r["actual"]) for r in rows)
     ratio = max((r["claimed"] / r["actual"]) if r["actual"] > 1e-9 else math.inf for r in rows)
-    return [ctx.case("explain.top_engager", "explain: |top engager points - real drop|", err,
-                     Bound("<= 0.5", hi=0.5), worst_ratio=ratio, profiles=rows)]
+    return [
+        ctx.case(
+            "explain.top_engager",
+            "explain: |top engager points - real drop|",
+            err,
+            Bound("<= 0.5", hi=0.5),
+            worst_ratio=ratio,
+            profiles=rows,
+        )
+    ]
 
 
 #: The cases run on the generated population, in table order.

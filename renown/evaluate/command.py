@@ -14,8 +14,23 @@ from pathlib import Path
 from typing import Any
 
 CASE_NAMES = (
-    "hub", "single", "drop", "farms", "ring", "pod", "swap", "linking", "calibration", "unique", "selective",
-    "volume", "silence", "networks", "determinism", "explain", "rankings",
+    "hub",
+    "single",
+    "drop",
+    "farms",
+    "ring",
+    "pod",
+    "swap",
+    "linking",
+    "calibration",
+    "unique",
+    "selective",
+    "volume",
+    "silence",
+    "networks",
+    "determinism",
+    "explain",
+    "rankings",
 )
 
 
@@ -30,18 +45,33 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
             "figure, the bound and whether it holds, one column pair per version."
         ),
     )
-    p.add_argument("--version", action="append", metavar="NAME",
-                   help="algorithm version (repeat for several; default v1)")
+    p.add_argument(
+        "--version",
+        action="append",
+        metavar="NAME",
+        help="algorithm version (repeat for several; default v1)",
+    )
     p.add_argument("--seed", type=int, default=1, help="seed of the generated population and attacks (1)")
-    p.add_argument("--quick", action="store_true", help="small sizes and no Kendall tau (well under a minute)")
+    p.add_argument(
+        "--quick", action="store_true", help="small sizes and no Kendall tau (well under a minute)"
+    )
     p.add_argument("--no-higgs", action="store_true", help="skip the Higgs networks")
-    p.add_argument("--higgs-dir", metavar="DIR",
-                   help="directory of the Higgs edge lists (default $RENOWN_DATASETS_DIR/higgs-twitter)")
-    p.add_argument("--only", action="append", choices=CASE_NAMES, metavar="CASE",
-                   help=f"run only these cases (repeatable): {', '.join(CASE_NAMES)}")
+    p.add_argument(
+        "--higgs-dir",
+        metavar="DIR",
+        help="directory of the Higgs edge lists (default $RENOWN_DATASETS_DIR/higgs-twitter)",
+    )
+    p.add_argument(
+        "--only",
+        action="append",
+        choices=CASE_NAMES,
+        metavar="CASE",
+        help=f"run only these cases (repeatable): {', '.join(CASE_NAMES)}",
+    )
     p.add_argument("--json", action="store_true", help="print the results as JSON instead of the table")
-    p.add_argument("--write-docs", action="store_true",
-                   help="write docs/evaluation.md and its figures in docs/figures/")
+    p.add_argument(
+        "--write-docs", action="store_true", help="write docs/evaluation.md and its figures in docs/figures/"
+    )
     p.add_argument("--docs-root", metavar="DIR", help="root holding docs/ (default: the repository)")
     return p
 
@@ -87,9 +117,16 @@ def run(args: argparse.Namespace) -> int:
 
     only = tuple(args.only) if args.only else None
     try:
-        ev = evaluate(args.version, seed=args.seed, sizes=Sizes.quick() if args.quick else Sizes(),
-                      higgs=higgs, higgs_dir=str(higgs_dir), only=only, rankings=not args.quick,
-                      progress=progress)
+        ev = evaluate(
+            args.version,
+            seed=args.seed,
+            sizes=Sizes.quick() if args.quick else Sizes(),
+            higgs=higgs,
+            higgs_dir=str(higgs_dir),
+            only=only,
+            rankings=not args.quick,
+            progress=progress,
+        )
     except (RenownCoreError, OSError) as exc:
         print(f"renown evaluate: error: {exc}", file=sys.stderr)
         return 2

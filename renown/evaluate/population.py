@@ -148,8 +148,10 @@ def distinct_engagers(pop: Population) -> np.ndarray:
     prof = pop.accounts.profile
     keep = (e.weight > 0) & (prof[e.src] != prof[e.dst])
     pairs = np.unique(np.stack([e.src[keep], prof[e.dst[keep]]], axis=1), axis=0)
-    return np.bincount(pairs[:, 1], minlength=pop.n_profiles) if len(pairs) else np.zeros(
-        pop.n_profiles, dtype=np.int64
+    return (
+        np.bincount(pairs[:, 1], minlength=pop.n_profiles)
+        if len(pairs)
+        else np.zeros(pop.n_profiles, dtype=np.int64)
     )
 
 

@@ -66,7 +66,9 @@ def top_overlap(a: np.ndarray, b: np.ndarray, k: int = 100) -> float:
     return len(ta & tb) / float(min(k, n))
 
 
-def compare_rankings(res: ScoreResult, pop: Population, base: dict[str, np.ndarray] | None = None) -> dict[str, Any]:
+def compare_rankings(
+    res: ScoreResult, pop: Population, base: dict[str, np.ndarray] | None = None
+) -> dict[str, Any]:
     """Kendall tau and top-100 overlap of the account scores against every baseline."""
     base = base if base is not None else baselines(pop)
     raw = res.raw_profile[pop.accounts.profile]

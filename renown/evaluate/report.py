@@ -34,7 +34,11 @@ def _fmt(c: Case | None) -> tuple[str, str]:
     v = c.value
     if not math.isfinite(v):
         s = "inf"
-    elif c.unit == "points" and c.key.startswith(("sybil", "collusion", "linking")) and "bystander" not in c.key:
+    elif (
+        c.unit == "points"
+        and c.key.startswith(("sybil", "collusion", "linking"))
+        and "bystander" not in c.key
+    ):
         s = f"{v:+.2f}"
     else:
         s = f"{v:.2f}"
@@ -87,8 +91,11 @@ def _fig_histogram(ev: Evaluation, path: Path) -> None:
         ax.hist(s, bins=np.arange(0, 101, 1), color="#4c72b0")
         ax.set_yscale("log")
         vals, counts = np.unique(s, return_counts=True)
-        ax.set_title(f"{v}: Higgs scores (largest tie {100 * counts.max() / len(s):.1f}% at {vals[counts.argmax()]:.1f})",
-                     fontsize=9)
+        ax.set_title(
+            f"{v}: Higgs scores (largest tie {100 * counts.max() / len(s):.1f}%"
+            f" at {vals[counts.argmax()]:.1f})",
+            fontsize=9,
+        )
         ax.set_xlabel("score")
         ax.set_ylabel("accounts (log)")
         ax.axvline(63, color="#c44e52", lw=0.8, ls="--")
@@ -99,8 +106,12 @@ def _fig_histogram(ev: Evaluation, path: Path) -> None:
 
 def _fig_attacks(ev: Evaluation, path: Path) -> None:
     plt = _plt()
-    rows = [r for r in _rows(ev) if r[0].startswith(("sybil", "collusion", "linking", "breadth.hub"))
-            and r[0].endswith(("target", "ring", "pod", "swap", "idle", "own_second", "hub_one_engagement"))]
+    rows = [
+        r
+        for r in _rows(ev)
+        if r[0].startswith(("sybil", "collusion", "linking", "breadth.hub"))
+        and r[0].endswith(("target", "ring", "pod", "swap", "idle", "own_second", "hub_one_engagement"))
+    ]
     labels = [r[1].replace(": target gain", "") for r in rows]
     fig, ax = plt.subplots(figsize=(10, 0.38 * len(rows) + 1.2))
     h = 0.8 / max(1, len(ev.versions))
@@ -131,7 +142,9 @@ def _fig_stability(ev: Evaluation, path: Path) -> None:
         pop = "higgs" if c.population == "higgs" else "generated"
         d = c.detail["drops"]
         ax.plot(range(1, len(d) + 1), [x["max"] for x in d], marker="o", label=f"{c.version} {pop}: max")
-        ax.plot(range(1, len(d) + 1), [x["p99"] for x in d], marker="x", ls=":", label=f"{c.version} {pop}: P99")
+        ax.plot(
+            range(1, len(d) + 1), [x["p99"] for x in d], marker="x", ls=":", label=f"{c.version} {pop}: P99"
+        )
     ax.axhline(10, color="black", lw=0.8, ls="--", label="bound 10")
     ax.set_xlabel("random 1% edge drop")
     ax.set_ylabel("score move (points)")
@@ -201,8 +214,10 @@ def write_docs(ev: Evaluation, root: Path, command: str) -> Path:
         "",
     ]
     for name, d in ev.populations.items():
-        out.append(f"* `{name}`: {d['accounts']:,} accounts, {d['profiles']:,} profiles, "
-                   f"{d['engagements']:,} engagement rows")
+        out.append(
+            f"* `{name}`: {d['accounts']:,} accounts, {d['profiles']:,} profiles, "
+            f"{d['engagements']:,} engagement rows"
+        )
     out += [
         "",
         "The generated population (`renown.evaluate.population.generate_population`): "
@@ -245,8 +260,10 @@ def write_docs(ev: Evaluation, root: Path, command: str) -> Path:
         for c in drops:
             pop = "higgs" if c.population == "higgs" else "generated"
             for i, d in enumerate(c.detail["drops"], 1):
-                out.append(f"| {c.version} | {pop} | {i} | {d['max']:.2f} | {d['p999']:.2f} | {d['p99']:.2f} | "
-                           f"{d['mean']:.3f} |")
+                out.append(
+                    f"| {c.version} | {pop} | {i} | {d['max']:.2f} | {d['p999']:.2f} | {d['p99']:.2f} | "
+                    f"{d['mean']:.3f} |"
+                )
         out.append("")
     out += ["## How each case is measured", ""]
     for key, fn in _HOW:
