@@ -361,7 +361,11 @@ def build_farm(
 
 
 def farms(ctx: Context, sizes: tuple[int, ...] = (1000, 10000)) -> list[Case]:
-    """Farms of each size and variant engaging a target near 40: target gain and bystander move."""
+    """Farms of each size and variant engaging a target near 40: target gain and bystander move.
+
+    The details also give both figures under the base population's calibration table (no refit), which
+    separates what the farm's rank buys from what re-fitting the scale on the bots moves.
+    """
     target = int(ctx.pick_near(40.0)[0])
     before = ctx.account_score(ctx.base, ctx.pop, target)
     tkey = ctx.pop.accounts.profile_ids[ctx.pop.accounts.profile[target]]
@@ -372,6 +376,13 @@ def farms(ctx: Context, sizes: tuple[int, ...] = (1000, 10000)) -> list[Case]:
             res = ctx.score(attacked)
             gain = ctx.account_score(res, attacked, target) - before
             moves = ctx.bystander_moves(res, attacked, {tkey})
+            # diagnostic: the same farm under the base population's stored calibration table (no refit)
+            fixed = ctx.score(attacked, calibration=ctx.base.calibration)
+            fixed_moves = ctx.bystander_moves(fixed, attacked, {tkey})
+            diag: dict[str, Any] = {
+                "stored_table_target_gain": ctx.account_score(fixed, attacked, target) - before,
+                "stored_table_bystander": float(np.median(np.abs(fixed_moves))),
+            }
             label = f"farm of {size:,} ({v['label']})"
             out.append(
                 ctx.case(
@@ -381,6 +392,7 @@ def farms(ctx: Context, sizes: tuple[int, ...] = (1000, 10000)) -> list[Case]:
                     Bound("<= 3", hi=3.0),
                     target=ctx.pop.accounts.ids[target],
                     before=before,
+                    **diag,
                 )
             )
             out.append(

@@ -249,6 +249,26 @@ def write_docs(ev: Evaluation, root: Path, command: str) -> Path:
             for name, r in per.items():
                 out.append(f"| {v} | {name} | {r['kendall_tau']:.3f} | {r['top100_overlap']:.2f} |")
         out.append("")
+    farm_rows = [c for c in ev.cases if c.key.startswith("sybil.farm") and c.key.endswith(".target")]
+    if farm_rows:
+        out += [
+            "## Farms: what the rank buys and what the refit moves",
+            "",
+            "The same farms scored under the base population's stored calibration table (no refit on the "
+            "bots): the target gain left is what the farm's rank buys; the bystander move left comes from "
+            "the bots' share of the teleport and of the rank unit.",
+            "",
+            "| version | farm | target gain (refit) | target gain (stored table) | median bystander |move| "
+            "(stored table) |",
+            "| --- | --- | ---: | ---: | ---: |",
+        ]
+        for c in farm_rows:
+            d = c.detail
+            out.append(
+                f"| {c.version} | {c.title.replace(': target gain', '')} | {c.value:+.2f} | "
+                f"{d['stored_table_target_gain']:+.2f} | {d['stored_table_bystander']:.2f} |"
+            )
+        out.append("")
     drops = [c for c in ev.cases if c.key == "breadth.edge_drop"]
     if drops:
         out += [
