@@ -398,7 +398,7 @@ def farms(ctx: Context, sizes: tuple[int, ...] = (1000, 10000)) -> list[Case]:
             out.append(
                 ctx.case(
                     f"sybil.farm{size}.{variant}.bystander",
-                    f"{label}: median bystander |move|",
+                    f"{label}: median bystander abs move",
                     float(np.median(np.abs(moves))),
                     Bound("<= 0.5", hi=0.5),
                     median_signed=float(np.median(moves)),

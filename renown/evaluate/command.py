@@ -77,7 +77,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 
 def _command_line(args: argparse.Namespace) -> str:
-    parts = ["renown evaluate"]
+    parts = ["renown", "evaluate"]
     for v in args.version:
         parts += ["--version", v]
     if args.seed != 1:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -221,7 +222,7 @@ def write_docs(ev: Evaluation, root: Path, command: str) -> Path:
     out += [
         "",
         "The generated population (`renown.evaluate.population.generate_population`): "
-        + " ".join((generate_population.__doc__ or "").split()),
+        + textwrap.dedent("    " + (generate_population.__doc__ or "").strip()).strip(),
         "",
         "## Results",
         "",
@@ -258,7 +259,7 @@ def write_docs(ev: Evaluation, root: Path, command: str) -> Path:
             "bots): the target gain left is what the farm's rank buys; the bystander move left comes from "
             "the bots' share of the teleport and of the rank unit.",
             "",
-            "| version | farm | target gain (refit) | target gain (stored table) | median bystander |move| "
+            "| version | farm | target gain (refit) | target gain (stored table) | median bystander abs move "
             "(stored table) |",
             "| --- | --- | ---: | ---: | ---: |",
         ]
