@@ -52,6 +52,10 @@ pr: test ## what CI runs, before you open a pull request
 bench: install ## solver benchmarks against scipy, graphblas, igraph and networkx
 	$(RUN)renown bench
 
+.PHONY: evaluate
+evaluate: install ## attacks and properties of the score per version; writes docs/evaluation.md (VERSIONS="v1 v2")
+	$(RUN)renown evaluate $(foreach v,$(or $(VERSIONS),v1 v2),--version $(v)) --write-docs
+
 layer: install ## build the scoring layer into layers/build
 	$(MAKE) -f layers/Makefile build ARTIFACTS_DIR=$(CURDIR)/layers/build
 

@@ -1,6 +1,7 @@
-"""The ``renown`` command: ``serve``, ``score``, ``explain``, ``bench``, ``release``.
+"""The ``renown`` command: ``serve``, ``score``, ``explain``, ``bench``, ``release``, ``evaluate``.
 
-Each subcommand lives in its own module under ``renown.commands`` exposing
+Each subcommand lives in its own module under ``renown.commands`` (``evaluate``: ``renown.evaluate``)
+exposing
 ``add_parser(subparsers)`` and ``run(args) -> int``; modules are imported only when needed
 so that ``renown --help`` stays fast.
 """
@@ -18,6 +19,7 @@ COMMANDS: dict[str, str] = {
     "explain": "renown.commands.explain",
     "bench": "renown.commands.bench",
     "release": "renown.commands.release",
+    "evaluate": "renown.evaluate.command",
 }
 
 

@@ -1,0 +1,141 @@
+"""``renown evaluate``: measure algorithm versions against the attacks and properties of issue 12.
+
+``renown evaluate [--version V ...] [--seed N] [--quick] [--no-higgs] [--only CASE ...] [--json]
+[--write-docs]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import sys
+from pathlib import Path
+from typing import Any
+
+CASE_NAMES = (
+    "hub",
+    "single",
+    "drop",
+    "farms",
+    "ring",
+    "pod",
+    "swap",
+    "linking",
+    "calibration",
+    "unique",
+    "selective",
+    "volume",
+    "silence",
+    "networks",
+    "determinism",
+    "explain",
+    "rankings",
+)
+
+
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+    p: argparse.ArgumentParser = subparsers.add_parser(
+        "evaluate",
+        help="run the attacks and properties of the score on generated populations and Higgs",
+        description=(
+            "Score a generated heavy-tailed population (own seed) and the Higgs networks with each version, "
+            "run the attacks (one-engagement hub, farms, rings, pods, swaps, linking) and the properties "
+            "(breadth, stability, calibration, decay, determinism, explanations), and print a table of the "
+            "figure, the bound and whether it holds, one column pair per version."
+        ),
+    )
+    p.add_argument(
+        "--version",
+        action="append",
+        metavar="NAME",
+        help="algorithm version (repeat for several; default v1)",
+    )
+    p.add_argument("--seed", type=int, default=1, help="seed of the generated population and attacks (1)")
+    p.add_argument(
+        "--quick", action="store_true", help="small sizes and no Kendall tau (well under a minute)"
+    )
+    p.add_argument("--no-higgs", action="store_true", help="skip the Higgs networks")
+    p.add_argument(
+        "--higgs-dir",
+        metavar="DIR",
+        help="directory of the Higgs edge lists (default $RENOWN_DATASETS_DIR/higgs-twitter)",
+    )
+    p.add_argument(
+        "--only",
+        action="append",
+        choices=CASE_NAMES,
+        metavar="CASE",
+        help=f"run only these cases (repeatable): {', '.join(CASE_NAMES)}",
+    )
+    p.add_argument("--json", action="store_true", help="print the results as JSON instead of the table")
+    p.add_argument(
+        "--write-docs", action="store_true", help="write docs/evaluation.md and its figures in docs/figures/"
+    )
+    p.add_argument("--docs-root", metavar="DIR", help="root holding docs/ (default: the repository)")
+    return p
+
+
+def _command_line(args: argparse.Namespace) -> str:
+    parts = ["renown", "evaluate"]
+    for v in args.version:
+        parts += ["--version", v]
+    if args.seed != 1:
+        parts += ["--seed", str(args.seed)]
+    for flag in ("quick", "no_higgs"):
+        if getattr(args, flag):
+            parts.append("--" + flag.replace("_", "-"))
+    for o in args.only or []:
+        parts += ["--only", o]
+    parts.append("--write-docs")
+    return shlex.join(parts)
+
+
+def run(args: argparse.Namespace) -> int:
+    from core.errors import RenownCoreError
+    from core.versions import get_version
+    from renown.evaluate.cases import Sizes
+    from renown.evaluate.population import datasets_dir
+    from renown.evaluate.report import text_table, write_docs
+    from renown.evaluate.runner import evaluate
+
+    args.version = args.version or ["v1"]
+    try:
+        for v in args.version:
+            get_version(v)
+    except RenownCoreError as exc:
+        print(f"renown evaluate: error: {exc}", file=sys.stderr)
+        return 2
+    higgs_dir = Path(args.higgs_dir) if args.higgs_dir else datasets_dir() / "higgs-twitter"
+    higgs = not args.no_higgs
+    if higgs and not (higgs_dir / "mention_network.edgelist").exists():
+        print(f"renown evaluate: Higgs networks not found in {higgs_dir}; skipping them", file=sys.stderr)
+        higgs = False
+
+    def progress(msg: str) -> None:
+        print(f"renown evaluate: {msg}", file=sys.stderr, flush=True)
+
+    only = tuple(args.only) if args.only else None
+    try:
+        ev = evaluate(
+            args.version,
+            seed=args.seed,
+            sizes=Sizes.quick() if args.quick else Sizes(),
+            higgs=higgs,
+            higgs_dir=str(higgs_dir),
+            only=only,
+            rankings=not args.quick,
+            progress=progress,
+        )
+    except (RenownCoreError, OSError) as exc:
+        print(f"renown evaluate: error: {exc}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(ev.to_dict(), indent=1, allow_nan=False))
+    else:
+        print(text_table(ev))
+    if args.write_docs:
+        root = Path(args.docs_root) if args.docs_root else Path(__file__).resolve().parents[2]
+        page = write_docs(ev, root, _command_line(args))
+        progress(f"wrote {page}")
+    return 0
