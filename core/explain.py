@@ -180,19 +180,23 @@ def _profile_pairs(result: ScoreResult, accounts: Accounts, p: int) -> tuple[np.
     return members, np.concatenate(spans) if spans else np.zeros(0, np.int64)
 
 
-def _raw_of(result: ScoreResult, members: np.ndarray, drop: np.ndarray | None = None) -> float:
-    """A profile's engagement raw recomputed from the solved flows, without the engagers in ``drop``."""
+def _raw_of(
+    result: ScoreResult, members: np.ndarray, drop: np.ndarray | None = None
+) -> tuple[float, int]:
+    """A profile's engagement raw and engager count from the solved flows, without those in ``drop``."""
     from core import integrity
 
     detail, graph = result.integrity, result.graph
     assert detail is not None and graph is not None and result.params.integrity is not None
     csr = graph.csr
     total = 0.0
+    engagers = 0
     for a in members.tolist():
         lo, hi = int(csr.indptr[a]), int(csr.indptr[a + 1])
         flow = detail.pair_flow[lo:hi]
         if drop is not None:
             flow = np.where(np.isin(csr.indices[lo:hi], drop), 0.0, flow)
+        engagers += int((flow > 0).sum())
         capped = integrity.soft_cap(flow, detail.cap)
         s1 = float(capped.sum())
         if s1 <= 0:
@@ -202,7 +206,7 @@ def _raw_of(result: ScoreResult, members: np.ndarray, drop: np.ndarray | None = 
         factor = neff / (neff + k) if k > 0 else 1.0
         frac = graph.amp_frac[lo:hi]
         total += factor * float((capped * (frac / graph.volume[a] + (1.0 - frac))).sum())
-    return total
+    return total, engagers
 
 
 def score_without(result: ScoreResult, accounts: Accounts, profile_index: int, engagers: list[int]) -> float:
@@ -227,11 +231,13 @@ def score_without(result: ScoreResult, accounts: Accounts, profile_index: int, e
     if result.integrity is None or result.params.integrity is None:
         raise InvalidParametersError("score_without needs a result of an integrity version (v3 and later)")
     members = np.flatnonzero(accounts.profile == int(profile_index))
-    raw = _raw_of(result, members, np.asarray(engagers, dtype=np.int64))
+    rules = result.params.integrity
+    raw, count = _raw_of(result, members, np.asarray(engagers, dtype=np.int64))
     if raw <= 0:
         followers = float(accounts.followers[members].max()) if len(members) else 0.0
-        return float(integrity.band_scores(np.array([followers]), result.params.integrity)[0])
-    return float(apply_calibration(np.array([raw]), result.calibration)[0])
+        return float(integrity.band_scores(np.array([followers]), rules)[0])
+    calibrated = apply_calibration(np.array([raw]), result.calibration)
+    return float(integrity.breadth_ceiling(calibrated, np.array([count]), rules)[0])
 
 
 def _explain_integrity(

@@ -6,20 +6,29 @@ These are the steps of the model that version ``v3`` adds to the influence rank 
 1. **Established accounts carry trust** (TrustRank / SybilRank: trust seeded from established accounts).
    An account is *established* by evidence an attacker cannot produce after the fact: the time of its
    first engagement (given or received) in the data, and its creation time when a network reports it.
-   The weight ramps from 0 (first seen less than ``established_min_days`` ago) to 1 (more than
-   ``established_full_days``). Only established accounts teleport (start trust) and pass rank on, so a
-   farm of new accounts has no rank to give, however many there are. Follower counts never make an
+   The weight ramps from 0 (first seen, or created, less than ``established_min_days`` ago) to 1
+   (more than ``established_full_days``); a reported creation time counts as much as the history
+   (accounts cannot be created in the past). Trust starts (teleport) only at accounts with a full
+   history (:func:`trust_seeds`), and an account passes on the rank it received in proportion to how
+   established it is, so a farm, a ring or a pod of new or newly active accounts has no rank to give,
+   however many there are. Follower counts never make an
    account established (they are bought). When the data carries no times at all, every account is
    established (nothing tells them apart; the account metadata still can).
 2. **Mutual engagement cancels** (Collusionrank): the weight of a pair is
    ``count ** p - reciprocity * min(count, reverse count) ** p``: a like-for-like swap, a pod or a ring
    whose members engage each other evenly earns nothing from it; one-sided engagement counts in full.
+   An engager's selectivity still counts its engagement before the discount, so the rank a mutual
+   exchange no longer carries leaks instead of flowing to the engager's other authors.
 3. **Breadth**: each engager's contribution to an author is softly capped at ``tau`` (the
    ``cap_quantile`` of the contributions of established engagers): ``tau * (1 - exp(-f / tau))``. The
    author's engagement raw is the capped sum times ``n / (n + breadth_k)``, ``n`` the effective number
    of engagers ``(sum f)^2 / sum f^2``. One engagement, whoever gives it, is worth little; many
    independent ones are worth a lot.
-4. **Calibration population**: the 1-100 scale is fitted on established profiles with at least
+4. **A ceiling per engager**: whatever its raw, a profile with ``n`` distinct engagers (with a
+   positive contribution) scores at most ``score_floor + 3 + ceiling_step * (n - 1)`` (a smooth minimum,
+   so no two different profiles tie on it). Losing one engager can then cost at most about
+   ``ceiling_step`` points through the ceiling, and one engager alone stays at the floor.
+5. **Calibration population**: the 1-100 scale is fitted on established profiles with at least
    ``min_engagers`` distinct engagers (people with an audience), onto ``[score_floor, 100]`` with mean
    40 and P95 63. Profiles with less evidence score between ``band_high`` and the floor; profiles with
    no engagement score in ``[band_low, band_high]`` by follower reach. The fitted table is stored with
@@ -41,6 +50,7 @@ __all__ = [
     "IntegrityParams",
     "band_scores",
     "breadth",
+    "breadth_ceiling",
     "cap_level",
     "engagement_points",
     "established_weights",
@@ -48,6 +58,7 @@ __all__ = [
     "mutual_discounted_weights",
     "reverse_counts",
     "soft_cap",
+    "trust_seeds",
 ]
 
 DAY = 86400.0
@@ -81,6 +92,10 @@ class IntegrityParams:
         Scores of profiles without engagement: ``band_low`` with no followers, up to ``band_high``.
     band_followers : float
         Followers at which a profile without engagement is 63% of the way up its band (1000).
+    ceiling_step : float
+        Points each distinct engager adds to a profile's ceiling (6).
+    ceiling_softness : float
+        Width of the smooth minimum between the calibrated score and the ceiling, in points (1.5).
     """
 
     established_min_days: float = 30.0
@@ -94,6 +109,8 @@ class IntegrityParams:
     band_low: float = 14.0
     band_high: float = 19.9
     band_followers: float = 1000.0
+    ceiling_step: float = 6.0
+    ceiling_softness: float = 1.5
 
     def validate(self) -> IntegrityParams:
         """Return ``self`` or raise :class:`~core.errors.InvalidParametersError`.
@@ -116,6 +133,7 @@ class IntegrityParams:
         check(self.min_engagers >= 1, "min_engagers must be >= 1")
         check(1.0 <= self.band_low <= self.band_high < self.score_floor < 40.0, "need 1 <= band < floor < 40")
         check(self.band_followers > 0, "band_followers must be > 0")
+        check(self.ceiling_step > 0 and self.ceiling_softness > 0, "ceiling parameters must be > 0")
         return self
 
     def to_dict(self) -> dict[str, float]:
@@ -176,6 +194,9 @@ def established_weights(
     >>> established_weights(seen, np.array([np.nan, now - 400 * DAY, now - DAY]), now, 0.0,
     ...                     IntegrityParams()).tolist()
     [1.0, 1.0, 0.0]
+    >>> established_weights(seen, np.array([np.nan, now - 400 * DAY, now - DAY]), now, 1.0,
+    ...                     IntegrityParams()).tolist()
+    [1.0, 1.0, 0.0]
     """
     timed = time_coverage >= p.time_coverage_min and history_days >= p.established_full_days
     if timed:
@@ -185,7 +206,46 @@ def established_weights(
         e = np.ones(len(seen))
     has_created = np.isfinite(created)
     age = _ramp((now - np.where(has_created, created, now)) / DAY, p)
-    return np.asarray(np.where(has_created, np.minimum(e, age), e))
+    if not timed:  # no history to judge by: the creation time decides where it is known
+        return np.asarray(np.where(has_created, age, e))
+    return np.asarray(np.where(has_created, np.maximum(e, age), e))
+
+
+def trust_seeds(
+    seen: np.ndarray,
+    created: np.ndarray,
+    now: float,
+    time_coverage: float,
+    p: IntegrityParams,
+    history_days: float = math.inf,
+) -> np.ndarray:
+    """1 where trust starts (the teleport), else 0: accounts with a full history.
+
+    Where the data has a history (see :func:`established_weights`), a seed is an account first seen
+    at least ``established_full_days`` before ``now``, and not reported as created since: an old
+    account that only just appeared (a bought, aged account) relays rank it receives but starts none.
+    Without a history, every account not reported as young is a seed. A partly established account
+    only relays rank: many half-new accounts cannot add up to one seed.
+
+    Examples
+    --------
+    >>> now = 200 * DAY
+    >>> seen = np.array([now - 100 * DAY, now - 2 * DAY, now - 2 * DAY])
+    >>> created = np.array([np.nan, now - 400 * DAY, np.nan])
+    >>> trust_seeds(seen, created, now, 1.0, IntegrityParams()).tolist()
+    [1.0, 0.0, 0.0]
+    >>> trust_seeds(seen, created, now, 0.0, IntegrityParams()).tolist()
+    [1.0, 1.0, 1.0]
+    """
+    timed = time_coverage >= p.time_coverage_min and history_days >= p.established_full_days
+    has_created = np.isfinite(created)
+    young = has_created & ((now - np.where(has_created, created, now)) / DAY < p.established_full_days)
+    if timed:
+        finite = np.isfinite(seen)
+        old = finite & ((now - np.where(finite, seen, now)) / DAY >= p.established_full_days)
+    else:
+        old = np.ones(len(seen), dtype=bool)
+    return np.asarray((old & ~young).astype(np.float64))
 
 
 def reverse_counts(indptr: np.ndarray, indices: np.ndarray, counts: np.ndarray, n: int) -> np.ndarray:
@@ -324,3 +384,25 @@ def engagement_points(
     network_impact = np.bincount(row, weights=points * (1.0 - amp_frac), minlength=n)
     pair_points = points * (amp_frac / volume[row] + (1.0 - amp_frac))
     return pair_points, amplification, network_impact, neff, factor
+
+
+def breadth_ceiling(scores: np.ndarray, engagers: np.ndarray, p: IntegrityParams) -> np.ndarray:
+    """Scores held under the ceiling of their profile's distinct engagers (a smooth minimum).
+
+    ``ceiling = score_floor + 2 * ceiling_softness + ceiling_step * (engagers - 1)``; the result is
+    ``c - s * log1p(exp((c - score) / s))``: about the score well below the ceiling, about the ceiling
+    well above it, strictly increasing in the score.
+
+    Examples
+    --------
+    >>> p = IntegrityParams()
+    >>> [round(float(v), 2) for v in breadth_ceiling(np.array([90.0, 90.0, 30.0]), np.array([1, 30, 30]), p)]
+    [23.0, 90.0, 30.0]
+    """
+    s = p.ceiling_softness
+    count = np.maximum(np.asarray(engagers, np.float64), 1.0)
+    ceiling = p.score_floor + 2.0 * s + p.ceiling_step * (count - 1.0)
+    gap = (ceiling - np.asarray(scores, dtype=np.float64)) / s
+    # log1p(exp(gap)) without overflow: gap + log1p(exp(-gap)) for gap > 0
+    soft = np.where(gap > 0, gap + np.log1p(np.exp(-np.abs(gap))), np.log1p(np.exp(-np.abs(gap))))
+    return np.asarray(ceiling - s * soft)

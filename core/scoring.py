@@ -360,14 +360,18 @@ def prepare_integrity_graph(
     w32 = integrity.mutual_discounted_weights(pair_count, reverse, params.pair_exponent, rules.reciprocity)
     amp_frac = model.amplification_share(sums[:, 1], pair_count)
     out_weight = np.bincount(indices, weights=w32.astype(np.float64), minlength=n)
+    # an engager's selectivity counts its engagement before the mutual discount: what a mutual
+    # exchange no longer carries leaks (it does not flow to the engager's other authors instead)
+    given = np.bincount(indices, weights=model.pair_weights(pair_count, params.pair_exponent), minlength=n)
     m = len(engagements.ts)
     coverage = float(np.isfinite(engagements.ts).sum()) / m if m else 0.0
     seen = integrity.first_seen(engagements.src, engagements.dst, engagements.ts, n)
     times = engagements.ts[np.isfinite(engagements.ts)]
     history = float(times.max() - times.min()) / DAY if len(times) else 0.0
     est = integrity.established_weights(seen, accounts.created, now, coverage, rules, history)
-    scale = model.out_scale(out_weight, est, params.selectivity_k)
-    teleport = est * (np.log1p(accounts.followers) + params.teleport_eps)
+    scale = model.out_scale(given, est, params.selectivity_k)
+    seeds = integrity.trust_seeds(seen, accounts.created, now, coverage, rules, history)
+    teleport = seeds * (np.log1p(accounts.followers) + params.teleport_eps)
     if teleport.sum() <= 0:  # nobody established: every account starts equal
         teleport = np.ones(n)
     teleport = teleport / teleport.sum()
@@ -426,7 +430,9 @@ def _score_with_integrity(
     np.maximum.at(followers, prof, accounts.followers)
     band = integrity.band_scores(followers, rules)
     engaged = raw_profile > 0
-    score = np.where(engaged, apply_calibration(raw_profile, table), band)
+    score = np.where(
+        engaged, integrity.breadth_ceiling(apply_calibration(raw_profile, table), engagers, rules), band
+    )
     share = np.zeros(n_prof)
     np.divide(score, raw_profile, out=share, where=engaged)
     subscores = {
@@ -438,9 +444,13 @@ def _score_with_integrity(
     key = prof * nn + accounts.network.astype(np.int64)
     raw_pn = np.bincount(key, weights=raw_account, minlength=n_prof * nn).reshape(n_prof, nn)
     present = np.bincount(key, minlength=n_prof * nn).reshape(n_prof, nn) > 0
-    network_scores = np.where(
-        present, np.where(raw_pn > 0, apply_calibration(raw_pn, table), band[:, None]), 0.0
-    )
+    net_engagers = np.bincount(
+        key,
+        weights=np.bincount(row, weights=flow > 0, minlength=n),
+        minlength=n_prof * nn,
+    ).reshape(n_prof, nn)
+    net_calibrated = integrity.breadth_ceiling(apply_calibration(raw_pn, table), net_engagers, rules)
+    network_scores = np.where(present, np.where(raw_pn > 0, net_calibrated, band[:, None]), 0.0)
     t3 = time.perf_counter()
     detail = IntegrityDetail(est, flow, points_raw, mutual, neff, factor, cap, calibrated)
     return ScoreResult(

@@ -633,7 +633,11 @@ def unique_vs_repeated(ctx: Context) -> list[Case]:
 
 
 def selective(ctx: Context) -> list[Case]:
-    """A selective engager's share is worth more than a prolific engager's (same rank, same share)."""
+    """A selective engager's share is worth more than a prolific engager's (same rank, same share).
+
+    Both engagers are established accounts (created two years before ``now``): the property is about
+    selectivity, not about the trust new accounts lack.
+    """
     pop = ctx.pop
     n = pop.n_accounts
     sel, pro, t1, t2 = n, n + 1, n + 2, n + 3
@@ -653,6 +657,7 @@ def selective(ctx: Context) -> list[Case]:
         engagements=rows,
         followers=10.0,
         posts=10.0,
+        created=pop.now - 730 * 86400.0,
     )
     res = ctx.score(attacked)
     diff = ctx.account_score(res, attacked, t1) - ctx.account_score(res, attacked, t2)

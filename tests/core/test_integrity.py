@@ -246,6 +246,9 @@ def test_established_needs_history_or_age():
     assert p is not None
     e = integrity.established_weights(seen, np.array([np.nan, np.nan]), NOW, 1.0, p, 300.0)
     assert e.tolist() == [1.0, 0.0]
-    # a short history tells nothing: everyone counts until it grows
+    # a short history tells nothing: everyone counts until it grows, unless created recently
     e = integrity.established_weights(seen, np.array([np.nan, NOW - 2 * DAY]), NOW, 1.0, p, 10.0)
     assert e.tolist() == [1.0, 0.0]
+    # a reported old creation time establishes an account newly seen (it cannot be backdated)
+    e = integrity.established_weights(seen, np.array([np.nan, NOW - 400 * DAY]), NOW, 1.0, p, 300.0)
+    assert e.tolist() == [1.0, 1.0]
