@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed-$(shell cat uv.lock pyproject.toml | cksum | cut -d'
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 export UV_NO_PROGRESS := 1
 
-.PHONY: install run test check lint typecheck template unit pr bench layer clean browser-deps
+.PHONY: install run test check lint typecheck template doctest unit pr bench layer clean browser-deps
 
 $(UV):
 	$(PYTHON) -m venv $(VENV)
@@ -40,12 +40,15 @@ unit: install
 	# the stack tests run handlers in-process as Lambda would: a fresh process, like a fresh container
 	$(RUN)pytest tests/stack
 
+doctest: install ## the examples in the docstrings of core and functions/shared
+	$(RUN)pytest --doctest-modules core functions/shared
+
 browser-deps: ## Debian's chromium for the widget browser test (skipped with a reason when absent)
 	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
 		(apt-get update -qq && apt-get install -y -qq chromium >/dev/null) || \
 		echo "chromium not installed: the browser test will be skipped"; }
 
-test: install browser-deps lint typecheck template unit ## everything CI runs
+test: install browser-deps lint typecheck template doctest unit ## everything CI runs
 
 pr: test ## what CI runs, before you open a pull request
 

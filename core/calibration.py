@@ -200,6 +200,7 @@ class CalibrationTable:
             raise InvalidParametersError("calibration scores must lie in [1, 100]")
 
     def __eq__(self, other: object) -> bool:
+        """Tables are equal when their knots are."""
         if not isinstance(other, CalibrationTable):
             return NotImplemented
         return (

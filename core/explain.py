@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from core.calibration import bucket_name
 from core.errors import InvalidParametersError
 from core.scoring import SUBSCORES, ScoreResult
 from core.types import ENGAGEMENT_TYPES, NETWORKS, Accounts, Engagements
@@ -63,8 +64,6 @@ def explain(
     >>> ex["top_engagers"][0]["account"] in ("a", "c"), abs(sum(ex["signals"].values()) - ex["score"]) < 0.01
     (True, True)
     """
-    from core.calibration import bucket_name
-
     if not isinstance(result, ScoreResult) or result.graph is None:
         raise InvalidParametersError("result must be a ScoreResult from score_population")
     if not isinstance(accounts, Accounts) or len(accounts.ids) != len(result.raw_account):

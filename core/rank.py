@@ -75,7 +75,9 @@ else:
 
 
 @njit(cache=True, fastmath={"reassoc"})
-def _row_dot(indptr, indices, weights, y, v):  # pragma: no cover - compiled
+def _row_dot(
+    indptr: np.ndarray, indices: np.ndarray, weights: np.ndarray, y: np.ndarray, v: int
+) -> float:  # pragma: no cover
     # ``sum_j w_j y[u_j]`` over row ``v``: float32 products, float64 sum. ``reassoc`` lets LLVM keep
     # several partial sums (and use vector gathers where the CPU has them); the order of the additions
     # within a row is fixed by the compiled code, the same in the serial and the parallel kernels.
@@ -87,7 +89,19 @@ def _row_dot(indptr, indices, weights, y, v):  # pragma: no cover - compiled
 
 
 @njit(cache=True)
-def _block_chunk(indptr, indices, weights, y, xnew, t, tstep, beta, damping, lo, hi):  # pragma: no cover
+def _block_chunk(
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    weights: np.ndarray,
+    y: np.ndarray,
+    xnew: np.ndarray,
+    t: np.ndarray,
+    tstep: int,
+    beta: float,
+    damping: float,
+    lo: int,
+    hi: int,
+) -> float:  # pragma: no cover - compiled
     # rows ``lo .. hi - 1``: ``x'_v = d * row_dot + beta * t_v`` into ``xnew`` (``t_v = t[v * tstep]``:
     # ``tstep`` 0 for a uniform teleport held in one element); returns their sum. Rows read ``y``
     # and write ``xnew`` only: the rows of a block run in any order, on any thread (race-free).
@@ -106,8 +120,22 @@ def _block_chunk(indptr, indices, weights, y, xnew, t, tstep, beta, damping, lo,
 
 @njit(parallel=True, cache=True)
 def _block_par(
-    indptr, indices, weights, y, xnew, t, tstep, beta, damping, bounds, c0, c1, part, counter, claims
-):  # pragma: no cover - compiled
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    weights: np.ndarray,
+    y: np.ndarray,
+    xnew: np.ndarray,
+    t: np.ndarray,
+    tstep: int,
+    beta: float,
+    damping: float,
+    bounds: np.ndarray,
+    c0: int,
+    c1: int,
+    part: np.ndarray,
+    counter: np.ndarray,
+    claims: np.ndarray,
+) -> None:  # pragma: no cover - compiled
     # One Gauss-Seidel block, chunks ``c0 .. c1 - 1``, their sums into ``part``. The threads
     # (``len(claims)`` workers) claim chunks one at a time from ``counter``: a thread that gets less
     # CPU does fewer chunks; ``claims[w]`` counts the chunks worker ``w`` reduced.
@@ -125,8 +153,22 @@ def _block_par(
 
 @njit(cache=True)
 def _block_ser(
-    indptr, indices, weights, y, xnew, t, tstep, beta, damping, bounds, c0, c1, part, counter, claims
-):  # pragma: no cover - compiled
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    weights: np.ndarray,
+    y: np.ndarray,
+    xnew: np.ndarray,
+    t: np.ndarray,
+    tstep: int,
+    beta: float,
+    damping: float,
+    bounds: np.ndarray,
+    c0: int,
+    c1: int,
+    part: np.ndarray,
+    counter: np.ndarray,
+    claims: np.ndarray,
+) -> None:  # pragma: no cover - compiled
     # the same block on the calling thread
     for c in range(c0, c1):
         part[c] = _block_chunk(indptr, indices, weights, y, xnew, t, tstep, beta, damping, bounds[c],
@@ -135,14 +177,23 @@ def _block_ser(
 
 
 @njit(cache=True)
-def _publish(xnew, scale, y, lo, hi):  # pragma: no cover - compiled
+def _publish(
+    xnew: np.ndarray, scale: np.ndarray, y: np.ndarray, lo: int, hi: int
+) -> None:  # pragma: no cover - compiled
     # a block's new values into the gathered vector, for the blocks after it
     for v in range(lo, hi):
         y[v] = np.float32(xnew[v] * scale[v])
 
 
 @njit(cache=True)
-def _start(x, scale, out_weight, damping, y, default_scale):  # pragma: no cover - compiled
+def _start(
+    x: np.ndarray,
+    scale: np.ndarray,
+    out_weight: np.ndarray,
+    damping: float,
+    y: np.ndarray,
+    default_scale: bool,
+) -> float:  # pragma: no cover - compiled
     # the gathered vector of ``x`` and the mass that flows from it (``sum leak * x``); with
     # ``default_scale``, first ``scale = 1 / out_weight`` (0 where a node gives nothing), in the same pass
     flow = 0.0
@@ -156,7 +207,19 @@ def _start(x, scale, out_weight, damping, y, default_scale):  # pragma: no cover
 
 
 @njit(cache=True)
-def _finish_chunk(xnew, x, scale, out_weight, damping, y, inv_total, fpart, c, lo, hi):  # pragma: no cover
+def _finish_chunk(
+    xnew: np.ndarray,
+    x: np.ndarray,
+    scale: np.ndarray,
+    out_weight: np.ndarray,
+    damping: float,
+    y: np.ndarray,
+    inv_total: float,
+    fpart: np.ndarray,
+    c: int,
+    lo: int,
+    hi: int,
+) -> None:  # pragma: no cover - compiled
     # rows ``lo .. hi - 1`` of chunk ``c``: normalise, L1 change and flowing mass into ``fpart``, the
     # new ranks into ``x`` and ``y`` (``leak = damping * scale * out_weight``: the share of a node's rank
     # that flows along its engagements)
@@ -173,7 +236,9 @@ def _finish_chunk(xnew, x, scale, out_weight, damping, y, inv_total, fpart, c, l
 
 
 @njit(cache=True)
-def _chunk_sum(part, n_chunks, stride, offset):  # pragma: no cover - compiled
+def _chunk_sum(
+    part: np.ndarray, n_chunks: int, stride: int, offset: int
+) -> float:  # pragma: no cover - compiled
     # ``sum part[stride * c + offset]`` in chunk order
     total = 0.0
     for c in range(n_chunks):
@@ -183,8 +248,18 @@ def _chunk_sum(part, n_chunks, stride, offset):  # pragma: no cover - compiled
 
 @njit(parallel=True, cache=True)
 def _finish_par(
-    xnew, x, scale, out_weight, damping, y, part, bounds, fpart, counter, workers
-):  # pragma: no cover
+    xnew: np.ndarray,
+    x: np.ndarray,
+    scale: np.ndarray,
+    out_weight: np.ndarray,
+    damping: float,
+    y: np.ndarray,
+    part: np.ndarray,
+    bounds: np.ndarray,
+    fpart: np.ndarray,
+    counter: np.ndarray,
+    workers: int,
+) -> tuple[float, float]:  # pragma: no cover - compiled
     # normalise the pass's result (its total: the chunk sums in ``part``, added in chunk order),
     # measure the L1 change, move it into ``x`` and ``y`` and return the mass that will flow in the
     # next pass (``sum leak * x``); ``fpart`` holds two sums per chunk
@@ -203,8 +278,18 @@ def _finish_par(
 
 @njit(cache=True)
 def _finish_ser(
-    xnew, x, scale, out_weight, damping, y, part, bounds, fpart, counter, workers
-):  # pragma: no cover
+    xnew: np.ndarray,
+    x: np.ndarray,
+    scale: np.ndarray,
+    out_weight: np.ndarray,
+    damping: float,
+    y: np.ndarray,
+    part: np.ndarray,
+    bounds: np.ndarray,
+    fpart: np.ndarray,
+    counter: np.ndarray,
+    workers: int,
+) -> tuple[float, float]:  # pragma: no cover - compiled
     # the same on the calling thread
     n_chunks = len(bounds) - 1
     inv_total = 1.0 / _chunk_sum(part, n_chunks, 1, 0)

@@ -25,6 +25,7 @@ import os
 import re
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -93,6 +94,7 @@ class TopicOntology:
     index: dict[str, int] = field(default_factory=dict, repr=False)
 
     def __len__(self) -> int:
+        """Number of topics."""
         return len(self.slugs)
 
 
@@ -224,7 +226,7 @@ def assign_topics(
     if scores.ndim != 1 or (len(pp) and (pp.min() < 0 or pp.max() >= len(scores))):
         raise InvalidParametersError("post_profile must index profile_scores")
     # per profile: topic -> [posts, engagers set, engagement]
-    support: list[dict[int, list]] = [{} for _ in range(len(scores))]  # type: ignore[type-arg]
+    support: list[dict[int, list[Any]]] = [{} for _ in range(len(scores))]
     total = np.zeros(len(scores))
     for p, text, engs in zip(pp.tolist(), post_text, post_engagers, strict=True):
         volume = float(len(engs))
@@ -349,8 +351,9 @@ def topic_support(
 
 
 def topic_score(profile_score: float, share: float) -> int:
-    """A topic's score: the profile score times the square root of the topic's engagement share,
-    clipped to [1, 100] and rounded.
+    """A topic's score from the profile score and the topic's engagement share.
+
+    The profile score times the square root of the share, clipped to [1, 100] and rounded.
 
     Examples
     --------

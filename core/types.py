@@ -150,6 +150,7 @@ class Engagements:
         return cls(s, d, w, et, t)
 
     def __len__(self) -> int:
+        """Number of engagement rows."""
         return len(self.src)
 
     def concat(self, other: Engagements) -> Engagements:
@@ -246,10 +247,12 @@ class Accounts:
 
     @property
     def n_accounts(self) -> int:
+        """Number of accounts."""
         return len(self.ids)
 
     @property
     def n_profiles(self) -> int:
+        """Number of profiles (people)."""
         return len(self.profile_ids)
 
     @classmethod

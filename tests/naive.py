@@ -10,6 +10,7 @@ import math
 
 import numpy as np
 
+from core.calibration import target_quantile
 from core.types import ENGAGEMENT_TYPES
 
 DAY = 86400.0
@@ -150,8 +151,6 @@ def score_raw(engagements, accounts, params, now):
 
 def calibrate(raw, target_mean=40.0, target_p95=63.0, samples=2000):
     """Score of each raw value: mean target quantile over its tie block of percentiles (midpoint rule)."""
-    from core.calibration import target_quantile
-
     n = len(raw)
     order = sorted(raw)
     out = []

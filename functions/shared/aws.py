@@ -1,5 +1,7 @@
-"""AWS clients and the table resource, created once per process and pointed at the local stand-in when
-``RENOWN_AWS_ENDPOINT_URL`` is set (the moto server that ``renown serve`` starts).
+"""AWS clients and the table resource, created once per process.
+
+They point at the local stand-in when ``RENOWN_AWS_ENDPOINT_URL`` is set (the moto server that
+``renown serve`` starts).
 
 Every client and the resource share one botocore session: the first client loads botocore's endpoint
 data and service list (about 45 ms at a cold start), later ones reuse them (about 4 ms each, where a
@@ -62,8 +64,10 @@ def client(service: str) -> Any:
 
 @cache
 def table(name: str | None = None, read_timeout: float | None = None) -> Any:
-    """The DynamoDB ``Table`` resource of the single Renown table (or of ``name``); ``read_timeout``
-    (seconds) for long calls, such as the rescoring snapshot's filtered scan pages."""
+    """The DynamoDB ``Table`` resource of the single Renown table (or of ``name``).
+
+    ``read_timeout`` (seconds) is for long calls, such as the rescoring snapshot's filtered scan pages.
+    """
     resource = _boto3_session().resource("dynamodb", **_kwargs(read_timeout))
     return resource.Table(name or get_settings().table_name)
 

@@ -33,7 +33,7 @@ def use_shipped_cache(shipped: Path | None = None, target: Path | None = None) -
     if not source.is_dir():
         return False
     if "numba" in sys.modules:
-        print("numba_cache: numba was imported before the shipped cache was set up", file=sys.stderr)
+        sys.stderr.write("numba_cache: numba was imported before the shipped cache was set up\n")
     destination = target or Path(os.environ.get("NUMBA_CACHE_DIR") or RUNTIME_CACHE)
     shutil.copytree(source, destination, dirs_exist_ok=True)
     os.environ["NUMBA_CACHE_DIR"] = str(destination)

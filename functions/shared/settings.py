@@ -46,8 +46,9 @@ class Settings(BaseSettings):
     --------
     >>> import os
     >>> os.environ["RENOWN_SECRET_TWITTER"] = "s3cret"
-    >>> get_settings.cache_clear(); get_settings().webhook_secret("twitter")
-    's3cret'
+    >>> Settings().webhook_secret("twitter")
+    b's3cret'
+    >>> del os.environ["RENOWN_SECRET_TWITTER"]
     """
 
     model_config = SettingsConfigDict(env_prefix="RENOWN_", extra="ignore", case_sensitive=False)

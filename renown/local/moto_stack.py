@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 import zipfile
+from collections.abc import Callable
 from typing import Any
 
 import boto3
@@ -23,6 +24,41 @@ def free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
+
+
+def create_table(ddb: Any, name: str, props: dict[str, Any]) -> None:
+    """Create a table from its template ``Properties`` (keys, indexes, stream, TTL)."""
+    kwargs: dict[str, Any] = {
+        "TableName": name,
+        "AttributeDefinitions": props["AttributeDefinitions"],
+        "KeySchema": props["KeySchema"],
+        "BillingMode": props.get("BillingMode", "PAY_PER_REQUEST"),
+    }
+    if "GlobalSecondaryIndexes" in props:
+        kwargs["GlobalSecondaryIndexes"] = props["GlobalSecondaryIndexes"]
+    if "StreamSpecification" in props:
+        kwargs["StreamSpecification"] = {"StreamEnabled": True, **props["StreamSpecification"]}
+    ddb.create_table(**kwargs)
+    ttl = props.get("TimeToLiveSpecification")
+    if ttl:
+        ddb.update_time_to_live(TableName=name, TimeToLiveSpecification=ttl)
+
+
+def create_queue(sqs: Any, name: str, props: dict[str, Any], resolve: Callable[[Any], str | None]) -> str:
+    """Create a queue from its template ``Properties``; ``resolve`` turns the dead-letter target into
+    an ARN. Returns the queue URL."""
+    attributes: dict[str, str] = {}
+    for key in ("VisibilityTimeout", "MessageRetentionPeriod"):
+        if key in props:
+            attributes[key] = str(props[key])
+    redrive = props.get("RedrivePolicy")
+    if redrive:
+        target = resolve(redrive["deadLetterTargetArn"])
+        attributes["RedrivePolicy"] = json.dumps(
+            {"deadLetterTargetArn": target, "maxReceiveCount": str(redrive["maxReceiveCount"])}
+        )
+    url: str = sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
+    return url
 
 
 class MotoStack:
@@ -117,35 +153,10 @@ class MotoStack:
             )
 
     def _create_table(self, name: str, props: dict[str, Any]) -> None:
-        ddb = self.client("dynamodb")
-        kwargs: dict[str, Any] = {
-            "TableName": name,
-            "AttributeDefinitions": props["AttributeDefinitions"],
-            "KeySchema": props["KeySchema"],
-            "BillingMode": props.get("BillingMode", "PAY_PER_REQUEST"),
-        }
-        if "GlobalSecondaryIndexes" in props:
-            kwargs["GlobalSecondaryIndexes"] = props["GlobalSecondaryIndexes"]
-        if "StreamSpecification" in props:
-            kwargs["StreamSpecification"] = {"StreamEnabled": True, **props["StreamSpecification"]}
-        ddb.create_table(**kwargs)
-        ttl = props.get("TimeToLiveSpecification")
-        if ttl:
-            ddb.update_time_to_live(TableName=name, TimeToLiveSpecification=ttl)
+        create_table(self.client("dynamodb"), name, props)
 
     def _create_queue(self, name: str, props: dict[str, Any]) -> None:
-        sqs = self.client("sqs")
-        attributes: dict[str, str] = {}
-        for key in ("VisibilityTimeout", "MessageRetentionPeriod"):
-            if key in props:
-                attributes[key] = str(props[key])
-        redrive = props.get("RedrivePolicy")
-        if redrive:
-            target = self.template.resolve(redrive["deadLetterTargetArn"])
-            attributes["RedrivePolicy"] = json.dumps(
-                {"deadLetterTargetArn": target, "maxReceiveCount": str(redrive["maxReceiveCount"])}
-            )
-        sqs.create_queue(QueueName=name, Attributes=attributes)
+        create_queue(self.client("sqs"), name, props, self.template.resolve)
 
     def _create_function(self, name: str, role: str) -> None:
         buffer = io.BytesIO()

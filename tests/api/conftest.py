@@ -1,18 +1,16 @@
+"""Fixtures of the API tests: the app over the seeded single table, a fixed clock, keyed clients."""
+
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
 from fastapi.testclient import TestClient
-from moto import mock_aws
 
 from functions.api.app import create_app
 from functions.api.store import DynamoStore
 from functions.shared.settings import Settings
-from tests.api.seed import NOW, create_table, seed
+from tests.api.seed import NOW, seed
 
 DEV_KEY = "test-dev-key"
 SIGNING = "test-widget-signing-key"
@@ -24,14 +22,10 @@ def settings() -> Settings:
 
 
 @pytest.fixture
-def ddb() -> Iterator[Any]:
-    os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
-    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
-    with mock_aws():
-        client = boto3.client("dynamodb", region_name="us-east-1")
-        create_table(client)
-        seed(client)
-        yield client
+def ddb(ddb: Any) -> Any:
+    """The single table on moto (root conftest), seeded with the API's test people."""
+    seed(ddb)
+    return ddb
 
 
 class Clock:

@@ -24,6 +24,20 @@ import time
 from collections import Counter
 from typing import Any
 
+import boto3
+from mangum import Mangum
+from moto import mock_aws
+from moto.server import ThreadedMotoServer
+
+from functions.api.app import create_app
+from functions.api.handler import TEXT_MIME_TYPES
+from functions.api.store import DynamoStore
+from functions.shared.records import ScoreRecord
+from functions.shared.settings import Settings
+from tests.api.seed import NOW, seed
+from tests.api.test_handler import rest_event
+from tests.conftest import create_table
+
 CHILD = r"""
 import json, sys, time
 t0 = time.perf_counter()
@@ -48,17 +62,10 @@ def _free_port() -> int:
 
 
 def _event(path: str, key: str) -> dict[str, Any]:
-    from tests.api.test_handler import rest_event
-
     return rest_event(path, {"x-api-key": key})
 
 
 def cold_start(runs: int = 5, python: str = sys.executable) -> dict[str, Any]:
-    import boto3
-    from moto.server import ThreadedMotoServer
-
-    from tests.api.seed import create_table, seed
-
     port = _free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
@@ -138,17 +145,6 @@ def _latencies(handler: Any, event: dict[str, Any], n: int) -> dict[str, float]:
 
 
 def warm(n: int = 1000) -> dict[str, Any]:
-    import boto3
-    from mangum import Mangum
-    from moto import mock_aws
-
-    from functions.api.app import create_app
-    from functions.api.handler import TEXT_MIME_TYPES
-    from functions.api.store import DynamoStore
-    from functions.shared.records import ScoreRecord
-    from functions.shared.settings import Settings
-    from tests.api.seed import NOW, create_table, seed
-
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "x")
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "x")
     settings = Settings(dev_api_key="measure-key", daily_quota=10**9)

@@ -1,5 +1,6 @@
-"""Test data for the API: the table (as in template.yaml) and a few people, written through the shared
-storage records. Also used by the browser test and ``functions/api/bench.py``."""
+"""Test data for the API: a few people, written through the shared storage records (the table itself
+comes from ``template.yaml`` through ``tests.conftest.create_table``). Also used by the browser test and
+``tests/api/measure.py``."""
 
 from __future__ import annotations
 
@@ -22,31 +23,6 @@ from functions.shared.records import (
 NOW = 1_749_988_800  # 2025-06-15T12:00:00Z
 TODAY = "2025-06-15"
 _SER = TypeSerializer()
-
-
-def create_table(client: Any, name: str = "renown", stream: bool = False) -> None:
-    """The single table with GSI1 (and its stream), as declared in template.yaml."""
-    spec = {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}
-    extra: dict[str, Any] = {"StreamSpecification": spec} if stream else {}
-    client.create_table(
-        **extra,
-        TableName=name,
-        BillingMode="PAY_PER_REQUEST",
-        AttributeDefinitions=[
-            {"AttributeName": a, "AttributeType": "S"} for a in ("PK", "SK", "GSI1PK", "GSI1SK")
-        ],
-        KeySchema=[{"AttributeName": "PK", "KeyType": "HASH"}, {"AttributeName": "SK", "KeyType": "RANGE"}],
-        GlobalSecondaryIndexes=[
-            {
-                "IndexName": "GSI1",
-                "KeySchema": [
-                    {"AttributeName": "GSI1PK", "KeyType": "HASH"},
-                    {"AttributeName": "GSI1SK", "KeyType": "RANGE"},
-                ],
-                "Projection": {"ProjectionType": "ALL"},
-            }
-        ],
-    )
 
 
 def put(client: Any, item: dict[str, Any], table: str = "renown") -> None:

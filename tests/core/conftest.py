@@ -1,18 +1,14 @@
-"""Shared fixtures of the core tests: ``naive`` (tests/naive.py) and ``synth`` importable."""
+"""Fixtures of the core tests: the hypothesis profile and the datasets (skipped when absent)."""
 
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
 
 HERE = Path(__file__).resolve().parent
-for p in (HERE.parent, HERE):
-    if str(p) not in sys.path:
-        sys.path.insert(0, str(p))
 
 settings.register_profile(
     "core", max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True

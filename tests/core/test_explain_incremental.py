@@ -7,13 +7,13 @@ import json
 
 import numpy as np
 import pytest
-from synth import DAY, NOW, population
 
 from core.errors import InvalidParametersError
 from core.explain import explain
 from core.incremental import make_state, update_scores
 from core.scoring import score_population
 from core.types import Accounts, Engagements
+from tests.core.synth import DAY, NOW, population
 
 
 @pytest.fixture(scope="module")

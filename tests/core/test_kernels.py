@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import naive
 import numpy as np
 import pytest
 from hypothesis import given
@@ -11,6 +10,7 @@ from hypothesis import strategies as st
 from core.errors import InvalidEngagementsError, InvalidParametersError, RenownCoreError
 from core.graph import aggregate_pairs, build_csr
 from core.rank import influence_rank
+from tests import naive
 
 
 @st.composite

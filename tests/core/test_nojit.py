@@ -8,17 +8,14 @@ import sys
 from pathlib import Path
 
 SCRIPT = r"""
-import sys
-sys.path.insert(0, {tests!r})
-sys.path.insert(0, {tests_core!r})
 import numpy as np
-import naive
+from tests import naive
 from core.graph import aggregate_pairs, build_csr
 from core.rank import influence_rank
 from core.scoring import score_population
 from core.versions import get_version
 import dataclasses
-from synth import NOW, population
+from tests.core.synth import NOW, population
 
 src = np.array([0, 1, 2, 3, 3, 1]); dst = np.array([1, 2, 0, 0, 1, 2]); w = np.array([1.0, 2, 1, 3, 1, 4])
 g = build_csr(src, dst, w, 4)
@@ -43,10 +40,8 @@ print("ok")
 
 
 def test_kernels_without_jit():
-    tests = Path(__file__).resolve().parents[1]
-    root = tests.parent
-    code = SCRIPT.format(tests=str(tests), tests_core=str(tests / "core"))
+    root = Path(__file__).resolve().parents[2]
     env = dict(os.environ, NUMBA_DISABLE_JIT="1", PYTHONPATH=str(root))
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
+    out = subprocess.run([sys.executable, "-c", SCRIPT], env=env, capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-3000:]
     assert out.stdout.strip().endswith("ok")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import naive
 import numba
 import numpy as np
 import pytest
@@ -10,6 +9,7 @@ import pytest
 import core.rank as rank_mod
 from core.graph import build_csr
 from core.rank import influence_rank
+from tests import naive
 
 
 def _graph(n=2000, m=30000, seed=5):

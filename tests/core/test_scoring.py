@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import dataclasses
 
-import naive
 import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from synth import DAY, NOW, population
 
 from core.calibration import apply_calibration
 from core.errors import InvalidEngagementsError, InvalidParametersError, UnknownVersionError
 from core.scoring import SUBSCORES, score_population
 from core.types import Accounts, Engagements
 from core.versions import AlgorithmParams, get_version, list_versions, params_digest
+from tests import naive
+from tests.core.synth import DAY, NOW, population
 
 V1 = get_version("v1")
 

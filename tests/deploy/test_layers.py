@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import runpy
 import subprocess
 import sys
 from pathlib import Path
@@ -10,6 +11,7 @@ import pytest
 
 from tests.deploy.lambda_layout import (
     LAYER_DIRS,
+    ROOT,
     UNZIPPED_LIMIT,
     build_function,
     functions_and_layers,
@@ -70,11 +72,7 @@ def test_the_scoring_layer_loads_and_its_numba_cache_covers_every_kernel(local_l
     probe = "import numpy; assert numpy.ones(3) @ numpy.ones(3) == 3.0; import numba"
     env = {"PYTHONPATH": str(scoring / "python"), "PATH": "/usr/bin:/bin"}
     subprocess.run([sys.executable, "-s", "-S", "-c", probe], env=env, check=True)
-    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "layers"))
-    try:
-        from warm_numba_cache import cache_subdir
-    finally:
-        sys.path.pop(0)
+    cache_subdir = runpy.run_path(str(ROOT / "layers" / "warm_numba_cache.py"))["cache_subdir"]
     cache = scoring / "renown" / "numba-cache" / cache_subdir("/opt/python/core")
     indexes = {p.name.split(".")[0] for p in cache.glob("*.nbi")}
     assert {"rank", "graph", "flow", "incremental"} <= {name.split("-")[0] for name in indexes}, indexes

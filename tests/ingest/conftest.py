@@ -1,5 +1,5 @@
-"""Fixtures: an in-process moto account with the Renown table, the idempotency table and the ingest
-queue (with its dead-letter queue), and helpers to drive the handlers like Lambda would."""
+"""Fixtures of the ingest tests: the test secrets, the ingest resources on moto (from the root conftest),
+and helpers to drive the handlers like Lambda would."""
 
 from __future__ import annotations
 
@@ -14,11 +14,12 @@ from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
 
+from functions.ingest import processor, receiver
 from functions.shared import aws
 from functions.shared.settings import get_settings
-from tests.api.seed import create_table
+from renown.local.template import ACCOUNT, REGION
+from tests.conftest import ROOT, create_idempotency_table, create_ingest_queues, create_table
 
 SECRETS = {
     "twitter": b"test-secret-twitter",
@@ -31,37 +32,11 @@ SECRETS = {
 VERIFY = {"facebook": "verify-fb", "instagram": "verify-ig", "youtube": "verify-yt"}
 
 
-@dataclass
-class Context:
-    function_name: str = "test"
-    memory_limit_in_mb: int = 256
-    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:test"
-    aws_request_id: str = "req"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 30_000
-
-
-def create_tables() -> None:
-    ddb = boto3.client("dynamodb", region_name="us-east-1")
-    create_table(ddb, stream=True)
-    ddb.create_table(
-        TableName="renown-idempotency",
-        BillingMode="PAY_PER_REQUEST",
-        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-    )
-
-
 @pytest.fixture()
-def env(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
-    """Settings for the tests: test secrets, a queue URL filled in by ``stack``."""
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+def env(moto_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
+    """The moto environment plus the test secrets; a queue URL filled in by ``stack``."""
     monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "RenownTest")
     monkeypatch.setenv("POWERTOOLS_DEV", "false")
-    monkeypatch.delenv("RENOWN_AWS_ENDPOINT_URL", raising=False)
     for network, secret in SECRETS.items():
         monkeypatch.setenv(f"RENOWN_SECRET_{network.upper()}", secret.decode())
     for network, token in VERIFY.items():
@@ -95,35 +70,25 @@ class Stack:
             out.extend(messages)
 
 
-@pytest.fixture()
-def stack(env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
-    from functions.ingest import processor, receiver
+def _forget_handler_state() -> None:
+    aws.reset_clients()
+    processor.store.cache_clear()
+    processor.idempotency.cache_clear()
+    receiver._guard.cache_clear()
 
-    with mock_aws():
-        create_tables()
-        sqs = boto3.client("sqs", region_name="us-east-1")
-        dlq = sqs.create_queue(QueueName="ingest-dlq")["QueueUrl"]
-        dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"][
-            "QueueArn"
-        ]
-        queue = sqs.create_queue(
-            QueueName="ingest",
-            Attributes={
-                "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "5"}),
-                "VisibilityTimeout": "0",
-            },
-        )["QueueUrl"]
-        monkeypatch.setenv("RENOWN_INGEST_QUEUE_URL", queue)
-        get_settings.cache_clear()
-        aws.reset_clients()
-        processor.store.cache_clear()
-        processor.idempotency.cache_clear()
-        receiver._guard.cache_clear()
-        yield Stack(queue, dlq)
-        aws.reset_clients()
-        processor.store.cache_clear()
-        processor.idempotency.cache_clear()
-        receiver._guard.cache_clear()
+
+@pytest.fixture()
+def stack(env: dict[str, str], moto: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
+    """The single table (with its stream), the idempotency table and the ingest queues on moto."""
+    ddb = boto3.client("dynamodb", region_name=REGION)
+    create_table(ddb)
+    create_idempotency_table(ddb)
+    queue, dlq = create_ingest_queues(boto3.client("sqs", region_name=REGION), VisibilityTimeout=0)
+    monkeypatch.setenv("RENOWN_INGEST_QUEUE_URL", queue)
+    get_settings.cache_clear()
+    _forget_handler_state()
+    yield Stack(queue, dlq)
+    _forget_handler_state()
 
 
 def rest_event(
@@ -173,8 +138,8 @@ def sqs_event(messages: list[dict[str, Any]]) -> dict[str, Any]:
                 "messageAttributes": {},
                 "md5OfBody": "0" * 32,
                 "eventSource": "aws:sqs",
-                "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:ingest",
-                "awsRegion": "us-east-1",
+                "eventSourceARN": f"arn:aws:sqs:{REGION}:{ACCOUNT}:renown-ingest",
+                "awsRegion": REGION,
             }
         )
     return {"Records": records}
@@ -187,7 +152,6 @@ def problem_of(response: dict[str, Any]) -> dict[str, Any]:
     return body
 
 
-ROOT = __import__("pathlib").Path(__file__).resolve().parents[2]
 EVENTS = ROOT / "events"
 SAMPLE_TIME = 1_764_000_000  # when the samples in events/ were sent
 WEBHOOK_NETWORKS = ("twitter", "facebook", "instagram", "linkedin", "youtube", "mastodon")
@@ -203,6 +167,4 @@ def samples(network: str) -> list[Any]:
 @pytest.fixture()
 def at_sample_time(monkeypatch: pytest.MonkeyPatch) -> None:
     """The receiver's clock set to just after the samples were sent."""
-    from functions.ingest import receiver
-
     monkeypatch.setattr(receiver, "clock", lambda: SAMPLE_TIME + 5.0)

@@ -1,6 +1,6 @@
 """Measurements of the ingest path on the local stack (moto server process + in-process handlers).
 
-Run: ``.venv/bin/python tests/ingest/measure_pipeline.py`` (all three) or with ``--only throughput``,
+Run: ``.venv/bin/python -m tests.ingest.measure_pipeline`` (all three) or with ``--only throughput``,
 ``--only latency``, ``--only load``; ``--json`` prints one JSON object at the end. Not part of the test
 run and no timed asserts: numbers depend on the machine (and on what else runs on it).
 
@@ -23,16 +23,11 @@ import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+import requests
 
-import requests  # noqa: E402
-
-from renown.demo_payloads import twitter_delivery  # noqa: E402
+from renown.demo_payloads import twitter_delivery
 
 
 def wait_until(check: Any, timeout_s: float, interval_s: float = 0.05) -> bool:

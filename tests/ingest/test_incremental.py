@@ -18,7 +18,8 @@ from functions.rescore.full_pass import run_full_pass, score_snapshot
 from functions.rescore.graph_source import read_snapshot
 from functions.shared import keys
 from renown.demo_payloads import twitter_delivery
-from tests.ingest.conftest import SECRETS, Context, Stack, sqs_event
+from tests.conftest import LambdaContext
+from tests.ingest.conftest import SECRETS, Stack, sqs_event
 from tests.ingest.test_pull_and_scores import stream_records
 
 # Documented bound (docs/data-model.md): the updated authors' scores stay within this many points of
@@ -32,7 +33,7 @@ MAX_RAW_REL_ERROR = 0.05
 def deliver(engagements: list[tuple[str, str, str, int, str]], delivery_id: str) -> None:
     body, _ = twitter_delivery(engagements, {}, SECRETS["twitter"])
     delivery = QueuedDelivery(network="twitter", delivery_id=delivery_id, received_at=0, body=body.decode())
-    answer = processor.handler(sqs_event([{"body": delivery.model_dump_json()}]), Context())
+    answer = processor.handler(sqs_event([{"body": delivery.model_dump_json()}]), LambdaContext())
     assert answer == {"batchItemFailures": []}
 
 
@@ -126,7 +127,7 @@ def test_updater_waits_for_a_calibration_table(stack: Stack) -> None:
     now = int(time.time())
     deliver([("2", "1", "like", now, "x")], "d-1")
     records = stream_records("renown")
-    assert score_updater.handler({"Records": records}, Context()) == {"batchItemFailures": []}
+    assert score_updater.handler({"Records": records}, LambdaContext()) == {"batchItemFailures": []}
     from functions.ingest.identity import profile_id_for
 
     key = {"PK": keys.profile_pk(profile_id_for("twitter", "1")), "SK": keys.SCORE_SK}

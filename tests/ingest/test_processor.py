@@ -11,7 +11,8 @@ from functions.ingest import processor, receiver
 from functions.ingest.delivery import QueuedDelivery
 from functions.shared import aws, keys
 from renown.demo_payloads import twitter_delivery
-from tests.ingest.conftest import SECRETS, Context, Stack, rest_event, sqs_event
+from tests.conftest import LambdaContext
+from tests.ingest.conftest import SECRETS, Stack, rest_event, sqs_event
 
 
 def queued(engagements: list, delivery_id: str | None = None) -> dict:
@@ -43,7 +44,7 @@ def test_poison_messages_fail_alone(stack: Stack) -> None:
         },
     ]
     event = sqs_event([good[0], poison[0], poison[1], good[1], poison[2], poison[3]])
-    result = processor.handler(event, Context())
+    result = processor.handler(event, LambdaContext())
     failed = {f["itemIdentifier"] for f in result["batchItemFailures"]}
     assert failed == {"m-1", "m-2", "m-4", "m-5"}
     edges = stack.table.scan(
@@ -63,7 +64,7 @@ def test_poison_message_reaches_the_dead_letter_queue(stack: Stack) -> None:
         messages = sqs.receive_message(QueueUrl=stack.queue_url, MaxNumberOfMessages=10).get("Messages", [])
         if not messages:
             continue
-        result = processor.handler(sqs_event(messages), Context())
+        result = processor.handler(sqs_event(messages), LambdaContext())
         failed = {f["itemIdentifier"] for f in result["batchItemFailures"]}
         for message in messages:
             if message["MessageId"] not in failed:
@@ -89,7 +90,7 @@ def test_opted_out_accounts_are_dropped_and_counted(stack: Stack, capsys) -> Non
             )
         ]
     )
-    assert processor.handler(event, Context()) == {"batchItemFailures": []}
+    assert processor.handler(event, LambdaContext()) == {"batchItemFailures": []}
     items = stack.table.scan()["Items"]
     assert not [i for i in items if "#9" in i["PK"] and not i["PK"].startswith("OPTOUT#")]
     assert not [i for i in items if i["SK"].endswith("#9")]
@@ -113,7 +114,7 @@ def test_write_units_per_engagement_at_most_one(stack: Stack, case: str) -> None
     now = int(time.time())
     engagers = [str(i) for i in range(10, 30)]
     processor.handler(
-        sqs_event([queued([(e, "1", "mention", now, "warm") for e in engagers], "warm")]), Context()
+        sqs_event([queued([(e, "1", "mention", now, "warm") for e in engagers], "warm")]), LambdaContext()
     )
     engagements = [(e, "1", kind, now, text) for e in engagers for kind in kinds]
     before = processor.store().identity.known.copy()
@@ -189,11 +190,11 @@ def test_receiver_to_processor_many_deliveries_exactly_once(stack: Stack) -> Non
         for i in range(30)
     ]
     for body, headers in bodies + bodies[:10]:  # ten network retries
-        receiver.handler(rest_event("twitter", body=body, headers=headers), Context())
+        receiver.handler(rest_event("twitter", body=body, headers=headers), LambdaContext())
     messages = stack.receive_all()
     assert len(messages) == 30
-    processor.handler(sqs_event(messages[:15]), Context())
-    processor.handler(sqs_event(messages), Context())  # a redelivered batch
+    processor.handler(sqs_event(messages[:15]), LambdaContext())
+    processor.handler(sqs_event(messages), LambdaContext())  # a redelivered batch
     edges = stack.table.query(
         KeyConditionExpression="PK = :pk", ExpressionAttributeValues={":pk": keys.edges_pk("twitter", "1")}
     )["Items"]

@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 
 from functions.ingest import processor, receiver
 from renown.demo_payloads import sign
-from tests.ingest.conftest import SECRETS, WEBHOOK_NETWORKS, Context, Stack, rest_event, sqs_event
+from tests.conftest import LambdaContext
+from tests.ingest.conftest import SECRETS, WEBHOOK_NETWORKS, Stack, rest_event, sqs_event
 
 PROPERTY = settings(
     max_examples=60,
@@ -63,7 +64,7 @@ def mutate_json(value: Any, data: st.DataObject) -> Any:
 
 def check(network: str, body: bytes, binary: bool = False) -> int:
     event = rest_event(network, body=body, headers=sign(network, body, SECRETS[network]), binary=binary)
-    answer = receiver.handler(event, Context())
+    answer = receiver.handler(event, LambdaContext())
     status = int(answer["statusCode"])
     assert status < 500, answer["body"]
     if status >= 400:
@@ -95,7 +96,7 @@ def test_mutated_real_payloads_never_5xx_and_accepted_ones_process(
     messages = stack.receive_all()
     ACCEPTED.append(status == 200)
     if status == 200:
-        assert processor.handler(sqs_event(messages), Context()) == {"batchItemFailures": []}
+        assert processor.handler(sqs_event(messages), LambdaContext()) == {"batchItemFailures": []}
     else:
         assert messages == []
 

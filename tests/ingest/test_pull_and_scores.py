@@ -12,7 +12,8 @@ from functions.ingest import processor, pull, score_updater
 from functions.ingest.identity import profile_id_for
 from functions.shared import aws, keys
 from renown.demo_payloads import twitter_delivery
-from tests.ingest.conftest import EVENTS, SECRETS, Context, Stack, sqs_event
+from tests.conftest import LambdaContext
+from tests.ingest.conftest import EVENTS, SECRETS, Stack, sqs_event
 
 
 def recorded(source: str) -> list[str]:
@@ -40,9 +41,9 @@ def test_wikipedia_pull_stores_edits_and_resumes(stack: Stack) -> None:
         ["", "not json", *recorded("wikipedia")],
         lambda line: source.parse_line(line).extra["cursor"] if line.startswith("{") else None,
     )
-    first = pull.handler({"source": "wikipedia", "limit": 3}, Context(), fetcher=fetcher)
+    first = pull.handler({"source": "wikipedia", "limit": 3}, LambdaContext(), fetcher=fetcher)
     assert first["bad_lines"] == 1 and first["engagements"] == 1
-    second = pull.handler({"source": "wikipedia", "limit": 10}, Context(), fetcher=fetcher)
+    second = pull.handler({"source": "wikipedia", "limit": 10}, LambdaContext(), fetcher=fetcher)
     assert fetcher.calls[1] is not None and second["lines"] == 2 and second["engagements"] == 1
     edge = stack.table.get_item(
         Key={
@@ -60,7 +61,7 @@ def test_wikipedia_pull_stores_edits_and_resumes(stack: Stack) -> None:
 def test_bluesky_pull_maps_collections(stack: Stack) -> None:
     source = pull.SOURCES["bluesky"]
     fetcher = FakeFetcher(recorded("bluesky"), lambda line: source.parse_line(line).extra["cursor"])
-    totals = pull.handler({"source": "bluesky"}, Context(), fetcher=fetcher)
+    totals = pull.handler({"source": "bluesky"}, LambdaContext(), fetcher=fetcher)
     assert (
         totals["lines"] == 5 and totals["engagements"] == 4
     )  # the reply also @-mentions its parent: one engagement
@@ -103,7 +104,7 @@ def test_score_updater_scores_authors_from_stream_records(stack: Stack) -> None:
     from functions.ingest.delivery import QueuedDelivery
 
     delivery = QueuedDelivery(network="twitter", delivery_id="s1", received_at=now, body=body.decode())
-    assert processor.handler(sqs_event([{"body": delivery.model_dump_json()}]), Context()) == {
+    assert processor.handler(sqs_event([{"body": delivery.model_dump_json()}]), LambdaContext()) == {
         "batchItemFailures": []
     }
     records = stream_records("renown")
@@ -117,13 +118,11 @@ def test_score_updater_scores_authors_from_stream_records(stack: Stack) -> None:
         [("20", "2", "like", now, "y"), ("21", "1", "like", now, "z")], {}, SECRETS["twitter"]
     )
     seeded = QueuedDelivery(network="twitter", delivery_id="s0", received_at=now, body=body2.decode())
-    assert (
-        processor.handler(sqs_event([{"body": seeded.model_dump_json()}]), Context())["batchItemFailures"]
-        == []
-    )
+    answer = processor.handler(sqs_event([{"body": seeded.model_dump_json()}]), LambdaContext())
+    assert answer["batchItemFailures"] == []
     run_full_pass(stack.table, "v1", now=now)
     seed_from_full_pass(stack.table, "v1", now)
-    assert score_updater.handler({"Records": records}, Context()) == {"batchItemFailures": []}
+    assert score_updater.handler({"Records": records}, LambdaContext()) == {"batchItemFailures": []}
     higgs = stack.table.get_item(
         Key={"PK": keys.profile_pk(profile_id_for("twitter", "1")), "SK": keys.SCORE_SK}
     )["Item"]
@@ -142,7 +141,7 @@ def test_score_updater_scores_authors_from_stream_records(stack: Stack) -> None:
     )
     assert versioned["Item"]["score"] == higgs["score"]
     # replaying the same records (Lambda retries) gives the same scores
-    assert score_updater.handler({"Records": records}, Context()) == {"batchItemFailures": []}
+    assert score_updater.handler({"Records": records}, LambdaContext()) == {"batchItemFailures": []}
     again = stack.table.get_item(
         Key={"PK": keys.profile_pk(profile_id_for("twitter", "1")), "SK": keys.SCORE_SK}
     )["Item"]

@@ -13,12 +13,12 @@ import pytest
 from functions.ingest import receiver
 from functions.ingest.networks import parse_body
 from renown.demo_payloads import sign
+from tests.conftest import LambdaContext
 from tests.ingest.conftest import (
     EVENTS,
     SECRETS,
     VERIFY,
     WEBHOOK_NETWORKS,
-    Context,
     Stack,
     problem_of,
     rest_event,
@@ -27,7 +27,7 @@ from tests.ingest.conftest import (
 
 
 def call(event: dict) -> dict:
-    return receiver.handler(event, Context())
+    return receiver.handler(event, LambdaContext())
 
 
 def post(network: str, body: bytes, headers: dict[str, str] | None = None) -> dict:

@@ -12,7 +12,8 @@ from functions.ingest.identity import profile_id_for
 from functions.shared import keys
 from functions.shared.records import EdgeRecord
 from renown.demo_payloads import twitter_delivery
-from tests.ingest.conftest import SECRETS, Context, Stack, rest_event, sqs_event
+from tests.conftest import LambdaContext
+from tests.ingest.conftest import SECRETS, Stack, rest_event, sqs_event
 
 
 def _dump(items: list[dict]) -> list[str]:
@@ -20,7 +21,7 @@ def _dump(items: list[dict]) -> list[str]:
 
 
 def _post(body: bytes, headers: dict[str, str]) -> dict:
-    return receiver.handler(rest_event("twitter", body=body, headers=headers), Context())
+    return receiver.handler(rest_event("twitter", body=body, headers=headers), LambdaContext())
 
 
 def test_twitter_delivery_lands_in_the_table(stack: Stack) -> None:
@@ -39,7 +40,7 @@ def test_twitter_delivery_lands_in_the_table(stack: Stack) -> None:
     assert answer["statusCode"] == 200, answer["body"]
     messages = stack.receive_all()
     assert len(messages) == 1
-    result = processor.handler(sqs_event(messages), Context())
+    result = processor.handler(sqs_event(messages), LambdaContext())
     assert result == {"batchItemFailures": []}
 
     table = stack.table
@@ -72,10 +73,10 @@ def test_same_delivery_twice_changes_nothing(stack: Stack) -> None:
     body, headers = twitter_delivery([("2", "1", "mention", now, "hi")], {}, SECRETS["twitter"])
     assert _post(body, headers)["statusCode"] == 200
     message = stack.receive_all()
-    processor.handler(sqs_event(message), Context())
+    processor.handler(sqs_event(message), LambdaContext())
     before = stack.table.scan()["Items"]
     # the network retries: the queue gets the same delivery again (another container, or after the window)
-    assert processor.handler(sqs_event(message), Context()) == {"batchItemFailures": []}
+    assert processor.handler(sqs_event(message), LambdaContext()) == {"batchItemFailures": []}
     after = stack.table.scan()["Items"]
     assert _dump(before) == _dump(after)
 
@@ -90,7 +91,7 @@ def test_edge_aggregates_after_n_deliveries(stack: Stack) -> None:
             SECRETS["twitter"],
         )
         assert _post(body, headers)["statusCode"] == 200
-    assert processor.handler(sqs_event(stack.receive_all()), Context()) == {"batchItemFailures": []}
+    assert processor.handler(sqs_event(stack.receive_all()), LambdaContext()) == {"batchItemFailures": []}
     item = stack.table.get_item(
         Key={"PK": keys.edges_pk("twitter", "1"), "SK": keys.engager_sk("twitter", "2")}
     )["Item"]

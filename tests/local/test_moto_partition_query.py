@@ -3,42 +3,34 @@ order and paging as moto's own walk over the table; index queries are left alone
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import boto3
 import pytest
 from boto3.dynamodb.conditions import Attr, Key
-from moto import mock_aws
+from moto.dynamodb.models.table import Table
 
 from renown.local.moto_process import partition_queries
-from tests.api.seed import create_table
+from tests.conftest import create_table
 
 
 @pytest.fixture()
-def table(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    for key, value in {
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-    }.items():
-        monkeypatch.setenv(key, value)
-    with mock_aws():
-        create_table(boto3.client("dynamodb", region_name="us-east-1"), "t")
-        t = boto3.resource("dynamodb", region_name="us-east-1").Table("t")
-        with t.batch_writer() as batch:
-            for p in range(12):
-                for s in range(30):
-                    batch.put_item(
-                        Item={
-                            "PK": f"EDGES#{p}",
-                            "SK": f"{'FROM' if s % 3 else 'TERM'}#{s:03d}",
-                            "n": s,
-                            "GSI1PK": f"TOPIC#{s % 4}",
-                            "GSI1SK": f"{p:03d}#{s:03d}",
-                        }
-                    )
-        yield t
+def table(moto: None) -> Any:
+    create_table(boto3.client("dynamodb", region_name="us-east-1"), "t")
+    t = boto3.resource("dynamodb", region_name="us-east-1").Table("t")
+    with t.batch_writer() as batch:
+        for p in range(12):
+            for s in range(30):
+                batch.put_item(
+                    Item={
+                        "PK": f"EDGES#{p}",
+                        "SK": f"{'FROM' if s % 3 else 'TERM'}#{s:03d}",
+                        "n": s,
+                        "GSI1PK": f"TOPIC#{s % 4}",
+                        "GSI1SK": f"{p:03d}#{s:03d}",
+                    }
+                )
+    return t
 
 
 def _pages(table: Any, **query: Any) -> list[list[dict[str, Any]]]:
@@ -74,8 +66,6 @@ def test_partition_queries_give_moto_own_results(table: Any, query: dict[str, An
 
 
 def test_a_query_no_longer_walks_other_partitions(table: Any) -> None:
-    from moto.dynamodb.models.table import Table
-
     walked: list[int] = []
     original = Table.all_items
 

@@ -11,23 +11,17 @@ import pytest
 
 from functions.rescore import tasks, workflow
 from functions.shared import keys
+from tests.conftest import LambdaContext
 from tests.rescore.seed import seed_items, write
 
 NOW = 1_750_000_000.0
 
 
-class Ctx:
-    function_name = "rescore"
-    memory_limit_in_mb = 3008
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:rescore"
-    aws_request_id = "req"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 900_000
+CONTEXT = LambdaContext(function_name="rescore", memory_limit_in_mb=3008, remaining_ms=900_000)
 
 
 def call(name: str, payload: dict[str, Any]) -> Any:
-    return tasks.handler({"task": name, "input": payload}, Ctx())  # type: ignore[arg-type]
+    return tasks.handler({"task": name, "input": payload}, CONTEXT)  # type: ignore[arg-type]
 
 
 def drive(request: dict[str, Any], execution: str) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from functions.shared.settings import get_settings
 from renown.local.demo_runner import DemoRunner
 from renown.local.stack import LocalStack
 
@@ -24,13 +25,9 @@ def stack() -> Iterator[LocalStack]:
 
 @pytest.fixture(scope="session")
 def runner(stack: LocalStack) -> DemoRunner:
-    from functions.shared.settings import get_settings
-
     return DemoRunner(stack, get_settings(), Path("/nonexistent"))
 
 
 @pytest.fixture()
 def api_headers() -> dict[str, Any]:
-    from functions.shared.settings import get_settings
-
     return {"x-api-key": get_settings().dev_api_key.get_secret_value()}
