@@ -83,7 +83,8 @@ _WEIGHT_HINT = f"need a finite number in [0, {MAX_WEIGHT:.0e}]"
 @dataclass
 class _Columns:
     """Columns of one edge file: ``src``/``dst`` as int64 arrays (numeric tokens) or pyarrow string
-    arrays; ``etype`` and ``ts`` are ``None`` when the file has no such column."""
+    arrays; ``etype`` and ``ts`` are ``None`` when the file has no such column.
+    """
 
     src: Any
     dst: Any
@@ -545,7 +546,8 @@ def _read_one(path: str, ts_max: float, progress: Callable[[int], None] | None) 
 
 def _check_tokens_fast(c: _Columns) -> None:
     """Raise :class:`_FastPathError` if a text token is empty, too long, or holds a blank or a
-    control character (checked on the distinct tokens of each chunk, through their byte buffers)."""
+    control character (checked on the distinct tokens of each chunk, through their byte buffers).
+    """
     for col in (c.src, c.dst):
         for ch in col.chunks:
             if not _chunk_tokens_ok(ch):
@@ -662,7 +664,8 @@ def _remap(a, table):  # pragma: no cover - compiled
 
 def _factorise_ints(arrays: list[np.ndarray]) -> np.ndarray:
     """Replace the int64 tokens of ``arrays`` in place by dense ids (ascending token order); return
-    the distinct tokens, sorted."""
+    the distinct tokens, sorted.
+    """
     total = sum(len(a) for a in arrays)
     nonempty = [a for a in arrays if len(a)]
     if not nonempty:

@@ -16,7 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from core.calibration import bucket_name
+from core import integrity
+from core.calibration import apply_calibration, bucket_name
 from core.errors import InvalidParametersError
 from core.scoring import SUBSCORES, ScoreResult
 from core.types import ENGAGEMENT_TYPES, NETWORKS, Accounts, Engagements
@@ -179,12 +180,8 @@ def _profile_pairs(result: ScoreResult, accounts: Accounts, p: int) -> tuple[np.
     return members, np.concatenate(spans) if spans else np.zeros(0, np.int64)
 
 
-def _raw_of(
-    result: ScoreResult, members: np.ndarray, drop: np.ndarray | None = None
-) -> tuple[float, int]:
+def _raw_of(result: ScoreResult, members: np.ndarray, drop: np.ndarray | None = None) -> tuple[float, int]:
     """A profile's engagement raw and engager count from the solved flows, without those in ``drop``."""
-    from core import integrity
-
     detail, graph = result.integrity, result.graph
     assert detail is not None and graph is not None and result.params.integrity is not None
     csr = graph.csr
@@ -224,9 +221,6 @@ def score_without(result: ScoreResult, accounts: Accounts, profile_index: int, e
     >>> score_without(res, acc, 0, [1]) <= float(res.score[0])
     True
     """
-    from core import integrity
-    from core.calibration import apply_calibration
-
     if result.integrity is None or result.params.integrity is None:
         raise InvalidParametersError("score_without needs a result of an integrity version (v3 and later)")
     members = np.flatnonzero(accounts.profile == int(profile_index))
@@ -242,8 +236,6 @@ def score_without(result: ScoreResult, accounts: Accounts, profile_index: int, e
 def _explain_integrity(
     result: ScoreResult, engagements: Engagements, accounts: Accounts, p: int, top_n: int
 ) -> dict[str, Any]:
-    from core.calibration import bucket_name
-
     detail, graph = result.integrity, result.graph
     rules = result.params.integrity
     assert detail is not None and graph is not None and rules is not None

@@ -556,7 +556,7 @@ def calibration_population(res: ScoreResult, pop: Population, engagers: np.ndarr
     every profile (v1, v2).
     """
     mask = getattr(res, "calibration_mask", None)
-    if mask is None and getattr(res, "integrity", None) is not None:
+    if mask is None and res.integrity is not None:
         mask = res.integrity.calibrated
     if isinstance(mask, np.ndarray) and mask.dtype == bool and mask.shape == res.score.shape:
         return mask, "declared by the result (calibration_mask)"
@@ -813,7 +813,10 @@ def explanation_faithfulness(ctx: Context, profiles: int = 8) -> list[Case]:
         keep = ~((e.src == u) & np.isin(e.dst, members))
         res = ctx.score(pop.with_engagements(e.take(keep)))
         actual = float(base.score[p] - res.score[p])
-        claimed = float(base.score[p] - top["score_without"]) if "score_without" in top else float(top["points"])
+        if "score_without" in top:
+            claimed = float(base.score[p] - top["score_without"])
+        else:
+            claimed = float(top["points"])
         rows.append({"score": float(base.score[p]), "claimed": claimed, "actual": actual})
     if not rows:
         return []

@@ -61,7 +61,7 @@ def check(case: str, got: dict[str, str]) -> None:
 
 @pytest.mark.parametrize("version", ["v1", "v2"])
 def test_synthetic_population(version: str) -> None:
-    from synth import NOW, population
+    from tests.core.synth import NOW, population
 
     eng, acc = population()
     check(f"synth-{version}", result_digests(score_population(eng, acc, version, now=NOW)))
@@ -190,10 +190,9 @@ def test_ingest_incremental(version: str) -> None:
 
 
 def test_core_incremental() -> None:
-    from synth import NOW, population
-
     from core.incremental import make_state, update_scores
     from core.types import Engagements
+    from tests.core.synth import NOW, population
 
     eng, acc = population(600, 8000, seed=9)
     result = score_population(eng, acc, "v1", now=NOW)

@@ -3,18 +3,18 @@
 
 from __future__ import annotations
 
-import naive
 import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from synth import NOW, population
 
 from core import flow, model, partitioned
 from core.errors import InvalidParametersError
 from core.scoring import prepare_graph
 from core.types import ENGAGEMENT_TYPES
 from core.versions import get_version
+from tests import naive
+from tests.core.synth import NOW, population
 
 DAY = model.DAY
 
