@@ -29,6 +29,7 @@ from functions.shared.observability import MetricUnit, logger, metrics
 from functions.shared.settings import get_settings
 
 Fetcher = Callable[[str | None, int], Iterable[str]]  # (cursor, limit) -> event lines
+clock: Callable[[], float] = time.time  # tests replace it to replay recorded lines
 BATCH = 200
 
 
@@ -125,7 +126,7 @@ def handler(event: dict[str, Any], context: Any, fetcher: Fetcher | None = None)
     limit = int((event or {}).get("limit") or 2000)
     settings = get_settings()
     store = IngestStore(aws.table(), aws.client("dynamodb"), settings.activity_ttl_days)
-    totals = drain(source, fetcher or DEFAULT_FETCHERS[source], store, aws.table(), limit, int(time.time()))
+    totals = drain(source, fetcher or DEFAULT_FETCHERS[source], store, aws.table(), limit, int(clock()))
     logger.info("pulled", extra={"source": source, **totals})
     metrics.add_metric(name=f"Pulled_{source}", unit=MetricUnit.Count, value=totals["lines"])
     metrics.flush_metrics()

@@ -7,12 +7,13 @@ import time
 from typing import Any
 
 import boto3
+import pytest
 
 from functions.ingest import processor, pull, score_updater
 from functions.ingest.identity import profile_id_for
 from functions.shared import aws, keys
 from renown.demo_payloads import twitter_delivery
-from tests.ingest.conftest import EVENTS, SECRETS, Context, Stack, sqs_event
+from tests.ingest.conftest import EVENTS, SAMPLE_TIME, SECRETS, Context, Stack, sqs_event
 
 
 def recorded(source: str) -> list[str]:
@@ -32,6 +33,12 @@ class FakeFetcher:
         if cursor is not None:
             start = next(i + 1 for i, line in enumerate(self.lines) if self.cursor_of(line) == cursor)
         return self.lines[start : start + limit]
+
+
+@pytest.fixture(autouse=True)
+def at_sample_time_pull(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The recorded lines are judged at the time they were recorded (``timecheck``)."""
+    monkeypatch.setattr(pull, "clock", lambda: SAMPLE_TIME + 5.0)
 
 
 def test_wikipedia_pull_stores_edits_and_resumes(stack: Stack) -> None:
