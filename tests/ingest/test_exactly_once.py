@@ -22,7 +22,7 @@ import threading
 import time
 import types
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, ClassVar
 
 import botocore.client
 import pytest
@@ -112,7 +112,7 @@ def checked_first(original: Any) -> Any:
 class FaultyStore(IngestStore):
     """A store whose transactions fail at random: before they commit, or after (the answer lost)."""
 
-    injected: collections.Counter[str] = collections.Counter()
+    injected: ClassVar[collections.Counter[str]] = collections.Counter()
     lock = threading.Lock()
 
     def __init__(self, *args: Any, seed: int, **kwargs: Any) -> None:
