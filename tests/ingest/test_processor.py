@@ -199,3 +199,59 @@ def test_receiver_to_processor_many_deliveries_exactly_once(stack: Stack) -> Non
         KeyConditionExpression="PK = :pk", ExpressionAttributeValues={":pk": keys.edges_pk("twitter", "1")}
     )["Items"]
     assert len(edges) == 30 and sum(int(e["c_mention"]) for e in edges) == 30  # each delivery once
+
+
+def test_one_event_sent_to_two_subscribers_counts_once(stack: Stack) -> None:
+    """X sends the same like to the liker's and the author's subscriptions (two bodies, two ids)."""
+    now = int(time.time())
+    like = [("2", "1", "like", now, "one like")]
+    copies = [queued(like, f"copy-{user}") for user in ("1", "2")]
+    for user, copy in zip(("1", "2"), copies, strict=True):
+        body, _ = twitter_delivery(like, {}, SECRETS["twitter"], for_user_id=user)
+        copy["body"] = QueuedDelivery(
+            network="twitter", delivery_id=f"twitter:{user}", received_at=now, body=body.decode()
+        ).model_dump_json()
+    assert processor.handler(sqs_event(copies), Context()) == {"batchItemFailures": []}
+    edge = stack.table.get_item(
+        Key={"PK": keys.edges_pk("twitter", "1"), "SK": keys.engager_sk("twitter", "2")}
+    )["Item"]
+    assert edge["c_like"] == 1
+
+
+def test_a_failed_delivery_redelivered_after_another_wrote_the_edge_counts_once(stack: Stack) -> None:
+    """A fails after its first write, B writes the same edge, SQS redelivers A: each like once."""
+    now = int(time.time())
+    a = [("2", "1", "like", now, "a1"), ("3", "1", "like", now, "a2")]
+    b = [("2", "1", "like", now, "b1")]
+    store = processor.store()
+    original = store.transact
+    calls = {"n": 0}
+
+    def fail_second(items: list) -> None:
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise RuntimeError("injected failure after the first write")
+        original(items)
+
+    body_a = twitter_delivery(a, {}, SECRETS["twitter"])[0].decode()
+    body_b = twitter_delivery(b, {}, SECRETS["twitter"])[0].decode()
+    delivery_a = QueuedDelivery(network="twitter", delivery_id="A", received_at=now, body=body_a)
+    delivery_b = QueuedDelivery(network="twitter", delivery_id="B", received_at=now, body=body_b)
+    from functions.ingest import store as store_module
+
+    small = store_module.TRANSACTION_ITEMS
+    store_module.TRANSACTION_ITEMS = 2  # one like per transaction: A's second write fails
+    try:
+        store.transact = fail_second  # type: ignore[method-assign]
+        with pytest.raises(RuntimeError):
+            processor.process_delivery(delivery_a)
+        store.transact = original  # type: ignore[method-assign]
+        processor.process_delivery(delivery_b)
+        processor.process_delivery(delivery_a)  # the redelivery
+    finally:
+        store_module.TRANSACTION_ITEMS = small
+        store.transact = original  # type: ignore[method-assign]
+    edges = stack.table.query(
+        KeyConditionExpression="PK = :pk", ExpressionAttributeValues={":pk": keys.edges_pk("twitter", "1")}
+    )["Items"]
+    assert {e["engager_id"]: int(e["c_like"]) for e in edges} == {"2": 2, "3": 1}

@@ -289,3 +289,12 @@ def test_queue_failure_is_503_not_a_crash(
     get_settings.cache_clear()
     body = (EVENTS / "twitter/follow_events.json").read_bytes()
     assert problem_of(post("twitter", body))["status"] == 503
+
+
+def test_an_internal_error_is_a_problem_json_500(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*_: object, **__: object) -> None:
+        raise RuntimeError("bug")
+
+    monkeypatch.setattr(receiver, "receive", broken)
+    answer = post("twitter", (EVENTS / "twitter/follow_events.json").read_bytes())
+    assert answer["statusCode"] == 500 and problem_of(answer)["type"].endswith("/internal-error")
