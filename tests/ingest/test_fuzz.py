@@ -8,7 +8,8 @@ it parses, through the per-event time check and the aggregation ingest writes wi
 exception allowed is the adapters' own validation error (``PayloadError``). A share of the cases also
 goes through the receiver (signed, no AWS: an in-memory queue): never a 5xx.
 
-``RENOWN_FUZZ_CASES`` scales the run (default 30,000 cases in total, about 10 s); ``RENOWN_FUZZ_SEED`` picks the seed.
+``RENOWN_FUZZ_CASES`` scales the run (default 30,000 cases in total, about 10 s);
+``RENOWN_FUZZ_SEED`` picks the seed.
 """
 
 from __future__ import annotations
