@@ -113,6 +113,54 @@ def engagement_post_ids(activities: list[Activity]) -> set[tuple[str, str, str]]
     return out
 
 
+def additive(activities: list[Activity]) -> list[Activity]:
+    """The activities that add to counts, once per ``(network, activity id)``: engagements with a
+    target and standalone posts (a post that is itself an engagement is recorded by its edge only).
+
+    Examples
+    --------
+    >>> from functions.ingest.networks.base import AccountRef
+    >>> me, you = AccountRef(account_id="2"), AccountRef(account_id="1")
+    >>> acts = [Activity(network="t", kind="post", activity_id="post:9", timestamp=0, actor=me, post_id="9"),
+    ...         Activity(network="t", kind="mention", activity_id="mention:9:1", timestamp=0, actor=me,
+    ...                  target=you, post_id="9"),
+    ...         Activity(network="t", kind="post", activity_id="post:8", timestamp=0, actor=me, post_id="8")]
+    >>> [a.activity_id for a in additive(acts + acts)]
+    ['mention:9:1', 'post:8']
+    """
+    engagement_posts = engagement_post_ids(activities)
+    out: list[Activity] = []
+    seen: set[tuple[str, str]] = set()
+    for act in activities:
+        if (act.network, act.activity_id) in seen:
+            continue
+        seen.add((act.network, act.activity_id))
+        own = (act.network, act.actor.account_id, act.post_id or "")
+        if act.is_engagement or (act.kind == "post" and own not in engagement_posts):
+            out.append(act)
+    return out
+
+
+def update_keys(act: Activity) -> list[tuple[str, ...]]:
+    """The items an additive activity adds to (``edge``, ``counter`` and ``term`` keys), as ``plan``
+    aggregates them: a transaction holds each item once.
+
+    Examples
+    --------
+    >>> from functions.ingest.networks.base import AccountRef
+    >>> post = Activity(network="t", kind="post", activity_id="post:8", timestamp=0,
+    ...                 actor=AccountRef(account_id="2"), post_id="8", terms=("#a",))
+    >>> update_keys(post)
+    [('counter', 't', '2'), ('term', 't', '2', '#a')]
+    """
+    if act.is_engagement and act.target is not None:
+        return [("edge", act.network, act.target.account_id, act.actor.account_id)]
+    account = act.actor.account_id
+    return [("counter", act.network, account)] + [
+        ("term", act.network, account, term) for term in dict.fromkeys(act.terms[:MAX_TERMS])
+    ]
+
+
 def plan(activities: list[Activity]) -> Plan:
     """Aggregate activities (already free of opted-out accounts) into a ``Plan``.
 

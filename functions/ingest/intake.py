@@ -2,12 +2,16 @@
 
 Order of checks (each answered before anything is queued): unknown network 404, handshake (GET),
 method 405, oversized body 413, missing or wrong signature 401 (over the raw body, constant time),
-malformed body 400 (problem+json with the field errors), stale 400; a replay (the same delivery id
-within the freshness window: typically a network retrying after a lost acknowledgement) is
-acknowledged with 200 ``{"status": "duplicate"}`` and not queued again, so the network stops
-retrying and nothing changes; otherwise the verified delivery goes to the queue and the answer is 200
-``{"status": "accepted"}``. If the queue refuses it (503), the id is forgotten so that the network's
-retry is queued.
+malformed body 400 (problem+json with the field errors), stale 400 (older than the network's retry
+window, ``timecheck.retry_window``); a replay (the same delivery id within that window: typically a
+network retrying after a lost acknowledgement) is acknowledged with 200 ``{"status": "duplicate"}``
+and not queued again, so the network stops retrying and nothing changes; otherwise the verified
+delivery goes to the queue and the answer is 200 ``{"status": "accepted"}``, with the events refused
+alone (``rejected``: malformed; ``dropped``: refused for their time). If the queue refuses it (503),
+the id is forgotten so that the network's retry is queued.
+
+Whatever a signed body holds, ``receive`` answers with a 4xx or a 2xx: an adapter that fails in an
+unexpected way is answered 400 (and logged), never a crash.
 """
 
 from __future__ import annotations
@@ -23,6 +27,8 @@ from functions.ingest.http import WebhookRequest, problem, response
 from functions.ingest.networks import NOT_WEBHOOKS, get_adapter
 from functions.ingest.networks.base import HandshakeError, PayloadError
 from functions.ingest.replay import ReplayGuard
+from functions.ingest.timecheck import MAX_CLOCK_SKEW_S, admit, retry_window
+from functions.shared.observability import logger
 from functions.shared.settings import Settings
 
 
@@ -100,17 +106,16 @@ def receive(
         return Outcome(
             problem(400, "malformed-body", "Malformed delivery", "body is not UTF-8"), "rejected_malformed"
         )
+    except Exception as exc:  # an adapter bug must not lose the delivery to a 502: refuse it, log it
+        logger.exception("adapter failed", extra={"network": adapter.network})
+        detail = f"the delivery could not be read ({type(exc).__name__})"
+        return Outcome(problem(400, "malformed-body", "Malformed delivery", detail), "rejected_malformed")
     now = clock()
-    if (
-        parsed.sent_at is not None
-        and abs(now - parsed.sent_at) > settings.max_delivery_age_s
-        and parsed.sent_at < now
-    ):
-        detail = f"delivery time {parsed.sent_at} is more than {settings.max_delivery_age_s} s old"
+    window = retry_window(adapter.network)
+    if parsed.sent_at is not None and parsed.sent_at < now - window - MAX_CLOCK_SKEW_S:
+        detail = f"delivery time {parsed.sent_at} is older than {adapter.network}'s retry window ({window} s)"
         return Outcome(problem(400, "stale-delivery", "Stale delivery", detail), "rejected_stale")
-    if parsed.sent_at is not None and parsed.sent_at > now + settings.max_delivery_age_s:
-        detail = f"delivery time {parsed.sent_at} is in the future"
-        return Outcome(problem(400, "stale-delivery", "Delivery from the future", detail), "rejected_stale")
+    timed = admit(parsed.activities, now)
     delivery_id = parsed.delivery_id or body_delivery_id(adapter.network, request.body)
     if not guard.first_time(delivery_id, now):
         body = json.dumps({"status": "duplicate", "delivery_id": delivery_id})
@@ -123,7 +128,13 @@ def receive(
     except QueueError as exc:
         guard.forget(delivery_id)
         return Outcome(problem(503, "queue-unavailable", "Try again later", str(exc)), "queue_error")
-    body = json.dumps(
-        {"status": "accepted", "delivery_id": delivery_id, "activities": len(parsed.activities)}
-    )
-    return Outcome(response(200, body), "accepted", len(parsed.activities))
+    accepted: dict[str, Any] = {
+        "status": "accepted",
+        "delivery_id": delivery_id,
+        "activities": len(timed.kept),
+    }
+    if parsed.rejected:
+        accepted["rejected"] = parsed.rejected[:20]
+    if timed.dropped:
+        accepted["dropped"] = timed.reasons
+    return Outcome(response(200, json.dumps(accepted)), "accepted", len(timed.kept))

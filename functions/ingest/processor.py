@@ -10,6 +10,7 @@ changes nothing. Imports nothing heavy (no numba, no numpy).
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from functools import cache
 from typing import Any
 
@@ -22,11 +23,12 @@ from aws_lambda_powertools.utilities.idempotency import (
 
 from functions.ingest.delivery import DeliveryRecord, QueuedDelivery
 from functions.ingest.networks import parse_body
-from functions.ingest.store import IngestStore
+from functions.ingest.store import IngestStats, IngestStore
 from functions.shared import aws
 from functions.shared.observability import MetricUnit, logger, metrics
 from functions.shared.settings import get_settings
 
+clock: Callable[[], float] = time.time  # tests replace it to replay recorded samples
 IDEMPOTENCY_TTL_S = 7 * 86_400  # longer than any network retries (and than SQS retention)
 
 
@@ -40,7 +42,22 @@ def store() -> IngestStore:
     return IngestStore(aws.table(), aws.client("dynamodb"), settings.activity_ttl_days)
 
 
-def process_delivery(delivery: QueuedDelivery) -> dict[str, int]:
+def report(stats: IngestStats, source: str) -> None:
+    """Metrics and a log line for what ingest refused or found counted already."""
+    if stats.dropped_optout:
+        metrics.add_metric(name="ActivitiesDroppedOptOut", unit=MetricUnit.Count, value=stats.dropped_optout)
+    for why, count in stats.dropped_reasons.items():
+        metrics.add_metric(name=f"EventsDroppedTime_{why}", unit=MetricUnit.Count, value=count)
+    if stats.dropped_time:
+        logger.warning(
+            "events dropped for their time",
+            extra={"source": source, "dropped": stats.dropped_reasons},
+        )
+    if stats.duplicates:
+        metrics.add_metric(name="ActivitiesCountedAlready", unit=MetricUnit.Count, value=stats.duplicates)
+
+
+def process_delivery(delivery: QueuedDelivery) -> dict[str, Any]:
     """Parse one delivery with its network's adapter and write it (not idempotent by itself).
 
     Examples
@@ -53,9 +70,8 @@ def process_delivery(delivery: QueuedDelivery) -> dict[str, int]:
         parsed = parse_body(delivery.network, delivery.body)
     except KeyError as exc:
         raise DeliveryError(f"no adapter for network {delivery.network!r}") from exc
-    stats = store().ingest(parsed.activities, delivery.delivery_id, int(time.time()))
-    if stats.dropped_optout:
-        metrics.add_metric(name="ActivitiesDroppedOptOut", unit=MetricUnit.Count, value=stats.dropped_optout)
+    stats = store().ingest(parsed.activities, delivery.delivery_id, int(clock()))
+    report(stats, delivery.network)
     metrics.add_metric(name="Engagements", unit=MetricUnit.Count, value=stats.engagements)
     metrics.add_metric(name="ItemsWritten", unit=MetricUnit.Count, value=stats.items_written)
     return stats.as_dict()
@@ -85,10 +101,10 @@ processor = BatchProcessor(
 )
 
 
-def record_handler(record: DeliveryRecord) -> dict[str, int]:
+def record_handler(record: DeliveryRecord) -> dict[str, Any]:
     """One SQS record: its body is a ``QueuedDelivery`` (validated by the parser model)."""
     _, process = idempotency()
-    result: dict[str, int] = process(delivery=record.body)
+    result: dict[str, Any] = process(delivery=record.body)
     return result
 
 

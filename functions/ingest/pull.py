@@ -7,18 +7,26 @@ Fetchers are injected (``drain(..., fetcher=...)``); tests use a fake one over r
 never touch the network. The default Wikimedia fetcher reads the SSE stream with ``Last-Event-ID``;
 Bluesky's Jetstream is a WebSocket, which needs a client library the functions do not ship: its
 default fetcher raises ``PullError`` until one is added (the parser and cursor handling are done).
-Lines are written in batches of ``BATCH`` with the batch's first cursor as the delivery id, so a
-crash between writing and saving the cursor replays that batch without double counting the items it
-reached (see ``store``).
+Lines are written in batches of ``BATCH``; a crash between writing and saving the cursor replays
+that batch without double counting (every activity is claimed once, see ``claims``).
+
+A poison line never stalls the source: a line that does not parse, or whose activities cannot be
+written for a reason other than a transient AWS error, is kept in a dead-letter record
+(``DEADLETTER#<source>``, one per distinct line, TTL ``DEAD_LETTER_TTL_S``) and the cursor moves past
+it; a transient error (throttling, a conflict, a connection failure) fails the run with the cursor
+where it was, so the next run retries. Events with out-of-range times are dropped by the store.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 import urllib.request
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
 
 from functions.ingest.networks import SOURCES
 from functions.ingest.networks.base import Activity, PayloadError
@@ -29,7 +37,55 @@ from functions.shared.observability import MetricUnit, logger, metrics
 from functions.shared.settings import get_settings
 
 Fetcher = Callable[[str | None, int], Iterable[str]]  # (cursor, limit) -> event lines
+clock: Callable[[], float] = time.time  # tests replace it to replay recorded lines
 BATCH = 200
+DEAD_LETTER_TTL_S = 14 * 86_400
+DEAD_LETTER_PK_PREFIX = "DEADLETTER#"
+TRANSIENT = frozenset(
+    {
+        "ProvisionedThroughputExceededException",
+        "ThrottlingException",
+        "RequestLimitExceeded",
+        "InternalServerError",
+        "ServiceUnavailable",
+        "TransactionConflictException",
+        "TransactionInProgressException",
+    }
+)
+TRANSIENT_REASONS = frozenset({"ThrottlingError", "ProvisionedThroughputExceeded", "TransactionConflict"})
+
+
+def transient(exc: BaseException) -> bool:
+    """True for errors worth retrying later with the cursor unmoved (AWS throttling, conflicts,
+    connection failures); anything else about a line is a poison line.
+
+    Examples
+    --------
+    >>> transient(ValueError("bad")), transient(ClientError({"Error": {"Code": "ThrottlingException"}}, "op"))
+    (False, True)
+    """
+    if isinstance(exc, BotoCoreError | ConnectionError | TimeoutError):
+        return True
+    if isinstance(exc, ClientError):
+        code = exc.response.get("Error", {}).get("Code", "")
+        reasons = {r.get("Code") for r in exc.response.get("CancellationReasons") or []}
+        return code in TRANSIENT or bool(reasons & TRANSIENT_REASONS)
+    return False
+
+
+def dead_letter(table: Any, source: str, line: str, error: str, cursor: str | None, now: int) -> None:
+    """Keep a poison line (one record per distinct line) so that the cursor can move past it."""
+    table.put_item(
+        Item={
+            "PK": DEAD_LETTER_PK_PREFIX + source,
+            "SK": hashlib.sha256(line.encode("utf-8", "replace")).hexdigest()[:32],
+            "line": line[:32_000],
+            "error": error[:1_000],
+            "cursor": cursor or "",
+            "at": now,
+            "expires_at": now + DEAD_LETTER_TTL_S,
+        }
+    )
 
 
 class PullError(Exception):
@@ -86,20 +142,40 @@ def drain(
     if parser is None:
         raise PullError(f"no pull source {source!r}")
     cursor = load_cursor(table, source)
-    totals = {"lines": 0, "bad_lines": 0, "activities": 0, "engagements": 0}
-    batch: list[Activity] = []
-    batch_id: str | None = None
+    totals = {"lines": 0, "bad_lines": 0, "dead_letters": 0, "activities": 0, "engagements": 0, "dropped": 0}
+    batch: list[tuple[str, list[Activity]]] = []  # (line, its activities)
     last_cursor: str | None = None
 
-    def flush() -> None:
-        nonlocal batch, batch_id
-        if last_cursor is None:
-            return
-        stats = store.ingest(batch, f"{source}:{batch_id}", now)
+    def write(activities: list[Activity], batch_id: str) -> None:
+        stats = store.ingest(activities, f"{source}:{batch_id}", now)
         totals["activities"] += stats.activities
         totals["engagements"] += stats.engagements
+        totals["dropped"] += stats.dropped_time
+        if stats.dropped_time:
+            logger.warning("events dropped for their time", extra={"source": source, **stats.dropped_reasons})
+            for why, count in stats.dropped_reasons.items():
+                metrics.add_metric(name=f"EventsDroppedTime_{why}", unit=MetricUnit.Count, value=count)
+
+    def flush() -> None:
+        nonlocal batch
+        if last_cursor is None:
+            return
+        try:
+            write([a for _, acts in batch for a in acts], last_cursor)
+        except Exception as exc:
+            if transient(exc):
+                raise
+            for line, acts in batch:  # find the poison line(s): each line alone
+                try:
+                    write(acts, last_cursor)
+                except Exception as line_exc:
+                    if transient(line_exc):
+                        raise
+                    logger.exception("poison line kept in a dead-letter record", extra={"source": source})
+                    dead_letter(table, source, line, repr(line_exc), last_cursor, now)
+                    totals["dead_letters"] += 1
         save_cursor(table, source, last_cursor, now)
-        batch, batch_id = [], None
+        batch = []
 
     for line in fetcher(cursor, limit):
         if not line.strip():
@@ -107,13 +183,15 @@ def drain(
         totals["lines"] += 1
         try:
             parsed = parser.parse_line(line)
-        except PayloadError:
+        except Exception as exc:  # a PayloadError, or a parser bug: either way a poison line
             totals["bad_lines"] += 1
+            detail = exc.detail if isinstance(exc, PayloadError) else repr(exc)
+            dead_letter(table, source, line, detail, last_cursor, now)
+            totals["dead_letters"] += 1
             continue
-        batch.extend(parsed.activities)
+        batch.append((line, parsed.activities))
         last_cursor = str(parsed.extra.get("cursor") or last_cursor)
-        batch_id = batch_id or last_cursor
-        if len(batch) >= BATCH:
+        if sum(len(acts) for _, acts in batch) >= BATCH:
             flush()
     flush()
     return totals
@@ -125,7 +203,7 @@ def handler(event: dict[str, Any], context: Any, fetcher: Fetcher | None = None)
     limit = int((event or {}).get("limit") or 2000)
     settings = get_settings()
     store = IngestStore(aws.table(), aws.client("dynamodb"), settings.activity_ttl_days)
-    totals = drain(source, fetcher or DEFAULT_FETCHERS[source], store, aws.table(), limit, int(time.time()))
+    totals = drain(source, fetcher or DEFAULT_FETCHERS[source], store, aws.table(), limit, int(clock()))
     logger.info("pulled", extra={"source": source, **totals})
     metrics.add_metric(name=f"Pulled_{source}", unit=MetricUnit.Count, value=totals["lines"])
     metrics.flush_metrics()

@@ -13,9 +13,10 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from functions.ingest.delivery import QueuedDelivery
-from functions.ingest.http import WebhookRequest
-from functions.ingest.intake import QueueError, receive
+from functions.ingest.http import WebhookRequest, problem
+from functions.ingest.intake import Outcome, QueueError, receive
 from functions.ingest.replay import MemoryReplayGuard
+from functions.ingest.timecheck import MAX_CLOCK_SKEW_S, RETRY_WINDOW_S
 from functions.shared import aws
 from functions.shared.observability import MetricUnit, logger, metrics
 from functions.shared.settings import get_settings
@@ -41,7 +42,8 @@ clock: Callable[[], float] = time.time  # tests replace it to replay recorded sa
 
 @cache
 def _guard() -> MemoryReplayGuard:
-    return MemoryReplayGuard(window_s=get_settings().max_delivery_age_s)
+    """Delivery ids remembered for as long as a delivery may be accepted (the longest retry window)."""
+    return MemoryReplayGuard(window_s=max(RETRY_WINDOW_S.values()) + MAX_CLOCK_SKEW_S)
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
@@ -55,7 +57,12 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """
     settings = get_settings()
     request = WebhookRequest.from_event(event, settings.max_body_bytes)
-    outcome = receive(request, settings, SqsQueue(settings.ingest_queue_url), _guard(), clock)
+    try:
+        outcome = receive(request, settings, SqsQueue(settings.ingest_queue_url), _guard(), clock)
+    except Exception:  # a bug, not the sender's fault: a problem+json 500 (the network retries), not a 502
+        logger.exception("receiver failed", extra={"network": request.network[:40]})
+        detail = "the delivery could not be handled; it was not queued: retry later"
+        outcome = Outcome(problem(500, "internal-error", "Internal error", detail), "error")
     logger.info(
         "webhook",
         extra={

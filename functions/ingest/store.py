@@ -1,28 +1,44 @@
-"""Writes one delivery's plan to the single table: accounts on first sight, standalone posts as
-activities (TTL), edge aggregates, counters and topic evidence with ``UpdateItem ADD``.
+"""Writes one delivery's activities to the single table: accounts on first sight, standalone posts
+as activities (TTL), and the additive aggregates (edges, ``posts`` counters, topic evidence) with
+``ADD`` in transactions that also claim every activity counted (``claims``).
 
-Follower counts are written only when they moved by more than ``FOLLOWERS_LOG_STEP`` in
-``log1p`` (what the score uses) from the last value this container knows to be stored.
+Every engagement and standalone post is counted exactly once, keyed on the network's own activity
+id, across subscriber copies, retries, redeliveries, replays and backfills: the claims of up to
+``TRANSACTION_ITEMS`` items' worth of activities and the ``ADD`` updates they aggregate to go in one
+``TransactWriteItems``; a claim that already exists cancels the transaction, the activities already
+claimed are left out and the rest are written again. A failure leaves whole transactions behind, never a
+partial count.
 
-Every ADD update also sets ``last_delivery`` under the condition that it differs from this delivery,
-so a retry of a delivery that failed half-way (the idempotency record is released on failure) does
-not add the same engagements twice to the items it already reached.
+Event times are checked first (``timecheck``): an event from the future or too old is dropped alone,
+with its reason. Follower counts are written (outside the transactions: a ``SET`` is idempotent) only
+when they moved by more than ``FOLLOWERS_LOG_STEP`` in ``log1p`` (what the score uses) from the last
+value this container knows to be stored.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+import random
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from boto3.dynamodb.types import TypeSerializer
 from botocore.exceptions import ClientError
 
-from functions.ingest.aggregate import Plan, plan
+from functions.ingest.aggregate import Plan, additive, plan, update_keys
+from functions.ingest.claims import claim_expiry, claim_key
 from functions.ingest.identity import AccountKey, Identity
 from functions.ingest.networks.base import AccountRef, Activity
+from functions.ingest.timecheck import admit
 from functions.shared import keys
 from functions.shared.records import ActivityRecord
+
+TRANSACTION_ITEMS = 100  # DynamoDB's limit of items per TransactWriteItems
+CONFLICT_RETRIES = 6  # TransactionConflict (another writer on the same item): back off and retry
+_SERIALIZER = TypeSerializer()
 
 
 @dataclass
@@ -34,10 +50,13 @@ class IngestStats:
     dropped_optout: int = 0
     new_accounts: int = 0
     engagement_posts: int = 0  # posts that are engagements: recorded by their edge only
-    items_written: int = 0  # every item write, ~1 write unit each (all items are under 1 KB)
-    skipped_retries: int = 0
+    items_written: int = 0  # every item written (claims included); transactional writes cost 2 units
+    duplicates: int = 0  # activities already counted (claimed by an earlier copy, retry or replay)
+    dropped_time: int = 0  # events refused for their time (see ``dropped_reasons``)
+    transactions: int = 0
+    dropped_reasons: dict[str, int] = field(default_factory=dict)
 
-    def as_dict(self) -> dict[str, int]:
+    def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
@@ -60,11 +79,16 @@ class IngestStore:
 
     def __init__(self, table: Any, client: Any, activity_ttl_days: int) -> None:
         self.table = table
+        self.client = client
+        self.table_name = getattr(table, "name", None) or ""
         self.identity = Identity(table, client)
         self.ttl_s = activity_ttl_days * 86_400
 
     def ingest(self, activities: list[Activity], delivery_id: str, now: int) -> IngestStats:
         stats = IngestStats()
+        timed = admit(activities, now)
+        stats.dropped_time, stats.dropped_reasons = len(timed.dropped), timed.reasons
+        activities = timed.kept
         refs: dict[AccountKey, AccountRef] = {}
         for act in activities:
             for ref in (act.actor, act.target):
@@ -86,15 +110,140 @@ class IngestStore:
             stats.new_accounts += 1 if written else 0
             stats.items_written += written
         work = plan(kept)
-        stats.activities, stats.engagements = len(work.activities), work.engagements
         stats.engagement_posts = work.engagement_posts
         stats.items_written += self._activities(work)
-        written, skipped = self._updates(work, delivery_id, now)
-        stats.items_written += written
-        stats.skipped_retries = skipped
+        stats.items_written += self._followers(work)
+        for chunk in self._chunks(additive(kept)):
+            self._claim_and_add(chunk, now, stats)
         return stats
 
+    # --- additive writes, claimed per activity -------------------------------------------------
+
+    @staticmethod
+    def _chunks(units: list[Activity]) -> list[list[Activity]]:
+        """Consecutive groups whose claims plus distinct update items fit one transaction."""
+        chunks: list[list[Activity]] = []
+        current: list[Activity] = []
+        touched: set[tuple[str, ...]] = set()
+        for act in units:
+            keys_of = set(update_keys(act))
+            if current and len(current) + 1 + len(touched | keys_of) > TRANSACTION_ITEMS:
+                chunks.append(current)
+                current, touched = [], set()
+            current.append(act)
+            touched |= keys_of
+        if current:
+            chunks.append(current)
+        return chunks
+
+    def _claim_and_add(self, chunk: list[Activity], now: int, stats: IngestStats) -> None:
+        """Claim ``chunk``'s activities and add what they aggregate to, in one transaction; leave out
+        the activities claimed already (and retry) until the rest commits."""
+        pending = list(chunk)
+        conflicts = 0
+        while pending:
+            items = [self._claim_put(act, now) for act in pending] + self._update_items(plan(pending), now)
+            try:
+                self.transact(items)
+            except ClientError as exc:
+                if exc.response["Error"]["Code"] != "TransactionCanceledException":
+                    raise
+                reasons = [r.get("Code") for r in exc.response.get("CancellationReasons") or []]
+                claimed = {
+                    i for i, code in enumerate(reasons[: len(pending)]) if code == "ConditionalCheckFailed"
+                }
+                if claimed:
+                    stats.duplicates += len(claimed)
+                    pending = [act for i, act in enumerate(pending) if i not in claimed]
+                    continue
+                if "TransactionConflict" in reasons and conflicts < CONFLICT_RETRIES:
+                    conflicts += 1
+                    self.sleep(0.05 * 2**conflicts * random.random())
+                    continue
+                raise
+            stats.transactions += 1
+            stats.items_written += len(items)
+            counted = [a for a in pending if a.is_engagement]
+            stats.engagements += len(counted)
+            stats.activities += len(pending) - len(counted)
+            return
+
+    def transact(self, items: list[dict[str, Any]]) -> None:
+        self.client.transact_write_items(TransactItems=items)
+
+    sleep: Callable[[float], None] = staticmethod(time.sleep)
+
+    def _claim_put(self, act: Activity, now: int) -> dict[str, Any]:
+        item = claim_key(act.network, act.activity_id) | {"expires_at": claim_expiry(act.timestamp, now)}
+        return {
+            "Put": {
+                "TableName": self.table_name,
+                "Item": {k: _SERIALIZER.serialize(v) for k, v in item.items()},
+                "ConditionExpression": "attribute_not_exists(PK)",
+            }
+        }
+
+    def _update_items(self, work: Plan, now: int) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        for (network, author, engager), edge in work.edges.items():
+            adds = (
+                {f"c_{k}": v for k, v in edge.counts.items()}
+                | {f"d_{k}": _dec(v) for k, v in edge.decayed.items()}
+                | {f"t_{k}": v for k, v in edge.terms.items()}
+            )
+            sets: dict[str, Any] = {"network": network, "author_id": author, "engager_id": engager}
+            out.append(
+                self._update(
+                    {"PK": keys.edges_pk(network, author), "SK": keys.engager_sk(network, engager)},
+                    adds,
+                    sets,
+                    first_ts=edge.first_ts,
+                    last_ts=edge.last_ts,
+                    updated_at=now,
+                )
+            )
+        for (network, account), counter in work.counters.items():
+            if counter.posts:
+                out.append(
+                    self._update(
+                        {"PK": keys.account_pk(network, account), "SK": keys.COUNTERS_SK},
+                        {"posts": counter.posts},
+                        {"network": network, "account_id": account},
+                    )
+                )
+        for (network, account, term), delta in work.terms.items():
+            adds = {k: v for k, v in (("posts", delta.posts), ("engagements", delta.engagements)) if v}
+            out.append(
+                self._update(
+                    {"PK": keys.account_pk(network, account), "SK": f"TERM#{term}"},
+                    adds,
+                    {"network": network, "account_id": account, "term": term},
+                )
+            )
+        return out
+
+    def _followers(self, work: Plan) -> int:
+        """Follower counts that moved enough, written with an idempotent ``SET``."""
+        written = 0
+        for (network, account), counter in work.counters.items():
+            followers = counter.followers
+            known = self.identity.followers.get((network, account))
+            if followers is None or (
+                known is not None and abs(math.log1p(followers) - math.log1p(known)) <= FOLLOWERS_LOG_STEP
+            ):
+                continue
+            update = self._update(
+                {"PK": keys.account_pk(network, account), "SK": keys.COUNTERS_SK},
+                {},
+                {"network": network, "account_id": account, "followers": followers},
+            )["Update"]
+            self.client.update_item(**update)
+            self.identity.followers[(network, account)] = int(followers)
+            written += 1
+        return written
+
     def _activities(self, work: Plan) -> int:
+        """Standalone posts as activity items (an idempotent put: a copy overwrites the same item)."""
         with self.table.batch_writer(overwrite_by_pkeys=["PK", "SK"]) as batch:
             for act in work.activities:
                 record = ActivityRecord(
@@ -111,64 +260,21 @@ class IngestStore:
                 batch.put_item(Item=record.to_item())
         return len(work.activities)
 
-    def _updates(self, work: Plan, delivery_id: str, now: int) -> tuple[int, int]:
-        written = skipped = 0
-        for (network, author, engager), edge in work.edges.items():
-            adds = (
-                {f"c_{k}": v for k, v in edge.counts.items()}
-                | {f"d_{k}": _dec(v) for k, v in edge.decayed.items()}
-                | {f"t_{k}": v for k, v in edge.terms.items()}
-            )
-            sets: dict[str, Any] = {"network": network, "author_id": author, "engager_id": engager}
-            ok = self._add(
-                {"PK": keys.edges_pk(network, author), "SK": keys.engager_sk(network, engager)},
-                adds,
-                sets,
-                delivery_id,
-                first_ts=edge.first_ts,
-                last_ts=edge.last_ts,
-                updated_at=now,
-            )
-            written, skipped = written + ok, skipped + (1 - ok)
-        for (network, account), counter in work.counters.items():
-            adds = {"posts": counter.posts} if counter.posts else {}
-            sets = {"network": network, "account_id": account}
-            followers = counter.followers
-            known = self.identity.followers.get((network, account))
-            if followers is not None and (
-                known is None or abs(math.log1p(followers) - math.log1p(known)) > FOLLOWERS_LOG_STEP
-            ):
-                sets["followers"] = followers
-            if not adds and "followers" not in sets:
-                continue
-            ok = self._add(
-                {"PK": keys.account_pk(network, account), "SK": keys.COUNTERS_SK}, adds, sets, delivery_id
-            )
-            if "followers" in sets:
-                self.identity.followers[(network, account)] = int(followers or 0)
-            written, skipped = written + ok, skipped + (1 - ok)
-        for (network, account, term), delta in work.terms.items():
-            adds = {k: v for k, v in (("posts", delta.posts), ("engagements", delta.engagements)) if v}
-            sets = {"network": network, "account_id": account, "term": term}
-            ok = self._add(
-                {"PK": keys.account_pk(network, account), "SK": f"TERM#{term}"}, adds, sets, delivery_id
-            )
-            written, skipped = written + ok, skipped + (1 - ok)
-        return written, skipped
-
-    def _add(
+    def _update(
         self,
         key: dict[str, str],
         adds: dict[str, Any],
         sets: dict[str, Any],
-        delivery_id: str,
         first_ts: int | None = None,
         last_ts: int | None = None,
         updated_at: int | None = None,
-    ) -> int:
-        names: dict[str, str] = {"#ld": "last_delivery"}
-        values: dict[str, Any] = {":ld": delivery_id}
-        add_parts, set_parts = [], ["#ld = :ld"]
+    ) -> dict[str, Any]:
+        """One ``Update`` of a transaction (low-level, typed values): ``ADD`` the counts, ``SET`` the
+        descriptive attributes once (``followers`` always)."""
+        names: dict[str, str] = {}
+        values: dict[str, Any] = {}
+        add_parts: list[str] = []
+        set_parts: list[str] = []
         for i, (name, value) in enumerate(adds.items()):
             names[f"#a{i}"], values[f":a{i}"] = name, value
             add_parts.append(f"#a{i} :a{i}")
@@ -185,19 +291,15 @@ class IngestStore:
             names["#ua"], values[":ua"] = "updated_at", updated_at
             set_parts.append("#ua = :ua")
         expression = "SET " + ", ".join(set_parts) + (" ADD " + ", ".join(add_parts) if add_parts else "")
-        try:
-            self.table.update_item(
-                Key=key,
-                UpdateExpression=expression,
-                ExpressionAttributeNames=names,
-                ExpressionAttributeValues=values,
-                ConditionExpression="attribute_not_exists(#ld) OR #ld <> :ld",
-            )
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return 0
-            raise
-        return 1
+        return {
+            "Update": {
+                "TableName": self.table_name,
+                "Key": {k: {"S": v} for k, v in key.items()},
+                "UpdateExpression": expression,
+                "ExpressionAttributeNames": names,
+                "ExpressionAttributeValues": {k: _SERIALIZER.serialize(v) for k, v in values.items()},
+            }
+        }
 
 
 def ingest_activities(

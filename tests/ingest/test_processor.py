@@ -98,18 +98,19 @@ def test_opted_out_accounts_are_dropped_and_counted(stack: Stack, capsys) -> Non
 
 
 WRITE_CASES = {
-    # name: (engagements per engager, text, expected items written for 20 distinct engagers -> "1")
-    "20 likes": (("like",), "x", 20),
-    "20 mentions (each also a post)": (("mention",), "x", 20),
-    "60 (mention + like + reply per engager)": (("mention", "like", "reply"), "x", 20),
-    "20 mentions with '#higgs news' (terms ride on the edge)": (("mention",), "#higgs news", 20),
+    # name: (engagements per engager, text, expected items written for 20 distinct engagers -> "1"):
+    # one claim per engagement plus one edge per distinct pair, in one transaction
+    "20 likes": (("like",), "x", 20 + 20),
+    "20 mentions (each also a post)": (("mention",), "x", 20 + 20),
+    "60 (mention + like + reply per engager)": (("mention", "like", "reply"), "x", 60 + 20),
+    "20 mentions with '#higgs news' (terms ride on the edge)": (("mention",), "#higgs news", 20 + 20),
 }
 
 
 @pytest.mark.parametrize("case", list(WRITE_CASES))
 def test_write_units_per_engagement_at_most_one(stack: Stack, case: str) -> None:
-    """After first sight of the accounts, an engagement costs its edge ADD (one per distinct pair)
-    plus a share of the author's topic-evidence ADDs; nothing per activity, nothing per engager."""
+    """After first sight of the accounts, an engagement costs its claim (counted once, see ``claims``)
+    plus its edge ADD (one per distinct pair, topic evidence riding on it), all in one transaction."""
     kinds, text, expected = WRITE_CASES[case]
     now = int(time.time())
     engagers = [str(i) for i in range(10, 30)]
@@ -153,8 +154,8 @@ def test_standalone_posts_are_kept_as_activities(stack: Stack) -> None:
         for i in range(3)
     ]
     stats = processor.store().ingest(posts, "posts-1", now)
-    # first sight (account, profile, link) + 3 activities + 1 counters + 1 term
-    assert stats.as_dict()["activities"] == 3 and stats.items_written == 3 + 3 + 1 + 1
+    # first sight (account, profile, link) + 3 activities + 3 claims + 1 counters + 1 term
+    assert stats.as_dict()["activities"] == 3 and stats.items_written == 3 + 3 + 3 + 1 + 1
     counters = stack.table.get_item(Key={"PK": keys.account_pk("twitter", "7"), "SK": keys.COUNTERS_SK})
     assert counters["Item"]["posts"] == 3
 
@@ -179,8 +180,8 @@ def test_demo_deliveries_average_at_most_one_write_per_engagement(stack: Stack) 
                 kind = "post_items" if stats["activities"] else "engagement_items"
                 totals[kind] += stats["items_written"]
     print(f"demo, known accounts: {totals}")
-    assert totals["engagement_items"] <= totals["engagements"]
-    assert totals["posts"] == 1 and totals["post_items"] == 6  # activity + posts counter + 4 terms
+    assert totals["engagement_items"] <= 2 * totals["engagements"]  # its claim and its edge, at most
+    assert totals["posts"] == 1 and totals["post_items"] == 7  # claim, activity, posts counter, 4 terms
 
 
 def test_receiver_to_processor_many_deliveries_exactly_once(stack: Stack) -> None:
@@ -199,3 +200,59 @@ def test_receiver_to_processor_many_deliveries_exactly_once(stack: Stack) -> Non
         KeyConditionExpression="PK = :pk", ExpressionAttributeValues={":pk": keys.edges_pk("twitter", "1")}
     )["Items"]
     assert len(edges) == 30 and sum(int(e["c_mention"]) for e in edges) == 30  # each delivery once
+
+
+def test_one_event_sent_to_two_subscribers_counts_once(stack: Stack) -> None:
+    """X sends the same like to the liker's and the author's subscriptions (two bodies, two ids)."""
+    now = int(time.time())
+    like = [("2", "1", "like", now, "one like")]
+    copies = [queued(like, f"copy-{user}") for user in ("1", "2")]
+    for user, copy in zip(("1", "2"), copies, strict=True):
+        body, _ = twitter_delivery(like, {}, SECRETS["twitter"], for_user_id=user)
+        copy["body"] = QueuedDelivery(
+            network="twitter", delivery_id=f"twitter:{user}", received_at=now, body=body.decode()
+        ).model_dump_json()
+    assert processor.handler(sqs_event(copies), LambdaContext()) == {"batchItemFailures": []}
+    edge = stack.table.get_item(
+        Key={"PK": keys.edges_pk("twitter", "1"), "SK": keys.engager_sk("twitter", "2")}
+    )["Item"]
+    assert edge["c_like"] == 1
+
+
+def test_a_failed_delivery_redelivered_after_another_wrote_the_edge_counts_once(stack: Stack) -> None:
+    """A fails after its first write, B writes the same edge, SQS redelivers A: each like once."""
+    now = int(time.time())
+    a = [("2", "1", "like", now, "a1"), ("3", "1", "like", now, "a2")]
+    b = [("2", "1", "like", now, "b1")]
+    store = processor.store()
+    original = store.transact
+    calls = {"n": 0}
+
+    def fail_second(items: list) -> None:
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise RuntimeError("injected failure after the first write")
+        original(items)
+
+    body_a = twitter_delivery(a, {}, SECRETS["twitter"])[0].decode()
+    body_b = twitter_delivery(b, {}, SECRETS["twitter"])[0].decode()
+    delivery_a = QueuedDelivery(network="twitter", delivery_id="A", received_at=now, body=body_a)
+    delivery_b = QueuedDelivery(network="twitter", delivery_id="B", received_at=now, body=body_b)
+    from functions.ingest import store as store_module
+
+    small = store_module.TRANSACTION_ITEMS
+    store_module.TRANSACTION_ITEMS = 2  # one like per transaction: A's second write fails
+    try:
+        store.transact = fail_second  # type: ignore[method-assign]
+        with pytest.raises(RuntimeError):
+            processor.process_delivery(delivery_a)
+        store.transact = original  # type: ignore[method-assign]
+        processor.process_delivery(delivery_b)
+        processor.process_delivery(delivery_a)  # the redelivery
+    finally:
+        store_module.TRANSACTION_ITEMS = small
+        store.transact = original  # type: ignore[method-assign]
+    edges = stack.table.query(
+        KeyConditionExpression="PK = :pk", ExpressionAttributeValues={":pk": keys.edges_pk("twitter", "1")}
+    )["Items"]
+    assert {e["engager_id"]: int(e["c_like"]) for e in edges} == {"2": 2, "3": 1}

@@ -7,13 +7,14 @@ import time
 from typing import Any
 
 import boto3
+import pytest
 
 from functions.ingest import processor, pull, score_updater
 from functions.ingest.identity import profile_id_for
 from functions.shared import aws, keys
 from renown.demo_payloads import twitter_delivery
 from tests.conftest import LambdaContext
-from tests.ingest.conftest import EVENTS, SECRETS, Stack, sqs_event
+from tests.ingest.conftest import EVENTS, SAMPLE_TIME, SECRETS, Stack, sqs_event
 
 
 def recorded(source: str) -> list[str]:
@@ -33,6 +34,12 @@ class FakeFetcher:
         if cursor is not None:
             start = next(i + 1 for i, line in enumerate(self.lines) if self.cursor_of(line) == cursor)
         return self.lines[start : start + limit]
+
+
+@pytest.fixture(autouse=True)
+def at_sample_time_pull(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The recorded lines are judged at the time they were recorded (``timecheck``)."""
+    monkeypatch.setattr(pull, "clock", lambda: SAMPLE_TIME + 5.0)
 
 
 def test_wikipedia_pull_stores_edits_and_resumes(stack: Stack) -> None:
@@ -146,3 +153,58 @@ def test_score_updater_scores_authors_from_stream_records(stack: Stack) -> None:
         Key={"PK": keys.profile_pk(profile_id_for("twitter", "1")), "SK": keys.SCORE_SK}
     )["Item"]
     assert again["score"] == higgs["score"]
+
+
+def test_pull_moves_past_a_poison_line_and_keeps_it(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A line whose write fails (not transiently) is kept in a dead-letter record; the cursor moves on,
+    the other lines are stored, and the next run does not read it again."""
+    source = pull.SOURCES["wikipedia"]
+    lines = recorded("wikipedia")
+    index = next(i for i, line in enumerate(lines) if source.parse_line(line).activities)
+    poison = source.parse_line(lines[index]).activities[0].activity_id
+    original = processor.IngestStore.ingest
+
+    def ingest(self: Any, activities: list, delivery_id: str, now: int) -> Any:
+        if any(a.activity_id == poison for a in activities):
+            raise ValueError("this item cannot be written")
+        return original(self, activities, delivery_id, now)
+
+    monkeypatch.setattr(processor.IngestStore, "ingest", ingest)
+    fetcher = FakeFetcher(lines, lambda line: source.parse_line(line).extra["cursor"])
+    totals = pull.handler({"source": "wikipedia"}, LambdaContext(), fetcher=fetcher)
+    assert totals["dead_letters"] == 1
+    assert pull.load_cursor(stack.table, "wikipedia") == source.parse_line(lines[-1]).extra["cursor"]
+    dead = stack.table.query(
+        KeyConditionExpression="PK = :pk", ExpressionAttributeValues={":pk": "DEADLETTER#wikipedia"}
+    )["Items"]
+    assert [d["line"] for d in dead] == [lines[index]] and "cannot be written" in dead[0]["error"]
+    again = pull.handler({"source": "wikipedia"}, LambdaContext(), fetcher=fetcher)
+    assert again["lines"] == 0
+
+
+def test_pull_drops_an_event_from_the_future_and_moves_on(stack: Stack) -> None:
+    """A line dated in 2063 (or 1970) is dropped with its reason; the rest of the batch is stored."""
+    import json as _json
+
+    source = pull.SOURCES["wikipedia"]
+    lines = recorded("wikipedia")
+    bad = []
+    for i, ts in enumerate((2_935_000_000, 0)):
+        event = _json.loads(lines[0])
+        event["meta"]["id"] = f"poison-{i}"
+        event["meta"]["offset"] = 10_000 + i
+        event["timestamp"] = ts
+        bad.append(_json.dumps(event))
+    all_lines = [*bad, *lines]
+    fetcher = FakeFetcher(all_lines, lambda line: source.parse_line(line).extra["cursor"])
+    totals = pull.handler({"source": "wikipedia"}, LambdaContext(), fetcher=fetcher)
+    assert totals["dropped"] == 2 and totals["dead_letters"] == 0
+    assert pull.load_cursor(stack.table, "wikipedia") == source.parse_line(lines[-1]).extra["cursor"]
+    edges = stack.table.scan(
+        FilterExpression="begins_with(PK, :p)", ExpressionAttributeValues={":p": "EDGES#wikipedia#"}
+    )["Items"]
+    from functions.ingest.aggregate import decay_weight
+
+    newest = decay_weight(SAMPLE_TIME + 300)
+    assert all(float(e.get("d_edit", 0)) <= int(e.get("c_edit", 0)) * newest for e in edges)  # none from 2063
+    assert sum(int(e.get("c_edit", 0)) for e in edges) == totals["engagements"]

@@ -148,8 +148,19 @@ def test_malformed_json_is_400_problem(stack: Stack) -> None:
 
 def test_missing_fields_are_400_with_locations(stack: Stack) -> None:
     body = problem_of(post("twitter", json.dumps({"tweet_create_events": [{"id_str": "1"}]}).encode()))
-    locations = {tuple(e["loc"]) for e in body["errors"]}
-    assert ("for_user_id",) in locations and ("tweet_create_events", "0", "user") in locations
+    assert {tuple(e["loc"]) for e in body["errors"]} == {("for_user_id",)}
+
+
+def test_a_malformed_event_is_refused_alone(stack: Stack, at_sample_time: None) -> None:
+    """One bad event of a signed delivery is listed as rejected; the rest of the delivery is queued."""
+    good = json.loads((EVENTS / "twitter/favorite_events.json").read_bytes())
+    good["tweet_create_events"] = [{"id_str": "1"}]  # no user, no time
+    answer = post("twitter", json.dumps(good).encode())
+    assert answer["statusCode"] == 200
+    body = json.loads(answer["body"])
+    assert body["status"] == "accepted" and body["activities"] >= 1
+    assert {tuple(e["loc"]) for e in body["rejected"]} >= {("tweet_create_events", "0", "user")}
+    assert len(stack.receive_all()) == 1
 
 
 def test_malformed_xml_and_entities_are_400(stack: Stack) -> None:
@@ -194,15 +205,47 @@ def test_binary_encoded_body_is_verified_on_raw_bytes(stack: Stack, at_sample_ti
 
 
 def test_stale_delivery_is_refused(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Stale means older than the network's retry window (Mastodon retries for about two days)."""
     from tests.ingest.conftest import SAMPLE_TIME
 
-    monkeypatch.setattr(receiver, "clock", lambda: SAMPLE_TIME + 3600.0)
+    monkeypatch.setattr(receiver, "clock", lambda: SAMPLE_TIME + 5 * 86_400.0)
     body = (EVENTS / "mastodon/status_created.json").read_bytes()
     answer = problem_of(post("mastodon", body))
     assert answer["status"] == 400 and answer["type"].endswith("/stale-delivery")
-    monkeypatch.setattr(receiver, "clock", lambda: SAMPLE_TIME - 3600.0)
-    assert problem_of(post("mastodon", body))["type"].endswith("/stale-delivery")
     assert stack.receive_all() == []
+
+
+@pytest.mark.parametrize(
+    ("network", "sample", "late_s"),
+    [
+        ("facebook", "feed.json", 30 * 3600),  # Meta retries for up to ~36 hours
+        ("instagram", "comments.json", 30 * 3600),
+        ("twitter", "favorite_events.json", 600),  # X retries over 5 minutes (and we may be slow)
+        ("mastodon", "status_created.json", 3600),
+    ],
+)
+def test_retries_within_the_networks_window_are_accepted(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch, network: str, sample: str, late_s: int
+) -> None:
+    from tests.ingest.conftest import SAMPLE_TIME
+
+    monkeypatch.setattr(receiver, "clock", lambda: SAMPLE_TIME + float(late_s))
+    answer = post(network, (EVENTS / network / sample).read_bytes())
+    assert answer["statusCode"] == 200, answer["body"]
+    assert json.loads(answer["body"])["status"] == "accepted"
+    assert len(stack.receive_all()) == 1
+
+
+def test_events_from_the_future_are_dropped_not_the_delivery(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.ingest.conftest import SAMPLE_TIME
+
+    monkeypatch.setattr(receiver, "clock", lambda: SAMPLE_TIME - 3600.0)  # our clock an hour behind
+    answer = post("mastodon", (EVENTS / "mastodon/status_created.json").read_bytes())
+    assert answer["statusCode"] == 200
+    body = json.loads(answer["body"])
+    assert body["activities"] == 0 and body["dropped"]["future"] >= 1
 
 
 def test_replayed_delivery_is_acknowledged_not_queued(stack: Stack, at_sample_time: None) -> None:
@@ -246,3 +289,12 @@ def test_queue_failure_is_503_not_a_crash(
     get_settings.cache_clear()
     body = (EVENTS / "twitter/follow_events.json").read_bytes()
     assert problem_of(post("twitter", body))["status"] == 503
+
+
+def test_an_internal_error_is_a_problem_json_500(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*_: object, **__: object) -> None:
+        raise RuntimeError("bug")
+
+    monkeypatch.setattr(receiver, "receive", broken)
+    answer = post("twitter", (EVENTS / "twitter/follow_events.json").read_bytes())
+    assert answer["statusCode"] == 500 and problem_of(answer)["type"].endswith("/internal-error")

@@ -117,6 +117,34 @@ class Parsed:
     sent_at: int | None = None  # unix seconds; used to reject stale deliveries
     delivery_id: str | None = None  # the network's own id of the delivery, when it has one
     extra: dict[str, Any] = field(default_factory=dict)
+    rejected: list[dict[str, Any]] = field(default_factory=list)  # malformed events, refused alone
+
+
+def rejection(loc: list[Any], exc: Exception) -> dict[str, Any]:
+    """One refused event of a delivery, ``{"loc", "msg", "type"}`` (the rest of the delivery is kept).
+
+    Examples
+    --------
+    >>> rejection(["entry", 0], PayloadError("entry has no date"))
+    {'loc': ['entry', '0'], 'msg': 'entry has no date', 'type': 'invalid_event'}
+    >>> rejection(["entry", 1], PayloadError("bad", [{"loc": ["time"], "msg": "missing", "type": "missing"}]))
+    {'loc': ['entry', '1', 'time'], 'msg': 'missing', 'type': 'missing'}
+    """
+    where = [str(p) for p in loc]
+    if isinstance(exc, ValidationError):
+        exc = PayloadError.from_validation(exc, "event")
+    if isinstance(exc, PayloadError) and exc.errors:
+        first = exc.errors[0]
+        inner = first.get("loc") if isinstance(first.get("loc"), list) else []
+        return {
+            "loc": where + [str(p) for p in inner or []],
+            "msg": str(first.get("msg", exc.detail))[:200],
+            "type": str(first.get("type", "invalid_event")),
+        }
+    return {"loc": where, "msg": str(exc)[:200], "type": "invalid_event"}
+
+
+EVENT_ERRORS: tuple[type[Exception], ...] = (PayloadError, ValidationError)  # what refuses one event
 
 
 class Adapter(Protocol):
@@ -244,7 +272,7 @@ def load_xml(raw_body: bytes) -> ElementTree.Element:
     try:
         guard.Parse(raw_body, True)
         return ElementTree.fromstring(raw_body)
-    except (expat.ExpatError, ElementTree.ParseError) as exc:
+    except (expat.ExpatError, ElementTree.ParseError, LookupError, ValueError) as exc:  # unknown encoding
         raise PayloadError(
             f"body is not well-formed XML: {exc}",
             [{"loc": ["body"], "msg": str(exc)[:200], "type": "xml_invalid"}],
@@ -300,7 +328,10 @@ def terms_of(
         if term not in found:
             found.append(term)
     for url in urls or []:
-        host = (urlsplit(url).hostname or "").lower().removeprefix("www.")
+        try:
+            host = (urlsplit(url).hostname or "").lower().removeprefix("www.")
+        except ValueError:  # "http://[::1", an IDNA-invalid host, "http://[abc]/": no domain term
+            continue
         if host and f"domain:{host}" not in found:
             found.append(f"domain:{host}")
     if text and keywords:

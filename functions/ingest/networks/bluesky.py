@@ -65,9 +65,12 @@ def _post(did: str, rkey: str, record: dict[str, Any], ts: int) -> list[Activity
     tags: list[str] = []
     links: list[str] = []
     mentions: list[str] = []
-    for facet in record.get("facets") or []:
-        for feature in (facet or {}).get("features") or [] if isinstance(facet, dict) else []:
+    facets = record.get("facets")
+    for facet in facets if isinstance(facets, list) else []:
+        features = facet.get("features") if isinstance(facet, dict) else None
+        for feature in features if isinstance(features, list) else []:
             kind = feature.get("$type", "") if isinstance(feature, dict) else ""
+            kind = kind if isinstance(kind, str) else ""
             if kind.endswith("#tag") and isinstance(feature.get("tag"), str):
                 tags.append(feature["tag"])
             elif kind.endswith("#link") and isinstance(feature.get("uri"), str):

@@ -13,18 +13,22 @@ from __future__ import annotations
 import hmac
 import json
 from collections.abc import Mapping
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from functions.ingest.networks.base import (
+    EVENT_ERRORS,
     AccountRef,
     Activity,
     HandshakeError,
     HandshakeResponse,
     Parsed,
+    PayloadError,
     header,
     hmac_hex,
     load_json,
+    rejection,
     terms_of,
     validate,
 )
@@ -64,7 +68,7 @@ class Notification(_Model):
 
 class Delivery(_Model):
     type: str
-    notifications: list[Notification] = Field(min_length=1)
+    notifications: list[Any] = Field(min_length=1)  # validated one by one (``Notification``)
 
 
 def urn_id(urn: str) -> str:
@@ -103,35 +107,51 @@ class LinkedInAdapter:
     def parse(self, raw_body: bytes, headers: Mapping[str, str]) -> Parsed:
         delivery = validate(Delivery, load_json(raw_body), "LinkedIn notification")
         activities: list[Activity] = []
-        for note in delivery.notifications:
-            kind = _KINDS.get(note.action)
-            if kind is None or not note.actor:
-                continue
-            actor, author = urn_id(note.actor), urn_id(note.organizationalEntity)
-            if actor == author:
-                continue
-            text = (
-                note.decoratedGeneratedActivity.comment.text
-                if note.decoratedGeneratedActivity and note.decoratedGeneratedActivity.comment
-                else None
-            )
-            activities.append(
-                Activity(
-                    network="linkedin",
-                    kind=kind,
-                    activity_id=f"{kind}:{note.notificationId}",  # type: ignore[arg-type]
-                    timestamp=note.lastModifiedAt // 1000,
-                    actor=AccountRef(account_id=actor),
-                    target=AccountRef(account_id=author),
-                    post_id=note.sourcePost,
-                    terms=terms_of(text),
-                )
-            )
-        sent_at = max(n.lastModifiedAt for n in delivery.notifications) // 1000
-        ids = ",".join(sorted(str(n.notificationId) for n in delivery.notifications))
+        rejected: list[dict[str, Any]] = []
+        notes: list[Notification] = []
+        for i, raw in enumerate(delivery.notifications):
+            try:
+                note = validate(Notification, raw, "notification")
+                notes.append(note)
+                activities.extend(_activities(note))
+            except EVENT_ERRORS as exc:
+                rejected.append(rejection(["notifications", i], exc))
+        if not notes:
+            raise PayloadError("no valid notification in the LinkedIn delivery", rejected[:20])
+        sent_at = max(n.lastModifiedAt for n in notes) // 1000
+        ids = ",".join(sorted(str(n.notificationId) for n in notes))
         return Parsed(
-            activities=activities, sent_at=sent_at, delivery_id=f"linkedin:{ids}" if len(ids) < 200 else None
+            activities=activities,
+            sent_at=sent_at,
+            delivery_id=f"linkedin:{ids}" if len(ids) < 200 and not rejected else None,
+            rejected=rejected,
         )
+
+
+def _activities(note: Notification) -> list[Activity]:
+    kind = _KINDS.get(note.action)
+    if kind is None or not note.actor:
+        return []
+    actor, author = urn_id(note.actor), urn_id(note.organizationalEntity)
+    if actor == author:
+        return []
+    text = (
+        note.decoratedGeneratedActivity.comment.text
+        if note.decoratedGeneratedActivity and note.decoratedGeneratedActivity.comment
+        else None
+    )
+    return [
+        Activity(
+            network="linkedin",
+            kind=kind,  # type: ignore[arg-type]
+            activity_id=f"{kind}:{note.notificationId}",
+            timestamp=note.lastModifiedAt // 1000,
+            actor=AccountRef(account_id=actor),
+            target=AccountRef(account_id=author),
+            post_id=note.sourcePost,
+            terms=terms_of(text),
+        )
+    ]
 
 
 ADAPTER = LinkedInAdapter()

@@ -102,7 +102,7 @@ def iso_seconds(text: str) -> int:
     """
     try:
         return int(datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp())
-    except ValueError as exc:
+    except (ValueError, OverflowError, OSError) as exc:
         raise PayloadError(
             f"not an ISO date: {text[:40]}",
             [{"loc": ["created_at"], "msg": text[:40], "type": "datetime_parsing"}],

@@ -15,13 +15,16 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from functions.ingest.networks.base import (
+    EVENT_ERRORS,
     Activity,
     HandshakeError,
     HandshakeResponse,
     Parsed,
+    PayloadError,
     header,
     hmac_hex,
     load_json,
+    rejection,
     signature_matches,
     validate,
 )
@@ -41,7 +44,7 @@ class Change(_Model):
 class Entry(_Model):
     id: str = Field(min_length=1)
     time: int
-    changes: list[Change] = Field(default_factory=list)
+    changes: list[Any] = Field(default_factory=list)  # validated one by one (``Change``)
 
     def seconds(self) -> int:
         return self.time // 1000 if self.time > 100_000_000_000 else self.time  # some objects send ms
@@ -49,7 +52,7 @@ class Entry(_Model):
 
 class Notification(_Model):
     object: str = Field(min_length=1)
-    entry: list[Entry] = Field(min_length=1)
+    entry: list[Any] = Field(min_length=1)  # validated one by one (``Entry``): a bad entry is refused alone
 
 
 ChangeParser = Callable[[Entry, Change], list[Activity]]
@@ -89,9 +92,23 @@ class MetaAdapter:
     def parse(self, raw_body: bytes, headers: Mapping[str, str]) -> Parsed:
         note = validate(Notification, load_json(raw_body), f"{self.network} webhook notification")
         activities: list[Activity] = []
-        for entry in note.entry:
-            for change in entry.changes:
-                parser = self.parsers.get(change.field)
-                if parser is not None:
-                    activities.extend(parser(entry, change))
-        return Parsed(activities=activities, sent_at=max(e.seconds() for e in note.entry))
+        rejected: list[dict[str, Any]] = []
+        times: list[int] = []
+        for i, raw_entry in enumerate(note.entry):
+            try:
+                entry = validate(Entry, raw_entry, "entry")
+            except EVENT_ERRORS as exc:
+                rejected.append(rejection(["entry", i], exc))
+                continue
+            times.append(entry.seconds())
+            for j, raw_change in enumerate(entry.changes):
+                try:
+                    change = validate(Change, raw_change, "change")
+                    parser = self.parsers.get(change.field)
+                    if parser is not None:
+                        activities.extend(parser(entry, change))
+                except EVENT_ERRORS as exc:
+                    rejected.append(rejection(["entry", i, "changes", j], exc))
+        if not times:
+            raise PayloadError(f"no valid entry in the {self.network} notification", rejected[:20])
+        return Parsed(activities=activities, sent_at=max(times), rejected=rejected)

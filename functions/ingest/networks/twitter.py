@@ -13,10 +13,12 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from functions.ingest.networks.base import (
+    EVENT_ERRORS,
     AccountRef,
     Activity,
     HandshakeError,
@@ -26,6 +28,7 @@ from functions.ingest.networks.base import (
     header,
     hmac_b64,
     load_json,
+    rejection,
     signature_matches,
     terms_of,
     validate,
@@ -125,10 +128,12 @@ class FollowEvent(_Model):
 
 
 class AccountActivity(_Model):
+    """The envelope; its events are validated one by one (a malformed event is refused alone)."""
+
     for_user_id: str = Field(min_length=1)
-    tweet_create_events: list[Tweet] = Field(default_factory=list)
-    favorite_events: list[FavoriteEvent] = Field(default_factory=list)
-    follow_events: list[FollowEvent] = Field(default_factory=list)
+    tweet_create_events: list[Any] = Field(default_factory=list)
+    favorite_events: list[Any] = Field(default_factory=list)
+    follow_events: list[Any] = Field(default_factory=list)
 
 
 def _timestamp(ms: str | int | None, created_at: str | None) -> int:
@@ -143,7 +148,7 @@ def _timestamp(ms: str | int | None, created_at: str | None) -> int:
     if created_at:
         try:
             return int(datetime.strptime(created_at, "%a %b %d %H:%M:%S %z %Y").timestamp())
-        except ValueError as exc:
+        except (ValueError, OverflowError, OSError) as exc:
             raise PayloadError(
                 "created_at is not a Twitter date",
                 [{"loc": ["created_at"], "msg": created_at[:60], "type": "datetime_parsing"}],
@@ -249,38 +254,58 @@ class TwitterAdapter:
     def parse(self, raw_body: bytes, headers: Mapping[str, str]) -> Parsed:
         payload = validate(AccountActivity, load_json(raw_body), "Account Activity payload")
         activities: list[Activity] = []
-        for tweet in payload.tweet_create_events:
-            activities.extend(tweet_activities(tweet))
-        for fav in payload.favorite_events:
-            status = fav.favorited_status
-            if fav.user.id_str != status.user.id_str:
-                activities.append(
-                    Activity(
-                        network="twitter",
-                        kind="like",
-                        activity_id=f"like:{fav.id}",
-                        timestamp=_timestamp(fav.timestamp_ms, fav.created_at),
-                        actor=fav.user.ref(),
-                        target=status.user.ref(),
-                        post_id=status.id_str,
-                        terms=status.terms(),
-                    )
-                )
-        for follow in payload.follow_events:
-            if follow.type == "follow" and follow.source.id_str != follow.target.id_str:
-                ts = _timestamp(follow.created_timestamp, None)
-                activities.append(
-                    Activity(
-                        network="twitter",
-                        kind="follow",
-                        activity_id=f"follow:{follow.source.id_str}:{follow.target.id_str}:{ts}",
-                        timestamp=ts,
-                        actor=follow.source.ref(),
-                        target=follow.target.ref(),
-                    )
-                )
+        rejected: list[dict[str, Any]] = []
+        for i, raw in enumerate(payload.tweet_create_events):
+            try:
+                activities.extend(tweet_activities(validate(Tweet, raw, "tweet")))
+            except EVENT_ERRORS as exc:
+                rejected.append(rejection(["tweet_create_events", i], exc))
+        for i, raw in enumerate(payload.favorite_events):
+            try:
+                activities.extend(_favorite(validate(FavoriteEvent, raw, "favorite event")))
+            except EVENT_ERRORS as exc:
+                rejected.append(rejection(["favorite_events", i], exc))
+        for i, raw in enumerate(payload.follow_events):
+            try:
+                activities.extend(_follow(validate(FollowEvent, raw, "follow event")))
+            except EVENT_ERRORS as exc:
+                rejected.append(rejection(["follow_events", i], exc))
         sent_at = max((a.timestamp for a in activities), default=None)
-        return Parsed(activities=activities, sent_at=sent_at)
+        return Parsed(activities=activities, sent_at=sent_at, rejected=rejected)
+
+
+def _favorite(fav: FavoriteEvent) -> list[Activity]:
+    status = fav.favorited_status
+    if fav.user.id_str == status.user.id_str:
+        return []
+    return [
+        Activity(
+            network="twitter",
+            kind="like",
+            activity_id=f"like:{fav.id}",
+            timestamp=_timestamp(fav.timestamp_ms, fav.created_at),
+            actor=fav.user.ref(),
+            target=status.user.ref(),
+            post_id=status.id_str,
+            terms=status.terms(),
+        )
+    ]
+
+
+def _follow(follow: FollowEvent) -> list[Activity]:
+    if follow.type != "follow" or follow.source.id_str == follow.target.id_str:
+        return []
+    ts = _timestamp(follow.created_timestamp, None)
+    return [
+        Activity(
+            network="twitter",
+            kind="follow",
+            activity_id=f"follow:{follow.source.id_str}:{follow.target.id_str}:{ts}",
+            timestamp=ts,
+            actor=follow.source.ref(),
+            target=follow.target.ref(),
+        )
+    ]
 
 
 ADAPTER = TwitterAdapter()

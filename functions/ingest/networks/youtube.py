@@ -13,9 +13,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 from xml.etree import ElementTree
 
 from functions.ingest.networks.base import (
+    EVENT_ERRORS,
     AccountRef,
     Activity,
     HandshakeError,
@@ -25,6 +27,7 @@ from functions.ingest.networks.base import (
     header,
     hmac_hex,
     load_xml,
+    rejection,
     signature_matches,
     terms_of,
 )
@@ -53,7 +56,7 @@ def parse_time(text: str | None) -> int:
         value = f"{head}.{digits[:6]}{tail[len(digits) :]}"
     try:
         return int(datetime.fromisoformat(value).timestamp())
-    except ValueError as exc:
+    except (ValueError, OverflowError, OSError) as exc:
         raise PayloadError(
             f"not an Atom date: {text[:40]}",
             [{"loc": ["entry", "updated"], "msg": text[:40], "type": "datetime_parsing"}],
@@ -94,30 +97,40 @@ class YouTubeAdapter:
                 "body is not an Atom feed", [{"loc": ["feed"], "msg": root.tag[:80], "type": "xml_root"}]
             )
         activities: list[Activity] = []
+        rejected: list[dict[str, Any]] = []
         times: list[int] = []
-        for entry in root.findall(f"{ATOM}entry"):
-            video, channel = _text(entry, f"{YT}videoId"), _text(entry, f"{YT}channelId")
-            if not video or not channel:
-                raise PayloadError(
-                    "entry lacks yt:videoId or yt:channelId",
-                    [{"loc": ["entry"], "msg": "missing", "type": "missing"}],
-                )
-            updated = parse_time(_text(entry, f"{ATOM}updated") or _text(entry, f"{ATOM}published"))
-            published = parse_time(_text(entry, f"{ATOM}published") or _text(entry, f"{ATOM}updated"))
+        for i, entry in enumerate(root.findall(f"{ATOM}entry")):
+            try:
+                activity, updated = _entry(entry)
+            except EVENT_ERRORS as exc:
+                rejected.append(rejection(["entry", i], exc))
+                continue
             times.append(updated)
-            name = _text(entry, f"{ATOM}author/{ATOM}name")
-            activities.append(
-                Activity(
-                    network="youtube",
-                    kind="post",
-                    activity_id=f"post:{video}",
-                    timestamp=published,
-                    actor=AccountRef(account_id=channel, name=name),
-                    post_id=video,
-                    terms=terms_of(_text(entry, f"{ATOM}title")),
-                )
-            )
-        return Parsed(activities=activities, sent_at=max(times) if times else None)
+            activities.append(activity)
+        return Parsed(activities=activities, sent_at=max(times) if times else None, rejected=rejected)
+
+
+def _entry(entry: ElementTree.Element) -> tuple[Activity, int]:
+    """One Atom entry: the upload (a post) and the entry's update time."""
+    video, channel = _text(entry, f"{YT}videoId"), _text(entry, f"{YT}channelId")
+    if not video or not channel:
+        raise PayloadError(
+            "entry lacks yt:videoId or yt:channelId",
+            [{"loc": ["entry"], "msg": "missing", "type": "missing"}],
+        )
+    updated = parse_time(_text(entry, f"{ATOM}updated") or _text(entry, f"{ATOM}published"))
+    published = parse_time(_text(entry, f"{ATOM}published") or _text(entry, f"{ATOM}updated"))
+    name = _text(entry, f"{ATOM}author/{ATOM}name")
+    activity = Activity(
+        network="youtube",
+        kind="post",
+        activity_id=f"post:{video}",
+        timestamp=published,
+        actor=AccountRef(account_id=channel, name=name),
+        post_id=video,
+        terms=terms_of(_text(entry, f"{ATOM}title")),
+    )
+    return activity, updated
 
 
 ADAPTER = YouTubeAdapter()
