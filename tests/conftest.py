@@ -19,6 +19,7 @@ from moto import mock_aws
 from functions.shared import aws
 from functions.shared.settings import Settings, get_settings
 from renown.local import moto_stack
+from renown.local.moto_process import item_level_transactions
 from renown.local.template import ACCOUNT, REGION, LocalTemplate
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -48,6 +49,14 @@ class LambdaContext:
 
     def get_remaining_time_in_millis(self) -> int:
         return self.remaining_ms
+
+
+@pytest.fixture(scope="session", autouse=True)
+def moto_transactions_by_item() -> Iterator[None]:
+    """moto's transactions back up the items they name, as on the local stack (not whole tables)."""
+    undo = item_level_transactions()
+    yield
+    undo()
 
 
 @pytest.fixture()

@@ -9,12 +9,18 @@ here:
 * moto answers a Query on the table's own key by walking every item of the table (a cost that grows
   with the table, and a walk that fails when a concurrent write adds a partition); DynamoDB reads one
   partition. ``partition_queries`` gives such a query the items of its partition only (results,
-  order and paging unchanged).
+  order and paging unchanged);
+* moto backs up every table a ``TransactWriteItems`` touches by copying the whole table (a cost
+  that grows with the table: ingest writes each delivery in a transaction, so a replay slowed down
+  quadratically and a copy failed under concurrent writes). ``item_level_transactions`` keeps a
+  backup of the items the transaction names instead and restores those when it is cancelled
+  (same outcome, conditions and errors).
 """
 
 from __future__ import annotations
 
 import argparse
+import copy
 import logging
 import os
 import threading
@@ -88,6 +94,69 @@ def partition_queries() -> Callable[[], None]:
     return undo
 
 
+def item_level_transactions() -> Callable[[], None]:
+    """``TransactWriteItems`` backs up the items it names, not whole tables; returns the undo.
+
+    Examples
+    --------
+    >>> undo = item_level_transactions()
+    >>> undo()
+    """
+    from moto.dynamodb import models
+
+    backend = models.DynamoDBBackend
+    original = backend.transact_write_items
+    module_copy = models.copy
+
+    class _TablesByReference:
+        """moto's transaction code reaches ``copy.deepcopy`` for its table backups: tables are
+        returned as they are (the items are backed up below); everything else is copied."""
+
+        @staticmethod
+        def deepcopy(obj: Any, memo: Any = None) -> Any:
+            return obj if isinstance(obj, models.Table) else copy.deepcopy(obj, memo)
+
+    def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
+        backups: list[tuple[str, dict[str, Any], dict[str, Any] | None]] = []
+        for entry in transact_items[:100]:
+            op = next(iter(entry.values()), {})
+            name = op.get("TableName")
+            if not isinstance(op, dict) or name not in self.tables:
+                continue
+            table = self.tables[name]
+            if "Item" in op:
+                key = {table.hash_key_attr: op["Item"].get(table.hash_key_attr)}
+                if table.range_key_attr is not None:
+                    key[table.range_key_attr] = op["Item"].get(table.range_key_attr)
+            else:
+                key = op.get("Key") or {}
+            try:
+                current = self.get_item(name, key)
+            except Exception:  # an invalid key: moto's own validation answers it below
+                continue
+            backups.append((name, key, None if current is None else current.to_json()["Attributes"]))
+        try:
+            original(self, transact_items)
+        except Exception:
+            for name, key, attrs in reversed(backups):
+                try:
+                    if attrs is None:
+                        self.delete_item(name, key)
+                    else:
+                        self.put_item(name, attrs)
+                except Exception:  # the item was never written
+                    pass
+            raise
+
+    def undo() -> None:
+        backend.transact_write_items = original  # type: ignore[method-assign]
+        models.copy = module_copy  # type: ignore[attr-defined]
+
+    models.copy = _TablesByReference  # type: ignore[attr-defined,assignment]
+    backend.transact_write_items = transact_write_items  # type: ignore[method-assign]
+    return undo
+
+
 def _exit_with_parent(parent_pid: int) -> None:
     while True:
         time.sleep(1)
@@ -107,6 +176,7 @@ def main() -> None:
     os.environ["MOTO_PORT"] = str(args.port)  # the Step Functions interpreter calls Lambda here
     forward_invocations(args.lambda_endpoint)
     partition_queries()
+    item_level_transactions()
     threading.Thread(target=_exit_with_parent, args=(args.parent_pid,), daemon=True).start()
 
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
