@@ -203,3 +203,25 @@ def report_sk(version: str) -> str:
     'REPORT#v2'
     """
     return f"REPORT#{version}"
+
+
+def rank_sk(version: str) -> str:
+    """Under ``ACCOUNT#<net>#<id>``: the account's incremental rank state under one version.
+
+    Examples
+    --------
+    >>> rank_sk("v1")
+    'RANK#v1'
+    """
+    return f"RANK#{version}"
+
+
+def incr_sk(version: str) -> str:
+    """Under ``ALGO``: the population constants the full pass leaves for the score updater.
+
+    Examples
+    --------
+    >>> incr_sk("v1")
+    'INCR#v1'
+    """
+    return f"INCR#{version}"

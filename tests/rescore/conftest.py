@@ -40,9 +40,9 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
             ],
         )
         boto3.client("s3", region_name="us-east-1").create_bucket(Bucket="renown-artifacts")
-        from functions.rescore import workflow
+        from functions.rescore import run
 
-        workflow._params_cached.cache_clear()
+        run.clear_params_cache()
         yield aws.table()
     get_settings.cache_clear()
     aws.reset_clients()
