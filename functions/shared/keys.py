@@ -7,6 +7,8 @@ one definition.
 
 from __future__ import annotations
 
+import hashlib
+
 # --- partition keys -------------------------------------------------------------------------
 
 
@@ -164,8 +166,6 @@ def home_profile_id(network: str, account_id: str) -> str:
     >>> home_profile_id("twitter", "12")
     'p4566502ab94e4ac0'
     """
-    import hashlib
-
     return "p" + hashlib.sha256(f"{network}:{account_id}".encode()).hexdigest()[:16]
 
 
