@@ -28,6 +28,7 @@ run: install ## run the whole service locally on moto (http://127.0.0.1:$${PORT:
 lint: install
 	$(RUN)ruff check core functions renown tests layers
 	$(RUN)ruff format --check core functions renown tests layers
+	$(RUN)lint-imports
 
 typecheck: install
 	$(RUN)mypy

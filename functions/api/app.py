@@ -16,7 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from functions.api import problems
 from functions.api.deps import Caches, require_api_key
 from functions.api.routers import accounts, actions, discovery, health, identity, profiles, usage, widgets
-from functions.api.store import DynamoStore, Store
+from functions.api.store import ApiTable, DynamoApiTable
 from functions.shared.settings import Settings, get_settings
 
 DESCRIPTION = """Renown: an open, explainable social influence score.
@@ -99,7 +99,7 @@ def _problem_openapi(app: FastAPI) -> Callable[[], dict[str, Any]]:
 
 
 def create_app(
-    store: Store | None = None,
+    store: ApiTable | None = None,
     settings: Settings | None = None,
     clock: Callable[[], float] = time.time,
 ) -> FastAPI:
@@ -108,7 +108,7 @@ def create_app(
     Parameters
     ----------
     store
-        Data access; default: :class:`DynamoStore` on ``settings.table_name`` (client created lazily).
+        Data access; default: :class:`DynamoApiTable` on ``settings.table_name`` (client created lazily).
     settings
         Default: the process settings (``RENOWN_*`` environment).
     clock
@@ -128,7 +128,7 @@ def create_app(
         description=DESCRIPTION,
         license_info={"name": "Apache-2.0"},
     )
-    app.state.store = store if store is not None else DynamoStore(table_name=settings.table_name)
+    app.state.store = store if store is not None else DynamoApiTable(table_name=settings.table_name)
     app.state.settings = settings
     app.state.caches = Caches()
     app.state.clock = clock

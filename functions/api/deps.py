@@ -14,7 +14,7 @@ from fastapi.security import APIKeyHeader
 
 from functions.api.problems import Problem
 from functions.api.security import hash_api_key, verify_owner_token
-from functions.api.store import Store
+from functions.api.store import ApiTable
 from functions.shared.settings import Settings
 
 
@@ -90,8 +90,8 @@ def day_of(ts: float) -> str:
     return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d")
 
 
-def get_store(request: Request) -> Store:
-    store: Store = request.app.state.store
+def get_store(request: Request) -> ApiTable:
+    store: ApiTable = request.app.state.store
     return store
 
 
@@ -110,7 +110,7 @@ def get_clock(request: Request) -> float:
     return float(clock())
 
 
-StoreDep = Annotated[Store, Depends(get_store)]
+StoreDep = Annotated[ApiTable, Depends(get_store)]
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 CachesDep = Annotated[Caches, Depends(get_caches)]
 NowDep = Annotated[float, Depends(get_clock)]

@@ -12,7 +12,7 @@ from functions.api import models as m
 from functions.api.deps import Caches, day_of
 from functions.api.problems import Problem
 from functions.api.security import verify_owner_token
-from functions.api.store import EndorsementRejected, LinkConflict, ProfileState, Store
+from functions.api.store import ApiTable, EndorsementRejected, LinkConflict, ProfileState
 from functions.shared import keys
 from functions.shared.records import (
     AccountRecord,
@@ -33,7 +33,7 @@ def _days_before(day: str, n: int) -> str:
     return (datetime.strptime(day, "%Y-%m-%d").replace(tzinfo=UTC) - timedelta(days=n)).strftime("%Y-%m-%d")
 
 
-def score_record(store: Store, profile_id: str, version: str | None = None) -> ScoreRecord:
+def score_record(store: ApiTable, profile_id: str, version: str | None = None) -> ScoreRecord:
     """The stored score of a profile (one GetItem), or a 404 problem.
 
     Examples
@@ -49,7 +49,7 @@ def score_record(store: Store, profile_id: str, version: str | None = None) -> S
     return rec
 
 
-def not_found(store: Store, profile_id: str) -> Problem:
+def not_found(store: ApiTable, profile_id: str) -> Problem:
     """The problem for a profile without a score: 308 ``profile-merged`` when it was merged into
     another (one GetItem, only on this miss path), else 404 ``profile-not-found``.
 
@@ -64,7 +64,7 @@ def not_found(store: Store, profile_id: str) -> Problem:
     return Problem("profile-not-found", f"no profile {profile_id}")
 
 
-def profile(store: Store, profile_id: str) -> m.Profile:
+def profile(store: ApiTable, profile_id: str) -> m.Profile:
     """Name, linked accounts and score summary of a profile (one Query).
 
     Examples
@@ -97,7 +97,7 @@ def profile(store: Store, profile_id: str) -> m.Profile:
 
 
 def identity(
-    store: Store, network: str, *, handle: str | None = None, account_id: str | None = None
+    store: ApiTable, network: str, *, handle: str | None = None, account_id: str | None = None
 ) -> m.Identity:
     """Resolve a network handle (GSI1) or account id (GetItem) to its profile.
 
@@ -119,7 +119,7 @@ def identity(
     )
 
 
-def _attribution(store: Store, rec: ScoreRecord, today: str) -> m.ChangeAttribution | None:
+def _attribution(store: ApiTable, rec: ScoreRecord, today: str) -> m.ChangeAttribution | None:
     points = store.history(rec.profile_id, _days_before(today, 90), today)
     release = next(
         (
@@ -150,7 +150,7 @@ def _attribution(store: Store, rec: ScoreRecord, today: str) -> m.ChangeAttribut
     )
 
 
-def explain(store: Store, profile_id: str, version: str | None, now: float) -> m.Explanation:
+def explain(store: ApiTable, profile_id: str, version: str | None, now: float) -> m.Explanation:
     """The contributions behind a score and, after a release, the split of the change.
 
     The split compares today's score under the current version with today's score under the previous
@@ -181,7 +181,7 @@ def explain(store: Store, profile_id: str, version: str | None, now: float) -> m
     )
 
 
-def history(store: Store, profile_id: str, days: int, now: float) -> m.History:
+def history(store: ApiTable, profile_id: str, days: int, now: float) -> m.History:
     """Daily points over the last ``days`` days, marked where the algorithm version changed.
 
     Examples
@@ -206,7 +206,7 @@ def history(store: Store, profile_id: str, days: int, now: float) -> m.History:
     return m.History(profile_id=profile_id, days=days, points=out)
 
 
-def _without_opted_out(store: Store, entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _without_opted_out(store: ApiTable, entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
     accounts = [
         (str(e["network"]), str(e["account_id"])) for e in entries if e.get("network") and e.get("account_id")
     ]
@@ -214,7 +214,7 @@ def _without_opted_out(store: Store, entries: list[dict[str, Any]]) -> list[dict
     return [e for e in entries if (str(e.get("network")), str(e.get("account_id"))) not in gone]
 
 
-def influence(store: Store, profile_id: str) -> m.Influence:
+def influence(store: ApiTable, profile_id: str) -> m.Influence:
     """Influencers and influencees with their interactions, from the stored explanation, without
     anyone who opted out.
 
@@ -235,7 +235,7 @@ def influence(store: Store, profile_id: str) -> m.Influence:
     )
 
 
-def compare(store: Store, ids: list[str]) -> m.Compare:
+def compare(store: ApiTable, ids: list[str]) -> m.Compare:
     """Scores of several profiles (one BatchGetItem); 404 when any is unknown.
 
     Examples
@@ -250,7 +250,7 @@ def compare(store: Store, ids: list[str]) -> m.Compare:
     return m.Compare(scores=[m.Score.from_record(found[i]) for i in ids])
 
 
-def search(store: Store, query: str, limit: int) -> m.SearchResult:
+def search(store: ApiTable, query: str, limit: int) -> m.SearchResult:
     """Profiles whose name starts with ``query`` (GSI1 ``NAME#<2 letters>``), with their scores.
 
     Examples
@@ -271,7 +271,7 @@ def search(store: Store, query: str, limit: int) -> m.SearchResult:
     return m.SearchResult(query=query, hits=hits)
 
 
-def leaders(store: Store, topic: str, version: str | None, limit: int) -> m.Leaders:
+def leaders(store: ApiTable, topic: str, version: str | None, limit: int) -> m.Leaders:
     """The top profiles of a topic under the active (or given) version.
 
     Examples
@@ -295,7 +295,7 @@ def leaders(store: Store, topic: str, version: str | None, limit: int) -> m.Lead
     )
 
 
-def endorse(store: Store, profile_id: str, body: m.EndorsementIn, now: float) -> m.Endorsement:
+def endorse(store: ApiTable, profile_id: str, body: m.EndorsementIn, now: float) -> m.Endorsement:
     """Give a +K: weighted by the giver's score, discounted when the receiver endorsed the giver in the
     last 30 days, at most ``ENDORSEMENTS_PER_DAY`` per giver and one per receiver, topic and day.
 
@@ -346,7 +346,7 @@ def endorse(store: Store, profile_id: str, body: m.EndorsementIn, now: float) ->
     )
 
 
-def define_perk(store: Store, body: m.PerkIn, key_hash: str, now: float) -> m.Perk:
+def define_perk(store: ApiTable, body: m.PerkIn, key_hash: str, now: float) -> m.Perk:
     """Store a brand's perk.
 
     Examples
@@ -367,7 +367,7 @@ def define_perk(store: Store, body: m.PerkIn, key_hash: str, now: float) -> m.Pe
     return m.Perk.model_validate(rec.model_dump())
 
 
-def perks_for(store: Store, profile_id: str, now: float) -> m.Perks:
+def perks_for(store: ApiTable, profile_id: str, now: float) -> m.Perks:
     """The live perks a profile qualifies for (score at least the minimum, topic among its topics).
 
     Examples
@@ -385,7 +385,7 @@ def perks_for(store: Store, profile_id: str, now: float) -> m.Perks:
     return m.Perks(profile_id=profile_id, score=rec.score, perks=perks)
 
 
-def opt_out(store: Store, caches: Caches, profile_id: str, now: float) -> m.OptOutResult:
+def opt_out(store: ApiTable, caches: Caches, profile_id: str, now: float) -> m.OptOutResult:
     """Erase a person and mark their accounts so ingest drops them; purge the API's caches.
 
     Examples
@@ -409,7 +409,7 @@ def opt_out(store: Store, caches: Caches, profile_id: str, now: float) -> m.OptO
     )
 
 
-def usage(store: Store, key_hash: str, quota: int, days: int, now: float) -> m.Usage:
+def usage(store: ApiTable, key_hash: str, quota: int, days: int, now: float) -> m.Usage:
     """Requests per day of the calling key over the last ``days`` days.
 
     Examples
@@ -434,7 +434,7 @@ def _linked(links: list[LinkRecord]) -> list[m.LinkedAccount]:
     return [m.LinkedAccount(network=lk.network, account_id=lk.account_id, handle=lk.handle) for lk in ordered]
 
 
-def _live_profile(store: Store, profile_id: str) -> ProfileState:
+def _live_profile(store: ApiTable, profile_id: str) -> ProfileState:
     """The state of a profile that accepts links: 404 when absent or opted out, 308 when merged."""
     state = store.profile_state(profile_id)
     if state.profile is None or state.profile.opted_out:
@@ -445,7 +445,7 @@ def _live_profile(store: Store, profile_id: str) -> ProfileState:
 
 
 def _move(
-    store: Store,
+    store: ApiTable,
     caches: Caches,
     account: AccountRecord,
     source: ProfileState,
@@ -475,7 +475,7 @@ def _move(
 
 
 def connect_account(
-    store: Store, caches: Caches, profile_id: str, body: m.ConnectAccountIn, secret: bytes, now: float
+    store: ApiTable, caches: Caches, profile_id: str, body: m.ConnectAccountIn, secret: bytes, now: float
 ) -> m.AccountLinkResult:
     """Link a network account to ``profile_id`` (the caller already proved they own the profile):
     check the proof of the account (owner token of its current profile), then move it in one
@@ -533,7 +533,7 @@ def connect_account(
 
 
 def disconnect_account(
-    store: Store, caches: Caches, profile_id: str, network: str, account_id: str, now: float
+    store: ApiTable, caches: Caches, profile_id: str, network: str, account_id: str, now: float
 ) -> m.AccountLinkResult:
     """Unlink an account from ``profile_id``: it goes back to its home profile (the one ingest made
     for it, ``keys.home_profile_id``), created or un-merged as needed, in one transaction.

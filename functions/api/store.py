@@ -164,8 +164,8 @@ def dynamodb_client() -> Any:
     )
 
 
-class Store(Protocol):
-    """What the routers need from storage (``DynamoStore`` in production and tests)."""
+class ApiTable(Protocol):
+    """What the routers need from storage (``DynamoApiTable`` in production and tests)."""
 
     def ping(self) -> str | None: ...
     def active_version(self) -> str | None: ...
@@ -205,8 +205,8 @@ class Store(Protocol):
     def drop_derived(self, profile_id: str) -> int: ...
 
 
-class DynamoStore:
-    """``Store`` over the single DynamoDB table with the low-level client (no resource layer: faster).
+class DynamoApiTable:
+    """``ApiTable`` over the single DynamoDB table with the low-level client (no resource layer: faster).
 
     Parameters
     ----------
@@ -219,7 +219,7 @@ class DynamoStore:
 
     Examples
     --------
-    >>> store = DynamoStore(client=object(), table_name="renown")  # doctest: +SKIP
+    >>> store = DynamoApiTable(client=object(), table_name="renown")  # doctest: +SKIP
     >>> store.get_score("p1")  # doctest: +SKIP
     """
 

@@ -19,7 +19,7 @@ neighbourhood from the table:
   decayed, type-weighted, ``** pair_exponent``, float32);
 * per account ``ACCOUNT#<net>#<id> / RANK#<version>`` (``RankState``): ``x`` (= ``X``), ``tele``,
   ``s0`` (out-weight at the full pass, time ``t0``), ``raw`` and its three components. The full
-  pass seeds these (``rank_state_items``); the updater keeps ``x``/``raw`` of the authors it
+  pass seeds these (``functions.shared.rank_state``); the updater keeps ``x``/``raw`` of the authors it
   recomputes (Gauss-Seidel: later authors use the newest ``X``) and, per engager, the pair counts that
   changed since the full pass (``b_<author>`` = at the full pass, ``n_<author>`` = now), so that
   ``s_u(now) = s0 * f**p + sum_changed ((n f)**p - (b f)**p)``, ``f = 2**(-(now - t0) / half_life)``.
@@ -40,27 +40,14 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
-
 from core import model
 from core.types import ENGAGEMENT_TYPES
 from core.versions import AlgorithmParams, get_version
-from functions.shared import keys
+from functions.shared.rank_state import BASE_PREFIX, NOW_PREFIX
 from functions.shared.records import DECAY_EPOCH, DECAY_HALF_LIFE_S
 
 DAY = 86_400.0
 TYPE_INDEX = {name: i for i, name in enumerate(ENGAGEMENT_TYPES)}
-BASE_PREFIX, NOW_PREFIX = "b_", "n_"
-
-
-def rank_sk(version: str) -> str:
-    """Sort key of an account's incremental state under one version (in the account partition)."""
-    return f"RANK#{version}"
-
-
-def incr_sk(version: str) -> str:
-    """Sort key (under ``ALGO``) of the population constants the full pass leaves for the updater."""
-    return f"INCR#{version}"
 
 
 def effective_time(count: float, decayed: float) -> float:
@@ -228,87 +215,6 @@ def author_state(
         current=previous.current,
         seeded=previous.seeded,
     )
-
-
-# --- seeding from a full pass ------------------------------------------------------------------
-
-
-def rank_state_items(result: Any, accounts: Any, version: str, now: float) -> list[dict[str, Any]]:
-    """Items the full pass writes for the updater: one ``RANK#<version>`` per account and the
-    population constants (``ALGO / INCR#<version>``). ``result``/``accounts`` are those of
-    ``core.scoring.score_population`` (``functions.rescore.full_pass.score_snapshot``).
-
-    A ``PutItem`` of each replaces the account's state, dropping the pair changes noted since the
-    previous pass (the new pass has them in ``s0``).
-    """
-    from functions.shared.records import _to_dynamo
-
-    graph = result.graph
-    params = result.params
-    unit = float(graph.unit)
-    comp = np.asarray(result.components)
-    beta = float(comp[:, 0].sum() / (params.reach_weight * unit)) if unit > 0 else 0.0
-    tele_raw = (np.log1p(accounts.followers) + params.teleport_eps) * np.where(
-        graph.fresh, params.fresh_teleport_factor, 1.0
-    )
-    tele_unit = unit * beta / float(tele_raw.sum()) if tele_raw.sum() > 0 else 0.0
-    passing = np.where(graph.fresh, params.fresh_out_factor, 1.0)
-    items: list[dict[str, Any]] = []
-    for i, key in enumerate(accounts.ids):
-        network, account_id = key.split(":", 1)
-        values = {
-            "x": unit * float(result.ranks[i]),
-            "tele": unit * beta * float(graph.teleport[i]),
-            "s0": float(graph.csr.out_weight[i]),
-            "t0": float(now),
-            "passing": float(passing[i]),
-            "raw": float(result.raw_account[i]),
-            "reach": float(comp[i, 0]),
-            "amp": float(comp[i, 1]),
-            "impact": float(comp[i, 2]),
-        }
-        items.append(
-            {"PK": keys.account_pk(network, account_id), "SK": rank_sk(version)} | _to_dynamo(values)
-        )
-    items.append(
-        {"PK": keys.ALGO_PK, "SK": incr_sk(version)}
-        | _to_dynamo({"t0": float(now), "tele_unit": tele_unit, "accounts": len(accounts.ids), "beta": beta})
-    )
-    return items
-
-
-def seed_from_full_pass(table: Any, version: str, now: float) -> int:
-    """Solve the table as the full pass does and write the updater's state (tests, local stack and
-    until ``run_full_pass`` writes ``rank_state_items`` itself). Returns the items written."""
-    from functions.rescore.full_pass import score_snapshot
-    from functions.rescore.graph_source import read_snapshot
-    from functions.rescore.publish import write_items
-
-    result, _, accounts = score_snapshot(read_snapshot(table), version, now)
-    return write_items(table, rank_state_items(result, accounts, version, now))
-
-
-# --- reading ---------------------------------------------------------------------------------------
-
-
-def batch_get(table: Any, key_list: list[dict[str, str]]) -> list[dict[str, Any]]:
-    """``BatchGetItem`` of plain ``{"PK", "SK"}`` keys (100 per request, unprocessed keys retried).
-
-    ``table.meta.client`` is the resource's client: it converts values both ways itself.
-    """
-    client = table.meta.client
-    out: list[dict[str, Any]] = []
-    unique = list({(k["PK"], k["SK"]): k for k in key_list}.values())
-    for start in range(0, len(unique), 100):
-        request: dict[str, Any] = {table.name: {"Keys": unique[start : start + 100]}}
-        for _ in range(10):
-            answer = client.batch_get_item(RequestItems=request)
-            for item in answer["Responses"].get(table.name, []):
-                out.append(item)
-            request = answer.get("UnprocessedKeys") or {}
-            if not request:
-                break
-    return out
 
 
 def load_params(version: str) -> AlgorithmParams:

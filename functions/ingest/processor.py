@@ -23,7 +23,7 @@ from aws_lambda_powertools.utilities.idempotency import (
 
 from functions.ingest.delivery import DeliveryRecord, QueuedDelivery
 from functions.ingest.networks import parse_body
-from functions.ingest.store import IngestStats, IngestStore
+from functions.ingest.store import IngestStats, IngestTableWriter
 from functions.shared import aws
 from functions.shared.observability import MetricUnit, logger, metrics
 from functions.shared.settings import get_settings
@@ -37,9 +37,9 @@ class DeliveryError(Exception):
 
 
 @cache
-def store() -> IngestStore:
+def store() -> IngestTableWriter:
     settings = get_settings()
-    return IngestStore(aws.table(), aws.client("dynamodb"), settings.activity_ttl_days)
+    return IngestTableWriter(aws.table(), aws.client("dynamodb"), settings.activity_ttl_days)
 
 
 def report(stats: IngestStats, source: str) -> None:

@@ -31,7 +31,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from functions.ingest.networks import SOURCES
 from functions.ingest.networks.base import Activity, PayloadError
 from functions.ingest.networks.wikipedia import STREAM_URL
-from functions.ingest.store import IngestStore
+from functions.ingest.store import IngestTableWriter
 from functions.shared import aws, keys
 from functions.shared.observability import MetricUnit, logger, metrics
 from functions.shared.settings import get_settings
@@ -129,7 +129,7 @@ def save_cursor(table: Any, source: str, cursor: str, now: int) -> None:
 
 
 def drain(
-    source: str, fetcher: Fetcher, store: IngestStore, table: Any, limit: int, now: int
+    source: str, fetcher: Fetcher, store: IngestTableWriter, table: Any, limit: int, now: int
 ) -> dict[str, int]:
     """Pull up to ``limit`` lines of ``source`` from its stored cursor and store their activities.
 
@@ -202,7 +202,7 @@ def handler(event: dict[str, Any], context: Any, fetcher: Fetcher | None = None)
     source = str((event or {}).get("source") or "wikipedia")
     limit = int((event or {}).get("limit") or 2000)
     settings = get_settings()
-    store = IngestStore(aws.table(), aws.client("dynamodb"), settings.activity_ttl_days)
+    store = IngestTableWriter(aws.table(), aws.client("dynamodb"), settings.activity_ttl_days)
     totals = drain(source, fetcher or DEFAULT_FETCHERS[source], store, aws.table(), limit, int(clock()))
     logger.info("pulled", extra={"source": source, **totals})
     metrics.add_metric(name=f"Pulled_{source}", unit=MetricUnit.Count, value=totals["lines"])

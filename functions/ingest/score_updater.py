@@ -28,15 +28,17 @@ import numpy as np
 from boto3.dynamodb.conditions import Key
 from boto3.dynamodb.types import TypeDeserializer
 
-from core.calibration import CalibrationTable, apply_calibration, bucket_name
+from core.calibration import CalibrationTable, apply_calibration
 from core.versions import AlgorithmParams
 from functions.ingest import incremental as inc
 from functions.ingest.identity import profile_id_for
-from functions.rescore.publish import change_since, day_of, next_trend
 from functions.shared import aws, keys
 from functions.shared.observability import MetricUnit, logger, metrics
-from functions.shared.records import HistoryPoint, ScoreRecord, _to_dynamo
+from functions.shared.rank_state import BASE_PREFIX, NOW_PREFIX
+from functions.shared.records import ScoreRecord, _to_dynamo
+from functions.shared.score_record import history_point, score_record
 from functions.shared.settings import get_settings
+from functions.shared.table import batch_get
 
 _DES = TypeDeserializer()
 AccountKey = tuple[str, str]  # (network, account id)
@@ -100,7 +102,7 @@ def pair_changes(event: dict[str, Any]) -> dict[tuple[str, str, str], PairChange
 
 
 def _rank_key(network: str, account: str, version: str) -> dict[str, str]:
-    return {"PK": keys.account_pk(network, account), "SK": inc.rank_sk(version)}
+    return {"PK": keys.account_pk(network, account), "SK": keys.rank_sk(version)}
 
 
 def _set_state(
@@ -121,7 +123,7 @@ def _set_state(
         names[f"#c{i}"], values[f":c{i}"] = name, value
         parts.append(f"#c{i} = if_not_exists(#c{i}, :c{i})")
     for i, (author, (base, now)) in enumerate((pairs or {}).items()):
-        names[f"#b{i}"], names[f"#n{i}"] = inc.BASE_PREFIX + author, inc.NOW_PREFIX + author
+        names[f"#b{i}"], names[f"#n{i}"] = BASE_PREFIX + author, NOW_PREFIX + author
         values[f":b{i}"], values[f":n{i}"] = base, now
         parts += [f"#b{i} = if_not_exists(#b{i}, :b{i})", f"#n{i} = :n{i}"]
     table.update_item(
@@ -149,7 +151,7 @@ class Context:
         """Read the ``RANK`` items of accounts not known yet (missing ones get a teleport-only state)."""
         wanted = [a for a in dict.fromkeys(accounts) if a not in self.states]
         found: dict[AccountKey, inc.RankState] = {}
-        for item in inc.batch_get(self.table, [_rank_key(n, a, self.version) for n, a in wanted]):
+        for item in batch_get(self.table, [_rank_key(n, a, self.version) for n, a in wanted]):
             _, network, account = item["PK"].split("#", 2)
             found[(network, account)] = inc.RankState.from_item(item)
         for key in wanted:
@@ -213,7 +215,7 @@ def update_author(ctx: Context, network: str, author_id: str) -> ScoreRecord:
     edges = _query_all(table, KeyConditionExpression=Key("PK").eq(keys.edges_pk(network, author_id)))
     meta = {
         item["SK"]: item
-        for item in inc.batch_get(
+        for item in batch_get(
             table,
             [
                 {"PK": keys.account_pk(network, author_id), "SK": keys.META_SK},
@@ -278,43 +280,26 @@ def write_score(
     previous_item = table.get_item(Key={"PK": keys.profile_pk(profile_id), "SK": keys.SCORE_SK}).get("Item")
     previous = ScoreRecord.from_item(previous_item) if previous_item else None
     score = round(float(np.clip(apply_calibration(raw, ctx.calibration), 1.0, 100.0)), 2)
-    day = day_of(ctx.now)
-    trend = next_trend(list(previous.trend) if previous else [], day, score)
     share = score / raw if raw > 0 else 0.0
-    record = ScoreRecord(
+    record = score_record(
         profile_id=profile_id,
         name=(previous.name if previous and previous.name else "")
         or str(account.get("display_name") or account.get("handle") or profile_id),
         score=score,
         raw=raw,
-        bucket=bucket_name(score),
-        algorithm_version=version,
-        computed_at=int(ctx.now),
-        day_change=change_since(trend, day, 1),
-        week_change=change_since(trend, day, 7),
-        month_change=change_since(trend, day, 30),
-        networks={
-            n: round(float(apply_calibration(v, ctx.calibration)), 2) for n, v in sorted(per_network.items())
-        },
-        signals={n: round(v * share, 2) for n, v in components.items()},
+        version=version,
+        now=ctx.now,
+        networks={n: float(apply_calibration(v, ctx.calibration)) for n, v in sorted(per_network.items())},
+        signals={n: v * share for n, v in components.items()},
         topics=list(previous.topics) if previous else [],
         style=dict(previous.style) if previous else {},
-        trend=trend,
+        previous_trend=list(previous.trend) if previous else [],
         active=True,
     )
-    changed = previous is not None and previous.algorithm_version != version
     with table.batch_writer(overwrite_by_pkeys=["PK", "SK"]) as batch:
         batch.put_item(Item=record.to_item())
         batch.put_item(Item=record.model_copy(update={"active": False}).to_item())
-        batch.put_item(
-            Item=HistoryPoint(
-                profile_id=profile_id,
-                day=day,
-                score=score,
-                algorithm_version=version,
-                version_changed=changed,
-            ).to_item()
-        )
+        batch.put_item(Item=history_point(record, previous.algorithm_version if previous else None).to_item())
     ctx.writes += 3
     return record
 
@@ -323,11 +308,11 @@ def load_context(table: Any, version: str, now: float) -> Context | None:
     """The batch's shared context, or None when the version has no calibration table yet."""
     found = {
         item["SK"]: item
-        for item in inc.batch_get(
+        for item in batch_get(
             table,
             [
                 {"PK": keys.ALGO_PK, "SK": keys.version_sk(version)},
-                {"PK": keys.ALGO_PK, "SK": inc.incr_sk(version)},
+                {"PK": keys.ALGO_PK, "SK": keys.incr_sk(version)},
             ],
         )
     }
@@ -338,7 +323,7 @@ def load_context(table: Any, version: str, now: float) -> Context | None:
         {k: [float(x) for x in v] if isinstance(v, list) else v for k, v in record["calibration"].items()}
     )
     params = inc.load_params(version)
-    pop_item = found.get(inc.incr_sk(version))
+    pop_item = found.get(keys.incr_sk(version))
     population = (
         inc.Population(
             t0=float(pop_item["t0"]),

@@ -67,12 +67,12 @@ def _dec(value: float) -> Decimal:
     return Decimal(format(value, ".15g"))
 
 
-class IngestStore:
+class IngestTableWriter:
     """Turns activities into table writes (see the module docstring).
 
     Examples
     --------
-    >>> store = IngestStore(table=None, client=None, activity_ttl_days=90)  # doctest: +SKIP
+    >>> store = IngestTableWriter(table=None, client=None, activity_ttl_days=90)  # doctest: +SKIP
     >>> store.ingest(activities, delivery_id="twitter:ab", now=1700000000)  # doctest: +SKIP
     IngestStats(activities=3, engagements=2, ...)
     """
@@ -303,7 +303,7 @@ class IngestStore:
 
 
 def ingest_activities(
-    store: IngestStore, activities: list[Activity], delivery_id: str, now: int
+    store: IngestTableWriter, activities: list[Activity], delivery_id: str, now: int
 ) -> IngestStats:
     """Convenience wrapper used by the processor and the pull function."""
     return store.ingest(activities, delivery_id, now)

@@ -33,8 +33,12 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from functions.shared.aws import client as aws_client
 
-class Store(Protocol):
+
+class ArtifactStore(Protocol):
+    """Where a run's intermediate objects live: keys to bytes, with ranged reads."""
+
     def put_bytes(self, key: str, data: bytes) -> None: ...
 
     def get_bytes(self, key: str) -> bytes: ...
@@ -44,16 +48,12 @@ class Store(Protocol):
     def get_range(self, key: str, start: int, end: int) -> bytes: ...
 
 
-class S3Store:
+class S3ArtifactStore:
     """Objects in one bucket (the template's ``ArtifactsBucket``)."""
 
     def __init__(self, bucket: str, client: Any | None = None) -> None:
-        if client is None:
-            from functions.shared.aws import client as aws_client
-
-            client = aws_client("s3")
         self.bucket = bucket
-        self.client = client
+        self.client = client if client is not None else aws_client("s3")
 
     def put_bytes(self, key: str, data: bytes) -> None:
         self.client.put_object(Bucket=self.bucket, Key=key, Body=data)
@@ -75,7 +75,7 @@ class S3Store:
         return body
 
 
-class DirStore:
+class DirArtifactStore:
     """The same layout in a local directory (simulation, unit tests)."""
 
     def __init__(self, root: Path) -> None:
@@ -110,21 +110,21 @@ class DirStore:
         return data
 
 
-def put_json(store: Store, key: str, value: Any) -> None:
+def put_json(store: ArtifactStore, key: str, value: Any) -> None:
     store.put_bytes(key, json.dumps(value, separators=(",", ":"), allow_nan=False).encode())
 
 
-def get_json(store: Store, key: str) -> Any:
+def get_json(store: ArtifactStore, key: str) -> Any:
     return json.loads(store.get_bytes(key))
 
 
-def put_arrays(store: Store, key: str, **arrays: np.ndarray) -> None:
+def put_arrays(store: ArtifactStore, key: str, **arrays: np.ndarray) -> None:
     buffer = io.BytesIO()
     np.savez(buffer, **arrays)  # type: ignore[arg-type]
     store.put_bytes(key, buffer.getvalue())
 
 
-def get_arrays(store: Store, key: str) -> dict[str, np.ndarray]:
+def get_arrays(store: ArtifactStore, key: str) -> dict[str, np.ndarray]:
     with np.load(io.BytesIO(store.get_bytes(key)), allow_pickle=False) as data:
         return {name: data[name] for name in data.files}
 

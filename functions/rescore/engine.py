@@ -39,7 +39,8 @@ from core import partitioned as numeric
 from core.types import NETWORKS, Accounts, Engagements
 from core.versions import AlgorithmParams
 from functions.rescore import sketch
-from functions.rescore.artifacts import Layout, Store, get_arrays, get_json, put_arrays, put_json
+from functions.rescore.artifacts import ArtifactStore as Store  # the annotations below still say Store
+from functions.rescore.artifacts import Layout, get_arrays, get_json, put_arrays, put_json
 
 # --- partitioning --------------------------------------------------------------------------------
 

@@ -16,6 +16,8 @@ from typing import Any
 
 import numpy as np
 
+from core.style import style
+from core.topics import load_ontology, score_topics, topic_support
 from functions.rescore.graph_source import GraphSnapshot
 from functions.shared.settings import get_settings
 
@@ -36,8 +38,6 @@ def topics_dir() -> Path | None:
 
 @lru_cache(maxsize=1)
 def _ontology(path: str) -> Any:
-    from core.topics import load_ontology
-
     return load_ontology(path)
 
 
@@ -56,9 +56,6 @@ def profile_extras(
     >>> profile_extras(snap, eng, acc, "v1", 0.0)
     {}
     """
-    from core.style import style
-    from core.topics import topic_support
-
     out: dict[str, dict[str, Any]] = {pid: {"topic_support": []} for pid in accounts.profile_ids}
     if not out:
         return out
@@ -108,8 +105,6 @@ def scored_topics(
     >>> scored_topics([{"topic_support": [["physics", "Physics", 0.25]]}, {}], np.array([64.0, 50.0]), "v1")
     [[{'slug': 'physics', 'name': 'Physics', 'score': 32}], []]
     """
-    from core.topics import score_topics
-
     supports = [extra.get("topic_support") or [] for extra in extras]
     chosen = score_topics(
         [[(slug, float(share)) for slug, _, share in support] for support in supports], scores, version

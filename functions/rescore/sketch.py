@@ -16,12 +16,10 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 
-if TYPE_CHECKING:
-    from core.calibration import CalibrationTable
+from core.calibration import CalibrationTable, _block_means
 
 DEFAULT_ACCURACY = 1e-6
 _ZERO = np.iinfo(np.int64).min  # bucket of raw == 0
@@ -76,8 +74,6 @@ class Sketch:
     def fit(self, target_mean: float = 40.0, target_p95: float = 63.0, knots: int = 1024) -> CalibrationTable:
         """The calibration table of the sketched population (``core.calibration.CalibrationTable``),
         fitted as ``core.calibration.fit_calibration`` fits raw values."""
-        from core.calibration import CalibrationTable, _block_means
-
         values = self.values()
         counts = self.count
         keep = np.concatenate([[True], np.diff(values) > 0])  # equal means: merge (ties)

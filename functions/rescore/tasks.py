@@ -1,91 +1,95 @@
 """Lambda handler of the rescoring workflow's tasks. The state machine passes ``{"task": NAME, "input":
-...}``; each task lives in :mod:`functions.rescore.workflow` (see ``statemachine/rescore.asl.json``).
-``score_all`` (snapshot, solve, write and activate in one invocation) stays for direct use."""
+...}`` (see ``statemachine/rescore.asl.json``); the dispatcher validates the run context (``$.run``, or
+``$.state.run`` for the end states) once and hands it to the task.
+
+Where the tasks live: :mod:`~functions.rescore.prepare` (prepare, snapshot),
+:mod:`~functions.rescore.solve` (the single task, the Distributed Map steps, calibrate),
+:mod:`~functions.rescore.write` (shadow write, report), :mod:`~functions.rescore.activation` (approval,
+activation, refresh, rollback), :mod:`~functions.rescore.outcome` (finish, mark failed). ``score_all``
+runs them all in one invocation (:mod:`~functions.rescore.in_process`).
+"""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
-from typing import Any, Literal
+from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import ValidationError
 
-from functions.rescore import workflow
-from functions.rescore.workflow import TaskInputError
-from functions.shared.aws import table
+from functions.rescore import activation, outcome, prepare, solve, write
+from functions.rescore.in_process import run_in_process
+from functions.rescore.run import Run, TaskInputError
 from functions.shared.observability import logger
-from functions.shared.settings import get_settings
 
-__all__ = ["TASKS", "TaskInputError", "handler"]
+__all__ = ["RUN_TASKS", "TaskInputError", "handler"]
 
+RunTask = Callable[[Run, dict[str, Any]], dict[str, Any]]
 
-class ScoreAllInput(BaseModel):
-    """A one-invocation pass (``score_all``): the fields of a run request."""
-
-    model_config = ConfigDict(extra="ignore")
-    version: str = Field(
-        default_factory=lambda: get_settings().algorithm_version,
-        min_length=1,
-        max_length=64,
-        pattern=r"^[A-Za-z0-9_.-]+$",
-    )
-    mode: Literal["release", "settle"] = "settle"
-    activate: bool = True
-    params_key: str | None = None
-    now: float | None = None
-
-    @model_validator(mode="before")
-    @classmethod
-    def _from_event(cls, data: Any) -> Any:
-        if isinstance(data, dict) and isinstance(data.get("detail"), dict):
-            return data["detail"]
-        return data
+#: tasks of a run that exists: they receive the validated :class:`Run`
+RUN_TASKS: dict[str, RunTask] = {
+    "snapshot": prepare.snapshot,
+    "solve_single": solve.solve_single,
+    "build": solve.build,
+    "setup_scalars": solve.setup_scalars,
+    "setup": solve.setup,
+    "iterate": solve.iterate,
+    "converge": solve.converge,
+    "components": solve.components,
+    "calibrate": solve.calibrate,
+    "write_shadow": write.write_shadow,
+    "report": write.report,
+    "request_approval": activation.request_approval,
+    "activate": activation.activate,
+    "refresh": activation.refresh_partition,
+    "rollback_activation": activation.rollback_activation,
+    "finish": outcome.finish,
+}
 
 
 def score_all(payload: dict[str, Any]) -> dict[str, Any]:
-    """Single-task path: snapshot, solve, calibrate, write and activate in one invocation."""
-    from functions.rescore.full_pass import run_full_pass
-
-    request = ScoreAllInput.model_validate(payload)
-    summary = run_full_pass(
-        table(), request.version, now=request.now or time.time(), activate=request.activate
-    )
-    return summary.as_dict()
+    """The whole workflow in one invocation; ``payload`` is a run request (or an event carrying one)."""
+    return run_in_process(payload)
 
 
-TASKS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
+#: tasks before a run exists (the request is theirs to validate)
+REQUEST_TASKS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
+    "prepare": prepare.prepare,
     "score_all": score_all,
-    "prepare": workflow.prepare,
-    "snapshot": workflow.snapshot,
-    "solve_single": workflow.solve_single,
-    "build": workflow.build,
-    "setup_scalars": workflow.setup_scalars,
-    "setup": workflow.setup,
-    "iterate": workflow.iterate,
-    "converge": workflow.converge,
-    "components": workflow.components,
-    "calibrate": workflow.calibrate,
-    "write_shadow": workflow.write_shadow,
-    "report": workflow.report,
-    "request_approval": workflow.request_approval,
-    "activate": workflow.activate,
-    "refresh": workflow.refresh_partition,
-    "rollback_activation": workflow.rollback_activation,
-    "finish": workflow.finish,
-    "mark_failed": workflow.mark_failed,
 }
+
+
+def run_of(payload: dict[str, Any]) -> Run | None:
+    """The run context of a task's input: ``run``, or ``state.run`` for the states that get the whole
+    state (finish, rollback, mark failed); None when there is none."""
+    data = payload.get("run")
+    if data is None:
+        data = (payload.get("state") or {}).get("run")
+    return Run.model_validate(data) if data else None
+
+
+def dispatch(name: Any, payload: dict[str, Any]) -> dict[str, Any]:
+    """Run task ``name`` on ``payload``: :class:`TaskInputError` for an unknown task or a bad input."""
+    try:
+        if name in REQUEST_TASKS:
+            return REQUEST_TASKS[name](payload)
+        if name == "mark_failed":  # Prepare itself may have failed: no run then
+            return outcome.mark_failed(run_of(payload), payload)
+        if name in RUN_TASKS:
+            run = run_of(payload)
+            if run is None:
+                raise TaskInputError(f"{name}: the input has no run")
+            return RUN_TASKS[name](run, payload)
+    except ValidationError as exc:
+        raise TaskInputError(f"{name}: {exc}") from exc
+    known = sorted([*RUN_TASKS, *REQUEST_TASKS, "mark_failed"])
+    raise TaskInputError(f"unknown task {name!r}; expected one of {known}")
 
 
 @logger.inject_lambda_context(log_event=False)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     name = event.get("task")
-    if name not in TASKS:
-        raise TaskInputError(f"unknown task {name!r}; expected one of {sorted(TASKS)}")
     logger.info(
         "rescore task", extra={"task": name, "partition": (event.get("input") or {}).get("partition")}
     )
-    try:
-        return TASKS[name](event.get("input") or {})
-    except ValidationError as exc:
-        raise TaskInputError(f"{name}: {exc}") from exc
+    return dispatch(name, event.get("input") or {})

@@ -36,14 +36,14 @@ def _kwargs(read_timeout: float | None = None) -> dict[str, Any]:
 @cache
 def _session() -> Any:
     """One botocore session for the process's clients (its loaded models and endpoints are shared)."""
-    import botocore.session
+    import botocore.session  # lazy: only functions that make AWS clients pay for botocore's import
 
     return botocore.session.Session()
 
 
 @cache
 def _boto3_session() -> Any:
-    import boto3
+    import boto3  # lazy: the API builds its client with botocore alone (cold start, docs/deploy.md)
 
     return boto3.session.Session(botocore_session=_session())
 

@@ -7,6 +7,8 @@ one definition.
 
 from __future__ import annotations
 
+import hashlib
+
 # --- partition keys -------------------------------------------------------------------------
 
 
@@ -164,8 +166,6 @@ def home_profile_id(network: str, account_id: str) -> str:
     >>> home_profile_id("twitter", "12")
     'p4566502ab94e4ac0'
     """
-    import hashlib
-
     return "p" + hashlib.sha256(f"{network}:{account_id}".encode()).hexdigest()[:16]
 
 
@@ -203,3 +203,25 @@ def report_sk(version: str) -> str:
     'REPORT#v2'
     """
     return f"REPORT#{version}"
+
+
+def rank_sk(version: str) -> str:
+    """Under ``ACCOUNT#<net>#<id>``: the account's incremental rank state under one version.
+
+    Examples
+    --------
+    >>> rank_sk("v1")
+    'RANK#v1'
+    """
+    return f"RANK#{version}"
+
+
+def incr_sk(version: str) -> str:
+    """Under ``ALGO``: the population constants the full pass leaves for the score updater.
+
+    Examples
+    --------
+    >>> incr_sk("v1")
+    'INCR#v1'
+    """
+    return f"INCR#{version}"

@@ -119,9 +119,9 @@ def item_level_transactions() -> Callable[[], None]:
     def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
         backups: list[tuple[str, dict[str, Any], dict[str, Any] | None]] = []
         for entry in transact_items[:100]:
-            op = next(iter(entry.values()), {})
-            name = op.get("TableName")
-            if not isinstance(op, dict) or name not in self.tables:
+            op: dict[str, Any] = next(iter(entry.values()), {})
+            name = op.get("TableName") if isinstance(op, dict) else None
+            if not isinstance(name, str) or name not in self.tables:
                 continue
             table = self.tables[name]
             if "Item" in op:

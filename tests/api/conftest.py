@@ -8,7 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from functions.api.app import create_app
-from functions.api.store import DynamoStore
+from functions.api.store import DynamoApiTable
 from functions.shared.settings import Settings
 from tests.api.seed import NOW, seed
 
@@ -42,12 +42,12 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def store(ddb: Any) -> DynamoStore:
-    return DynamoStore(client=ddb, table_name="renown")
+def store(ddb: Any) -> DynamoApiTable:
+    return DynamoApiTable(client=ddb, table_name="renown")
 
 
 @pytest.fixture
-def app(store: DynamoStore, settings: Settings, clock: Clock) -> Any:
+def app(store: DynamoApiTable, settings: Settings, clock: Clock) -> Any:
     return create_app(store=store, settings=settings, clock=clock)
 
 

@@ -31,7 +31,7 @@ from moto.server import ThreadedMotoServer
 
 from functions.api.app import create_app
 from functions.api.handler import TEXT_MIME_TYPES
-from functions.api.store import DynamoStore
+from functions.api.store import DynamoApiTable
 from functions.shared.records import ScoreRecord
 from functions.shared.settings import Settings
 from tests.api.seed import NOW, seed
@@ -111,7 +111,7 @@ def cold_start(runs: int = 5, python: str = sys.executable) -> dict[str, Any]:
     }
 
 
-class MemoryStore:
+class MemoryApiTable:
     """The two calls a score lookup makes, from a dict: isolates the API's own overhead."""
 
     def __init__(self, score: Any) -> None:
@@ -156,7 +156,7 @@ def warm(n: int = 1000) -> dict[str, Any]:
         seed(client)
         calls: Counter[str] = Counter()
         client.meta.events.register("before-call.dynamodb", lambda model, **_: calls.update([model.name]))
-        store = DynamoStore(client=client, table_name="renown")
+        store = DynamoApiTable(client=client, table_name="renown")
         handler = Mangum(
             create_app(store=store, settings=settings, clock=lambda: NOW),
             lifespan="off",
@@ -168,7 +168,7 @@ def warm(n: int = 1000) -> dict[str, Any]:
         out["dynamodb_calls_per_score_lookup"] = dict(calls)
         out["warm_moto_in_process"] = _latencies(handler, event, n)
         rec = store.get_score("p1")
-    memory = MemoryStore(
+    memory = MemoryApiTable(
         rec
         if rec is not None
         else ScoreRecord(profile_id="p1", score=1, algorithm_version="v", computed_at=0)

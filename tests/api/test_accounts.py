@@ -12,7 +12,7 @@ from functions.api import models as m
 from functions.api import service
 from functions.api.deps import Caches
 from functions.api.security import owner_token
-from functions.api.store import DynamoStore, LinkConflict, ProfileState
+from functions.api.store import DynamoApiTable, LinkConflict, ProfileState
 from functions.ingest.identity import profile_id_for
 from functions.shared import keys
 from tests.api.conftest import SIGNING
@@ -155,7 +155,7 @@ def test_connect_unknown_account_or_profile(client: TestClient) -> None:
 
 
 def _hook_before_source_read(
-    monkeypatch: pytest.MonkeyPatch, store: DynamoStore, source: str, act: Any
+    monkeypatch: pytest.MonkeyPatch, store: DynamoApiTable, source: str, act: Any
 ) -> None:
     """Run ``act`` right after the connect read the source profile, before its transaction."""
     original = store.profile_state
@@ -172,7 +172,7 @@ def _hook_before_source_read(
 
 
 def test_concurrent_move_of_the_same_account_is_a_409(
-    client: TestClient, store: DynamoStore, monkeypatch: pytest.MonkeyPatch
+    client: TestClient, store: DynamoApiTable, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     proof = m.AccountProof(account_owner_token=token("p2"))
     rival = m.ConnectAccountIn(network="twitter", account_id="1002", proof=proof)
@@ -190,7 +190,7 @@ def test_concurrent_move_of_the_same_account_is_a_409(
 
 
 def test_concurrent_connect_into_the_profile_being_emptied_is_a_409(
-    client: TestClient, store: DynamoStore, monkeypatch: pytest.MonkeyPatch
+    client: TestClient, store: DynamoApiTable, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # p2 is about to lose its last account (and be merged) while someone connects p3's account to p2
     proof = m.AccountProof(account_owner_token=token("p3"))
@@ -207,7 +207,7 @@ def test_concurrent_connect_into_the_profile_being_emptied_is_a_409(
     assert identity(client, "twitter", "1002") == "p2"
 
 
-def test_stale_state_is_refused_by_the_store(store: DynamoStore) -> None:
+def test_stale_state_is_refused_by_the_store(store: DynamoApiTable) -> None:
     account = store.account_by_id("twitter", "1002")
     assert account is not None
     source, target = store.profile_state("p2"), store.profile_state("p3")

@@ -19,7 +19,7 @@ from werkzeug.wrappers import Request, Response
 from functions.api.app import create_app
 from functions.api.handler import TEXT_MIME_TYPES
 from functions.api.security import publishable_key
-from functions.api.store import DynamoStore
+from functions.api.store import DynamoApiTable
 from functions.shared.settings import Settings
 from tests.api.conftest import DEV_KEY, SIGNING
 from tests.api.seed import NOW
@@ -71,7 +71,7 @@ def api_gateway(ddb: Any) -> Any:
     from renown.local.gateway import LocalGateway, Route
 
     settings = Settings(dev_api_key=DEV_KEY, widget_signing_key=SIGNING, table_name="renown")
-    store = DynamoStore(client=ddb, table_name="renown")
+    store = DynamoApiTable(client=ddb, table_name="renown")
     app = create_app(store=store, settings=settings, clock=lambda: NOW)  # the seeded history ends at NOW
     handler = Mangum(app, lifespan="off", text_mime_types=TEXT_MIME_TYPES)
     return LocalGateway([Route.of("/{proxy+}", "ANY", "api")], {"api": handler})

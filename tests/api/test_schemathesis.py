@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from functions.api.app import create_app
-from functions.api.store import DynamoStore
+from functions.api.store import DynamoApiTable
 from functions.shared.settings import Settings
 from tests.api.conftest import DEV_KEY, SIGNING
 
@@ -20,7 +20,7 @@ pytestmark = pytest.mark.slow
 
 def test_no_server_errors_and_responses_match_schema(ddb: Any) -> None:
     app = create_app(
-        store=DynamoStore(client=ddb, table_name="renown"),
+        store=DynamoApiTable(client=ddb, table_name="renown"),
         settings=Settings(dev_api_key=DEV_KEY, widget_signing_key=SIGNING, daily_quota=10**9),
     )
     schema = schemathesis.openapi.from_asgi("/openapi.json", app)

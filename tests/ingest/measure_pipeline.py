@@ -20,9 +20,11 @@ import argparse
 import json
 import statistics
 import sys
+import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import requests
@@ -110,8 +112,8 @@ class Bench:
     # --- setup -----------------------------------------------------------------------------------
     def prepare(self) -> dict[str, Any]:
         """A small population and a full pass (calibration table, updater state) to score against."""
-        from functions.ingest.incremental import seed_from_full_pass
-        from functions.rescore.full_pass import run_full_pass
+        from functions.rescore.artifacts import DirArtifactStore
+        from functions.rescore.in_process import run_in_process
 
         now = int(time.time())
         for a in range(10):
@@ -120,9 +122,9 @@ class Bench:
         assert wait_until(lambda: len(self.edges_of("8")) == sum(3 + 2 * a for a in range(10)), 120, 0.5)
         started = time.perf_counter()
         version = self.settings.algorithm_version
-        summary = run_full_pass(self.table, version, now=time.time())
-        seed_from_full_pass(self.table, version, time.time())
-        return {"full_pass_s": round(time.perf_counter() - started, 2), "profiles": summary.profiles}
+        with tempfile.TemporaryDirectory() as artifacts:
+            summary = run_in_process({"version": version}, DirArtifactStore(Path(artifacts)))
+        return {"full_pass_s": round(time.perf_counter() - started, 2), "profiles": summary["profiles"]}
 
     # --- 1. throughput ---------------------------------------------------------------------------------
     def throughput(self, deliveries: int, threads: int) -> dict[str, Any]:

@@ -35,7 +35,7 @@ from moto.dynamodb.models import DynamoDBBackend
 
 from functions.ingest import processor
 from functions.ingest.delivery import QueuedDelivery, body_delivery_id
-from functions.ingest.store import IngestStore
+from functions.ingest.store import IngestTableWriter
 from functions.shared import aws
 from functions.shared.settings import get_settings
 from renown.demo_payloads import twitter_delivery
@@ -110,7 +110,7 @@ def checked_first(original: Any) -> Any:
     return transact
 
 
-class FaultyStore(IngestStore):
+class FaultyStore(IngestTableWriter):
     """A store whose transactions fail at random: before they commit, or after (the answer lost)."""
 
     injected: ClassVar[collections.Counter[str]] = collections.Counter()
@@ -197,8 +197,8 @@ def test_concurrent_copies_failures_and_redeliveries_count_each_activity_once(
     FaultyStore.injected.clear()
     settings = get_settings()
 
-    def container_store() -> IngestStore:
-        store: IngestStore = local.store
+    def container_store() -> IngestTableWriter:
+        store: IngestTableWriter = local.store
         return store
 
     container_store.cache_clear = lambda: None  # type: ignore[attr-defined]  # as the cached original

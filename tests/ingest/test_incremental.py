@@ -5,17 +5,20 @@ fresh full pass over the same table at the same time."""
 from __future__ import annotations
 
 import random
+import tempfile
 import time
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 
+from core.scoring import score_population
 from functions.ingest import processor, score_updater
 from functions.ingest.delivery import QueuedDelivery
-from functions.ingest.incremental import seed_from_full_pass
-from functions.rescore.full_pass import run_full_pass, score_snapshot
+from functions.rescore.artifacts import DirArtifactStore
 from functions.rescore.graph_source import read_snapshot
+from functions.rescore.in_process import run_in_process
 from functions.shared import keys
 from renown.demo_payloads import twitter_delivery
 from tests.conftest import LambdaContext
@@ -65,7 +68,8 @@ def fresh_pass(stack: Stack, now: float) -> dict[str, tuple[float, float, float]
     stored = CalibrationTable.from_dict(
         {k: [float(x) for x in v] if isinstance(v, list) else v for k, v in version["calibration"].items()}
     )
-    result, _, accounts = score_snapshot(read_snapshot(stack.table), "v1", now)
+    engagements, accounts = read_snapshot(stack.table).to_core()
+    result = score_population(engagements, accounts, version="v1", now=now)
     under_stored = apply_calibration(np.asarray(result.raw_profile), stored)
     return {
         pid: (float(result.score[i]), float(under_stored[i]), float(result.raw_profile[i]))
@@ -74,8 +78,8 @@ def fresh_pass(stack: Stack, now: float) -> dict[str, tuple[float, float, float]
 
 
 def run_incremental(stack: Stack, now: int, new: list[tuple[str, str, str, int, str]]) -> dict[str, Any]:
-    run_full_pass(stack.table, "v1", now=now)
-    seed_from_full_pass(stack.table, "v1", now)
+    with tempfile.TemporaryDirectory() as artifacts:
+        run_in_process({"version": "v1", "now": now}, DirArtifactStore(Path(artifacts)))
     first = scores_by_profile(stack)
     before = {r["dynamodb"]["SequenceNumber"] for r in stream_records("renown")}
     deliver(new, "new-1")

@@ -4,6 +4,7 @@ table's real stream records (moto), in the shape Lambda delivers them."""
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -100,7 +101,7 @@ def stream_records(table_name: str) -> list[dict[str, Any]]:
     return [r for r in records if r["dynamodb"]["Keys"]["PK"]["S"].startswith("EDGES#")]
 
 
-def test_score_updater_scores_authors_from_stream_records(stack: Stack) -> None:
+def test_score_updater_scores_authors_from_stream_records(stack: Stack, tmp_path: Path) -> None:
     now = int(time.time())
     engagements = [(str(10 + i), "1", "mention", now, "#higgs") for i in range(12)] + [
         ("1", "2", "like", now, "x")
@@ -117,8 +118,8 @@ def test_score_updater_scores_authors_from_stream_records(stack: Stack) -> None:
     records = stream_records("renown")
     assert len({(r["dynamodb"]["Keys"]["PK"]["S"], r["dynamodb"]["Keys"]["SK"]["S"]) for r in records}) == 13
     # the updater calibrates with the active version's table: a full pass over what is there first
-    from functions.ingest.incremental import seed_from_full_pass
-    from functions.rescore.full_pass import run_full_pass
+    from functions.rescore.artifacts import DirArtifactStore
+    from functions.rescore.in_process import run_in_process
 
     stack.table.put_item(Item={"PK": keys.ALGO_PK, "SK": keys.ACTIVE_SK, "version": "v1"})
     body2, _ = twitter_delivery(
@@ -127,8 +128,7 @@ def test_score_updater_scores_authors_from_stream_records(stack: Stack) -> None:
     seeded = QueuedDelivery(network="twitter", delivery_id="s0", received_at=now, body=body2.decode())
     answer = processor.handler(sqs_event([{"body": seeded.model_dump_json()}]), LambdaContext())
     assert answer["batchItemFailures"] == []
-    run_full_pass(stack.table, "v1", now=now)
-    seed_from_full_pass(stack.table, "v1", now)
+    run_in_process({"version": "v1", "now": now}, DirArtifactStore(tmp_path))
     assert score_updater.handler({"Records": records}, LambdaContext()) == {"batchItemFailures": []}
     higgs = stack.table.get_item(
         Key={"PK": keys.profile_pk(profile_id_for("twitter", "1")), "SK": keys.SCORE_SK}
@@ -162,14 +162,14 @@ def test_pull_moves_past_a_poison_line_and_keeps_it(stack: Stack, monkeypatch: p
     lines = recorded("wikipedia")
     index = next(i for i, line in enumerate(lines) if source.parse_line(line).activities)
     poison = source.parse_line(lines[index]).activities[0].activity_id
-    original = processor.IngestStore.ingest
+    original = processor.IngestTableWriter.ingest
 
     def ingest(self: Any, activities: list, delivery_id: str, now: int) -> Any:
         if any(a.activity_id == poison for a in activities):
             raise ValueError("this item cannot be written")
         return original(self, activities, delivery_id, now)
 
-    monkeypatch.setattr(processor.IngestStore, "ingest", ingest)
+    monkeypatch.setattr(processor.IngestTableWriter, "ingest", ingest)
     fetcher = FakeFetcher(lines, lambda line: source.parse_line(line).extra["cursor"])
     totals = pull.handler({"source": "wikipedia"}, LambdaContext(), fetcher=fetcher)
     assert totals["dead_letters"] == 1

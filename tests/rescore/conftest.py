@@ -8,7 +8,7 @@ from typing import Any
 import boto3
 import pytest
 
-from functions.rescore import workflow
+from functions.rescore import run
 from functions.shared import aws
 from renown.local.template import REGION
 from tests.conftest import TABLE, create_artifacts_bucket, create_table
@@ -26,5 +26,5 @@ def aws_env(moto: None, monkeypatch: pytest.MonkeyPatch) -> Any:
     }.items():
         monkeypatch.setenv(key, value)
     create_table(boto3.client("dynamodb", region_name=REGION))
-    workflow._params_cached.cache_clear()
+    run.clear_params_cache()
     return aws.table()

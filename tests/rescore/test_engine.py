@@ -11,8 +11,8 @@ from core.explain import explain
 from core.scoring import score_population
 from core.versions import get_version
 from functions.rescore import engine
-from functions.rescore.artifacts import DirStore, Layout
-from functions.rescore.simulate import NOW, compare, generate, run_partitioned
+from functions.rescore.artifacts import DirArtifactStore, Layout
+from renown.simulate import NOW, compare, generate, run_partitioned
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +27,7 @@ def test_partitioned_equals_single_machine(
 ) -> None:
     engagements, accounts = population
     params = get_version(version)
-    store, layout = DirStore(tmp_path), Layout("runs/t")
+    store, layout = DirArtifactStore(tmp_path), Layout("runs/t")
     engine.partition_population(store, layout, engagements, accounts, params, NOW, partitions)
     figures = run_partitioned(store, layout, params)
     result = compare(store, layout, engagements, accounts, params)
@@ -41,7 +41,7 @@ def test_partitioned_equals_single_machine(
 def test_fresh_accounts_are_flagged_as_in_the_core(tmp_path: Path, population: tuple) -> None:
     engagements, accounts = population
     params = get_version("v2")
-    store, layout = DirStore(tmp_path), Layout("runs/f")
+    store, layout = DirArtifactStore(tmp_path), Layout("runs/f")
     engine.partition_population(store, layout, engagements, accounts, params, NOW, 4)
     run_partitioned(store, layout, params)
     reference = score_population(engagements, accounts, params, now=NOW)
@@ -53,7 +53,7 @@ def test_fresh_accounts_are_flagged_as_in_the_core(tmp_path: Path, population: t
 def test_partition_explanations_match_core_explain(tmp_path: Path, population: tuple) -> None:
     engagements, accounts = population
     params = get_version("v1")
-    store, layout = DirStore(tmp_path), Layout("runs/e")
+    store, layout = DirArtifactStore(tmp_path), Layout("runs/e")
     engine.partition_population(store, layout, engagements, accounts, params, NOW, 3)
     run_partitioned(store, layout, params)
     reference = score_population(engagements, accounts, params, now=NOW)

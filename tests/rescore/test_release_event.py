@@ -9,7 +9,7 @@ from typing import Any
 
 from samtranslator.yaml_helper import yaml_parse
 
-from functions.rescore.workflow import RunRequest
+from functions.rescore.run import RunRequest
 from renown.commands.release import event_for
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -12,8 +12,8 @@ import pytest
 from core.calibration import apply_calibration, fit_calibration
 from functions.rescore import report as shift
 from functions.rescore.png import encode_png, histogram_png
+from functions.rescore.prepare import choose_solver
 from functions.rescore.sketch import Sketch, merge
-from functions.rescore.workflow import choose_solver
 
 
 def test_sketch_merge_is_order_free_and_counts_everything() -> None:

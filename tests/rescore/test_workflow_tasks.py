@@ -1,5 +1,5 @@
 """The workflow's tasks over moto in-process, driven in the state machine's order (the ASL itself runs
-in tests/stack/test_rescore_workflow.py)."""
+in tests/stack/test_rescore_workflow_run.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from typing import Any
 import boto3
 import pytest
 
-from functions.rescore import tasks, workflow
+from functions.rescore import run as workflow_run
+from functions.rescore import tasks
 from functions.shared import keys
 from tests.conftest import LambdaContext
 from tests.rescore.seed import seed_items, write
@@ -103,10 +104,10 @@ def test_a_running_release_cannot_start_twice(aws_env: Any) -> None:
     write(aws_env, seed_items(profiles=10, edges=40))
     request = {"version": "v2", "mode": "release", "now": NOW}
     call("prepare", {"request": request, "execution": "one"})
-    with pytest.raises(workflow.ReleaseConflictError):
+    with pytest.raises(workflow_run.ReleaseConflictError):
         call("prepare", {"request": request, "execution": "two"})
     # once the first one failed, the release may run again
-    first = workflow.Run(
+    first = workflow_run.Run(
         run_id="one",
         version="v2",
         mode="release",
@@ -130,11 +131,11 @@ def test_bad_parameters_and_taken_names_are_input_errors(aws_env: Any) -> None:
     s3.put_object(
         Bucket="renown-artifacts", Key="releases/bad.json", Body=json.dumps({"damping": 2.0}).encode()
     )
-    with pytest.raises(workflow.TaskInputError):
+    with pytest.raises(workflow_run.TaskInputError):
         call("prepare", {"request": {"version": "vb", "mode": "release", "params_key": "releases/bad.json"}})
-    with pytest.raises(workflow.TaskInputError):
+    with pytest.raises(workflow_run.TaskInputError):
         call("prepare", {"request": {"version": "nope", "mode": "release"}})
-    with pytest.raises(workflow.TaskInputError):
+    with pytest.raises(workflow_run.TaskInputError):
         call("prepare", {"request": {"version": "vb", "params_key": "releases/missing.json"}})
     write(aws_env, seed_items(profiles=10, edges=40))
     drive({"version": "v1", "now": NOW}, "base")
@@ -142,7 +143,7 @@ def test_bad_parameters_and_taken_names_are_input_errors(aws_env: Any) -> None:
 
     other = get_version("v1").to_dict() | {"damping": 0.8}
     s3.put_object(Bucket="renown-artifacts", Key="releases/v1.json", Body=json.dumps(other).encode())
-    with pytest.raises(workflow.ReleaseConflictError):
+    with pytest.raises(workflow_run.ReleaseConflictError):
         call("prepare", {"request": {"version": "v1", "mode": "release", "params_key": "releases/v1.json"}})
 
 
@@ -152,7 +153,7 @@ def test_activation_is_conditional_and_rollback_restores(aws_env: Any) -> None:
     run = call("prepare", {"request": {"version": "v2", "mode": "release", "now": NOW}, "execution": "r"})
     # someone else switched the active version meanwhile
     aws_env.put_item(Item={"PK": keys.ALGO_PK, "SK": keys.ACTIVE_SK, "version": "other"})
-    with pytest.raises(workflow.ActivationConflictError):
+    with pytest.raises(workflow_run.ActivationConflictError):
         call("activate", {"run": run})
     assert aws_env.get_item(Key={"PK": keys.ALGO_PK, "SK": keys.ACTIVE_SK})["Item"]["version"] == "other"
     aws_env.put_item(Item={"PK": keys.ALGO_PK, "SK": keys.ACTIVE_SK, "version": "v1"})
@@ -168,17 +169,17 @@ def test_injection_only_on_the_local_stage(aws_env: Any, monkeypatch: pytest.Mon
     from functions.shared.settings import get_settings
 
     run = call("prepare", {"request": {"version": "v1", "now": NOW}, "execution": "i"})
-    model = workflow.Run.model_validate(run | {"inject": {"task": "snapshot", "times": 1}})
-    with pytest.raises(workflow.InjectedFailureError):
-        workflow.maybe_fail(model, "snapshot")
-    workflow.maybe_fail(model, "snapshot")  # once only
+    model = workflow_run.Run.model_validate(run | {"inject": {"task": "snapshot", "times": 1}})
+    with pytest.raises(workflow_run.InjectedFailureError):
+        workflow_run.maybe_fail(model, "snapshot")
+    workflow_run.maybe_fail(model, "snapshot")  # once only
     monkeypatch.setenv("RENOWN_STAGE", "prod")
     get_settings.cache_clear()
-    workflow.maybe_fail(model.model_copy(update={"inject": {"task": "snapshot", "times": 9}}), "snapshot")
+    workflow_run.maybe_fail(model.model_copy(update={"inject": {"task": "snapshot", "times": 9}}), "snapshot")
 
 
 def test_unknown_task_is_an_input_error(aws_env: Any) -> None:
-    with pytest.raises(workflow.TaskInputError):
+    with pytest.raises(workflow_run.TaskInputError):
         call("nope", {})
 
 

@@ -1,4 +1,4 @@
-"""Local simulation of the distributed rescore (``python -m functions.rescore.simulate``).
+"""Local simulation of the distributed rescore (``python -m renown.simulate``).
 
 Generates a population (default 1M profiles, 20M engagement rows, several networks, some fresh
 accounts), runs the partitioned solve of :mod:`functions.rescore.engine` through a directory store
@@ -22,10 +22,11 @@ from typing import Any
 
 import numpy as np
 
+from core.scoring import score_population
 from core.types import NETWORKS, Accounts, Engagements
 from core.versions import AlgorithmParams, resolve
 from functions.rescore import engine
-from functions.rescore.artifacts import DirStore, Layout, Store
+from functions.rescore.artifacts import ArtifactStore, DirArtifactStore, Layout
 
 NOW = 1_750_000_000.0
 DAY = 86400.0
@@ -68,7 +69,7 @@ def generate(profiles: int, edges: int, seed: int = 11) -> tuple[Engagements, Ac
 
 
 def run_partitioned(
-    store: Store,
+    store: ArtifactStore,
     layout: Layout,
     params: AlgorithmParams,
     on_step: Callable[[str, float], None] | None = None,
@@ -131,11 +132,13 @@ def run_partitioned(
 
 
 def compare(
-    store: Store, layout: Layout, engagements: Engagements, accounts: Accounts, params: AlgorithmParams
+    store: ArtifactStore,
+    layout: Layout,
+    engagements: Engagements,
+    accounts: Accounts,
+    params: AlgorithmParams,
 ) -> dict[str, Any]:
     """The core's single-machine solve against the partitioned scores, per profile."""
-    from core.scoring import score_population
-
     t0 = time.perf_counter()
     reference = score_population(engagements, accounts, params, now=NOW)
     single_s = time.perf_counter() - t0
@@ -179,7 +182,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     params = resolve(args.version)
     root = args.dir or Path(tempfile.mkdtemp(prefix="renown-sim-"))
-    store = DirStore(root)
+    store = DirArtifactStore(root)
     layout = Layout("runs/sim")
     figures: dict[str, Any] = {"profiles": args.profiles, "edges": args.edges, "partitions": args.partitions}
     try:

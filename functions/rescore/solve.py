@@ -1,0 +1,182 @@
+"""The solve and calibrate states: the whole graph in one task (:func:`solve_single`, the core's
+``score_population``) or partition by partition through S3 (:func:`build` ... :func:`components`, the
+Distributed Map loop over :mod:`functions.rescore.engine`); then :func:`calibrate` records the
+version with its calibration table and the score updater's population constants."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from core.explain import explain
+from core.scoring import score_population
+from core.types import Accounts, Engagements
+from core.versions import params_digest
+from functions.rescore import engine, releases
+from functions.rescore.artifacts import get_arrays, get_json, put_arrays, put_json
+from functions.rescore.run import Run, artifact_store, check_partitions, maybe_fail, params_of, progress
+from functions.shared.records import VersionRecord
+
+
+def solve_single(run: Run, payload: dict[str, Any]) -> dict[str, Any]:
+    """The whole graph in one task with the core (``score_population``), written as partition 0."""
+    progress(run, "solve", "single task")
+    maybe_fail(run, "solve_single")
+    store, layout = artifact_store(), run.layout
+    g = get_arrays(store, layout.part(0, "graph.npz"))
+    meta = get_json(store, layout.part(0, "meta.json"))
+    accounts = Accounts(
+        ids=meta["ids"],
+        network=g["network"],
+        profile=g["profile"],
+        followers=g["followers"],
+        posts=g["posts"],
+        created=g["created"],
+        profile_ids=meta["profiles"],
+    )
+    engagements = Engagements(g["src"], g["dst"], g["weight"], g["etype"], g["ts"])
+    result = score_population(engagements, accounts, params_of(run), now=run.now)
+    graph = result.graph
+    assert graph is not None
+    engine.save_profile_results(
+        store,
+        layout,
+        0,
+        accounts.profile,
+        accounts.network,
+        result.components,
+        result.raw_account,
+        result.ranks,
+    )
+    passing = np.where(graph.fresh, result.params.fresh_out_factor, 1.0)
+    put_arrays(
+        store,
+        layout.part(0, "state.npz"),
+        scale=graph.scale,
+        teleport=graph.teleport,
+        out_weight=graph.csr.out_weight,
+        passing=passing,
+        c=graph.teleport * graph.scale,
+    )
+    put_json(store, layout.calibration, result.calibration.to_dict())
+    explanations = {
+        pid: explain(result, engagements, accounts, i)
+        for i, pid in enumerate(accounts.profile_ids)
+        if not pid.startswith("unlinked:")
+    }
+    put_json(store, layout.part(0, "explain.json"), explanations)
+    beta = float(result.components[:, 0].sum() / (result.params.reach_weight * graph.unit))
+    tele_raw = (np.log1p(accounts.followers) + result.params.teleport_eps) * np.where(
+        graph.fresh, result.params.fresh_teleport_factor, 1.0
+    )
+    return {
+        "done": True,
+        "iterations": int(result.iterations),
+        "residual": float(result.residual),
+        "unit": float(graph.unit),
+        "beta": beta,
+        "tele_sum": float(tele_raw.sum()),
+    }
+
+
+def build(run: Run, payload: dict[str, Any]) -> dict[str, Any]:
+    p = int(payload["partition"])
+    maybe_fail(run, "build", p)
+    return engine.build_partition(artifact_store(), run.layout, p, params_of(run))
+
+
+def setup_scalars(run: Run, payload: dict[str, Any]) -> dict[str, Any]:
+    man = engine.load_manifest(artifact_store(), run.layout)
+    builds = check_partitions(payload.get("builds"), man.partitions, "build")
+    scalars = engine.setup_scalars(man, builds)
+    progress(run, "solve", f"{man.partitions} partitions built")
+    return scalars | {"k": 1, "betas": [1.0], "done": False}
+
+
+def setup(run: Run, payload: dict[str, Any]) -> dict[str, Any]:
+    p = int(payload["partition"])
+    maybe_fail(run, "setup", p)
+    return engine.setup_partition(
+        artifact_store(), run.layout, p, params_of(run), float(payload["solve"]["tele_sum"])
+    )
+
+
+def iterate(run: Run, payload: dict[str, Any]) -> dict[str, Any]:
+    p = int(payload["partition"])
+    solve = payload["solve"]
+    maybe_fail(run, "iterate", p)
+    return engine.iterate_partition(
+        artifact_store(), run.layout, p, params_of(run), int(solve["k"]), solve["betas"]
+    )
+
+
+def converge(run: Run, payload: dict[str, Any]) -> dict[str, Any]:
+    solve = dict(payload["solve"])
+    maybe_fail(run, "converge")
+    man = engine.load_manifest(artifact_store(), run.layout)
+    if int(solve["k"]) == 1:
+        check_partitions(payload.get("setups"), man.partitions, "setup")
+    passes = check_partitions(payload.get("passes"), man.partitions, f"pass {solve['k']}")
+    state = engine.converge(int(solve["k"]), solve["betas"], passes, params_of(run))
+    residual = state["residual"]
+    text = f"pass {solve['k']}" + (f", residual {residual:.2e}" if residual is not None else "")
+    progress(run, "solve", text + (" (converged)" if state["done"] else ""))
+    return solve | state | {"iterations": state["final"]}
+
+
+def components(run: Run, payload: dict[str, Any]) -> dict[str, Any]:
+    p = int(payload["partition"])
+    solve = payload["solve"]
+    maybe_fail(run, "components", p)
+    return engine.components_partition(
+        artifact_store(),
+        run.layout,
+        p,
+        params_of(run),
+        int(solve["final"]),
+        solve["betas"],
+        float(solve["unit"]),
+    )
+
+
+def beta_of(solve: dict[str, Any]) -> float:
+    """The solve's teleport share: given by the single task, the last pass's ``beta`` otherwise."""
+    return float(solve.get("beta") or solve["betas"][int(solve["final"]) + 1])
+
+
+def calibrate(run: Run, payload: dict[str, Any]) -> dict[str, Any]:
+    """Merge the partitions' sketches into the version's calibration table (the single task fitted it
+    already) and record the version (status ``shadow`` unless it is the active one)."""
+    solve = payload["solve"]
+    progress(run, "calibrate")
+    maybe_fail(run, "calibrate")
+    store = artifact_store()
+    params = params_of(run)
+    info: dict[str, Any] = {}
+    if not store.exists(run.layout.calibration):
+        man = engine.load_manifest(store, run.layout)
+        check_partitions((payload.get("state") or {}).get("components"), man.partitions, "components")
+        info = engine.calibrate(store, run.layout, params)
+        beta = float(solve["betas"][int(solve["final"]) + 1])
+    else:
+        beta = float(solve["beta"])
+    table = engine.load_table(store, run.layout)
+    existing = releases.version_item(run.version)
+    status = "active" if existing and existing.get("status") == "active" else "shadow"
+    record = VersionRecord(
+        version=run.version,
+        status=status,
+        params_digest=params_digest(params),
+        calibration=table.to_dict(),
+        created_at=int(existing["created_at"]) if existing and existing.get("created_at") else int(run.now),
+        activated_at=int(existing["activated_at"]) if existing and existing.get("activated_at") else None,
+    )
+    releases.put_version(record, params.to_dict(), run.run_id)
+    unit = float(solve["unit"])
+    tele_sum = float(solve["tele_sum"])
+    man = engine.load_manifest(store, run.layout)
+    releases.put_population(
+        run.version, run.now, unit * beta / tele_sum if tele_sum > 0 else 0.0, man.accounts, beta
+    )
+    return info | {"knots": len(table.raw), "beta": beta}
