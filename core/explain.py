@@ -22,7 +22,7 @@ from core.errors import InvalidParametersError
 from core.scoring import SUBSCORES, ScoreResult
 from core.types import ENGAGEMENT_TYPES, NETWORKS, Accounts, Engagements
 
-__all__ = ["ADDITIVITY_RULE", "explain", "influence", "score_without"]
+__all__ = ["ADDITIVITY_RULE", "explain", "influence", "influence_all", "score_without"]
 
 ADDITIVITY_RULE = (
     "points = part * score / raw_profile for every non-negative part of the profile's raw influence "
@@ -447,3 +447,84 @@ def influence(
         for q, v in top(engager_prof == p, prof_of_author)
     ]
     return {"profile": accounts.profile_ids[p], "influencers": influencers, "influencees": influencees}
+
+
+def _pair_points(result: ScoreResult, accounts: Accounts) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per CSR pair: author profile, engager profile and the points the engager adds to the author."""
+    assert result.graph is not None
+    csr = result.graph.csr
+    row = np.repeat(np.arange(csr.n, dtype=np.int64), np.diff(csr.indptr))
+    if result.integrity is not None:
+        raw_pts = result.integrity.pair_points_raw
+    else:
+        g = result.graph
+        u = csr.indices.astype(np.int64)
+        raw_pts = g.unit * result.params.damping * g.scale[u] * result.ranks[u] * csr.weights
+    factor = np.zeros(len(result.score))
+    np.divide(result.score, result.raw_profile, out=factor, where=result.raw_profile > 0)
+    author = accounts.profile[row]
+    return author, accounts.profile[csr.indices], raw_pts * factor[author]
+
+
+def influence_all(
+    result: ScoreResult, engagements: Engagements, accounts: Accounts, top_n: int = 10
+) -> dict[int, dict[str, list[dict[str, Any]]]]:
+    """:func:`influence` of every profile at once (what a scoring pass stores), keyed by profile index.
+
+    Entries are ``{"profile": index, "points": ..., "interactions": {type: count}}``; profiles with
+    neither influencers nor influencees are left out.
+
+    Examples
+    --------
+    >>> from core.scoring import score_population
+    >>> acc = Accounts.from_ids(["a", "b", "c", "d"])
+    >>> eng = Engagements.from_arrays([0, 2, 1], [1, 1, 3], etype="share", ts=0.0)
+    >>> res = score_population(eng, acc, "v3")
+    >>> every = influence_all(res, eng, acc)
+    >>> sorted(e["profile"] for e in every[1]["influencers"]), [e["profile"] for e in every[1]["influencees"]]
+    ([0, 2], [3])
+    """
+    if not isinstance(result, ScoreResult) or result.graph is None:
+        raise InvalidParametersError("result must be a ScoreResult from score_population")
+    n_prof = np.int64(len(result.score))
+    author, engager, pts = _pair_points(result, accounts)
+    keep = (pts > 0) & (author != engager)
+    key = author[keep] * n_prof + engager[keep]
+    uniq, inverse = np.unique(key, return_inverse=True)
+    sums = np.bincount(inverse, weights=pts[keep], minlength=len(uniq))
+    a_of, e_of = uniq // n_prof, uniq % n_prof
+    src_p = accounts.profile[engagements.src]
+    dst_p = accounts.profile[engagements.dst]
+    n_types = len(ENGAGEMENT_TYPES)
+    row_key = (dst_p * n_prof + src_p) * n_types + engagements.etype.astype(np.int64)
+    kinds, counts = np.unique(row_key, return_counts=True)
+    by_pair: dict[int, dict[str, int]] = {}
+
+    def interactions(pair: int) -> dict[str, int]:
+        if pair not in by_pair:
+            lo = np.searchsorted(kinds, pair * n_types)
+            hi = np.searchsorted(kinds, (pair + 1) * n_types)
+            by_pair[pair] = {
+                ENGAGEMENT_TYPES[int(k % n_types)]: int(c)
+                for k, c in zip(kinds[lo:hi], counts[lo:hi], strict=True)
+            }
+        return by_pair[pair]
+
+    out: dict[int, dict[str, list[dict[str, Any]]]] = {}
+    for side, group, other in (("influencers", a_of, e_of), ("influencees", e_of, a_of)):
+        order = np.lexsort((other, -sums, group))
+        bounds = np.flatnonzero(np.diff(group[order])) + 1
+        for chunk in np.split(order, bounds):
+            if len(chunk) == 0:
+                continue
+            p = int(group[chunk[0]])
+            entries = [
+                {
+                    "profile": int(other[j]),
+                    "points": round(float(sums[j]), 6),
+                    "interactions": interactions(int(uniq[j])),
+                }
+                for j in chunk[:top_n].tolist()
+            ]
+            out.setdefault(p, {"influencers": [], "influencees": []})[side] = entries
+    return out

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from core.explain import explain
+from core.explain import explain, influence_all
 from core.scoring import score_population
 from core.types import Accounts, Engagements
 from core.versions import params_digest
@@ -49,7 +49,10 @@ def solve_single(run: Run, payload: dict[str, Any]) -> dict[str, Any]:
         result.raw_account,
         result.ranks,
     )
-    passing = np.where(graph.fresh, result.params.fresh_out_factor, 1.0)
+    if result.integrity is not None:  # v3: the rank an account relays follows how established it is
+        passing = result.integrity.established
+    else:
+        passing = np.where(graph.fresh, result.params.fresh_out_factor, 1.0)
     put_arrays(
         store,
         layout.part(0, "state.npz"),
@@ -60,16 +63,20 @@ def solve_single(run: Run, payload: dict[str, Any]) -> dict[str, Any]:
         c=graph.teleport * graph.scale,
     )
     put_json(store, layout.calibration, result.calibration.to_dict())
+    links = influence_all(result, engagements, accounts)
     explanations = {
-        pid: explain(result, engagements, accounts, i)
+        pid: explain(result, engagements, accounts, i) | influence_links(links.get(i), accounts)
         for i, pid in enumerate(accounts.profile_ids)
         if not pid.startswith("unlinked:")
     }
     put_json(store, layout.part(0, "explain.json"), explanations)
     beta = float(result.components[:, 0].sum() / (result.params.reach_weight * graph.unit))
-    tele_raw = (np.log1p(accounts.followers) + result.params.teleport_eps) * np.where(
-        graph.fresh, result.params.fresh_teleport_factor, 1.0
-    )
+    if result.integrity is not None:  # v3: an account born after the pass is no trust seed
+        tele_raw = np.zeros(accounts.n_accounts)
+    else:
+        tele_raw = (np.log1p(accounts.followers) + result.params.teleport_eps) * np.where(
+            graph.fresh, result.params.fresh_teleport_factor, 1.0
+        )
     return {
         "done": True,
         "iterations": int(result.iterations),
@@ -77,6 +84,25 @@ def solve_single(run: Run, payload: dict[str, Any]) -> dict[str, Any]:
         "unit": float(graph.unit),
         "beta": beta,
         "tele_sum": float(tele_raw.sum()),
+    }
+
+
+def influence_links(
+    links: dict[str, list[dict[str, Any]]] | None, accounts: Accounts
+) -> dict[str, list[dict[str, Any]]]:
+    """A profile's influencers and influencees as the API serves them (profile id, points as weight,
+    interactions by type)."""
+    links = links or {}
+    return {
+        side: [
+            {
+                "profile_id": accounts.profile_ids[int(e["profile"])],
+                "weight": float(e["points"]),
+                "interactions": e["interactions"],
+            }
+            for e in links.get(side, [])
+        ]
+        for side in ("influencers", "influencees")
     }
 
 
