@@ -341,6 +341,12 @@ def update_batch(
 ) -> tuple[int, list[str], Context | None]:
     """The whole batch: ``(authors updated, failed sequence numbers, context)``."""
     authors = authors_of(event)
+    if inc.load_params(version).integrity is not None:
+        # the integrity rules (v3) need the whole graph (trust seeds, mutual pairs, the cap, the
+        # calibration population): their scores move at the next full pass, not record by record
+        logger.info("integrity version: scores wait for the next full pass", extra={"version": version})
+        metrics.add_metric(name="ScoresWaitingForFullPass", unit=MetricUnit.Count, value=len(authors))
+        return 0, [], None
     ctx = load_context(table, version, now)
     if ctx is None:
         logger.warning(

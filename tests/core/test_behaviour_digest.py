@@ -68,7 +68,7 @@ def test_synthetic_population(version: str) -> None:
 
 
 def test_synthetic_population_warm_start_and_fresh() -> None:
-    from functions.rescore.simulate import NOW, generate
+    from renown.simulate import NOW, generate
 
     eng, acc = generate(1200, 15_000, seed=3)  # with fresh accounts and linked profiles
     first = score_population(eng, acc, "v2", now=NOW)
@@ -94,12 +94,12 @@ def test_higgs(higgs_dir: Path, name: str, etype: str) -> None:
 @pytest.mark.parametrize("version", ["v1", "v2"])
 def test_partitioned(tmp_path: Path, version: str) -> None:
     from functions.rescore import engine
-    from functions.rescore.artifacts import DirStore, Layout, get_arrays, get_json
-    from functions.rescore.simulate import NOW, generate, run_partitioned
+    from functions.rescore.artifacts import DirArtifactStore, Layout, get_arrays, get_json
+    from renown.simulate import NOW, generate, run_partitioned
 
     eng, acc = generate(1500, 20_000, seed=5)
     params = get_version(version)
-    store, layout = DirStore(tmp_path), Layout("runs/d")
+    store, layout = DirArtifactStore(tmp_path), Layout("runs/d")
     engine.partition_population(store, layout, eng, acc, params, NOW, 4)
     figures = run_partitioned(store, layout, params)
     table = engine.load_table(store, layout)

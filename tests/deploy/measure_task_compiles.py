@@ -32,7 +32,7 @@ from tests.deploy.measure_cold_start import Layout
 
 VERSION = "v2"  # the version with fresh-account factors: every branch of the model runs
 PARTITIONS = 3
-POPULATION = (800, 9000, 5)  # profiles, engagement rows, seed of functions.rescore.simulate.generate
+POPULATION = (800, 9000, 5)  # profiles, engagement rows, seed of renown.simulate.generate
 
 CHILD = r"""
 import json, os, sys, time
@@ -53,15 +53,15 @@ if task == "ingest":
 else:
     import functions.rescore  # its first act: use_shipped_cache()
     from functions.rescore import engine
-    from functions.rescore.artifacts import DirStore, Layout
+    from functions.rescore.artifacts import DirArtifactStore, Layout
     from core.versions import get_version
     params = get_version(spec["version"])
-    store, layout = DirStore(spec["root"]), Layout(spec["prefix"])
+    store, layout = DirArtifactStore(spec["root"]), Layout(spec["prefix"])
     t1 = time.perf_counter()
     if task == "solve_single":
         from core.explain import explain
         from core.scoring import score_population
-        from functions.rescore.simulate import NOW, generate
+        from renown.simulate import NOW, generate
         eng, acc = generate(*a["population"])
         result = score_population(eng, acc, params, now=NOW)
         explain(result, eng, acc, 0)
@@ -103,12 +103,12 @@ def prepare(root: Path) -> dict[str, dict[str, Any]]:
     representative invocation (partition 0; the second pass; the final iterate)."""
     from core.versions import get_version
     from functions.rescore import engine
-    from functions.rescore.artifacts import DirStore
+    from functions.rescore.artifacts import DirArtifactStore
     from functions.rescore.artifacts import Layout as StoreLayout
-    from functions.rescore.simulate import NOW, generate
+    from renown.simulate import NOW, generate
 
     params = get_version(VERSION)
-    store, layout = DirStore(root), StoreLayout("runs/m")
+    store, layout = DirArtifactStore(root), StoreLayout("runs/m")
     eng, acc = generate(*POPULATION)
     man = engine.partition_population(store, layout, eng, acc, params, NOW, PARTITIONS)
     builds = [engine.build_partition(store, layout, p, params) for p in range(PARTITIONS)]
