@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import json
 import logging
 import signal
@@ -67,6 +68,8 @@ def run(args: argparse.Namespace) -> int:
     for noisy in ("werkzeug", "botocore", "urllib3"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
+    # the demo serves the current model (score integrity, v3) unless the environment names another
+    os.environ.setdefault("RENOWN_ALGORITHM_VERSION", "v3")
     from functions.shared.settings import get_settings
     from renown.local.demo_runner import DemoRunner, demo_page
     from renown.local.stack import LocalStack
