@@ -36,8 +36,11 @@ import numpy as np
 
 from core import model
 from core import partitioned as numeric
+from core.calibration import CalibrationTable, apply_calibration, bucket_name
+from core.explain import ADDITIVITY_RULE
+from core.scoring import SUBSCORES
 from core.types import NETWORKS, Accounts, Engagements
-from core.versions import AlgorithmParams
+from core.versions import AlgorithmParams, params_digest
 from functions.rescore import sketch
 from functions.rescore.artifacts import ArtifactStore as Store  # the annotations below still say Store
 from functions.rescore.artifacts import Layout, get_arrays, get_json, put_arrays, put_json
@@ -420,9 +423,6 @@ class PartitionScores:
 
 
 def partition_scores(store: Store, layout: Layout, p: int, table: Any) -> PartitionScores:
-    from core.calibration import apply_calibration
-    from core.scoring import SUBSCORES
-
     meta = get_json(store, layout.part(p, "meta.json"))
     res = get_arrays(store, layout.part(p, "result.npz"))
     raw = res["raw_profile"]
@@ -435,7 +435,6 @@ def partition_scores(store: Store, layout: Layout, p: int, table: Any) -> Partit
 
 
 def load_table(store: Store, layout: Layout) -> Any:
-    from core.calibration import CalibrationTable
 
     return CalibrationTable.from_dict(get_json(store, layout.calibration))
 
@@ -451,10 +450,6 @@ def explain_partition(
 ) -> dict[str, dict[str, Any]]:
     """``core.explain.explain`` for every linked profile of a partition, from the partition's own data
     (its rows, the halo's ``scale * x`` and the components): the same additive contributions."""
-    from core.calibration import bucket_name
-    from core.explain import ADDITIVITY_RULE
-    from core.scoring import SUBSCORES
-    from core.versions import params_digest
 
     man = load_manifest(store, layout)
     meta = get_json(store, layout.part(p, "meta.json"))

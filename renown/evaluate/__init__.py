@@ -1,4 +1,4 @@
-"""``renown evaluate``: the published evaluation of the score (issue 12).
+"""``renown evaluate``: the published evaluation of the score (attacks and properties, in points).
 
 * :mod:`renown.evaluate.population`: generated populations (own seeds) and the Higgs networks;
 * :mod:`renown.evaluate.cases`: the attacks and properties, each measured against its bound;

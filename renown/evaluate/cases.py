@@ -1,4 +1,5 @@
-"""The attacks and properties of issue 12, each a function returning measured :class:`Case` rows.
+"""The attacks and properties of the score-integrity targets, each a function returning measured
+:class:`Case` rows.
 
 Every case builds :class:`core.types.Accounts` / :class:`core.types.Engagements` (through
 :func:`renown.evaluate.population.extend`) and calls :func:`core.scoring.score_population` with the

@@ -1,4 +1,4 @@
-"""``renown evaluate``: measure algorithm versions against the attacks and properties of issue 12.
+"""``renown evaluate``: measure algorithm versions against the score-integrity attacks and properties.
 
 ``renown evaluate [--version V ...] [--seed N] [--quick] [--no-higgs] [--only CASE ...] [--json]
 [--write-docs]``

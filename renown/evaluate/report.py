@@ -209,7 +209,8 @@ def write_docs(ev: Evaluation, root: Path, command: str) -> Path:
         f"Versions: {', '.join(ev.versions)}; seed {ev.seed}; {ev.seconds:.0f} s on this machine. "
         "Every case builds accounts and engagements and calls `core.scoring.score_population` with the "
         "version name, so any published version is evaluated with no code change "
-        "(`renown evaluate --version v1 --version v3`). The bounds are the targets of issue 12.",
+        "(`renown evaluate --version v1 --version v3`). The bounds are the score-integrity targets "
+        '(docs/algorithm.md, "Score integrity").',
         "",
         "Populations:",
         "",

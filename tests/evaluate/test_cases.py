@@ -1,5 +1,5 @@
 """Mechanics of the attacks: what they add, which twin they are measured against, determinism, and
-that the harness reports v1's known failures (v1 fails the bounds of issue 12 by design)."""
+that the harness reports v1's known failures (v1 fails the score-integrity bounds by design)."""
 
 from __future__ import annotations
 
