@@ -9,7 +9,11 @@ here:
 * moto answers a Query on the table's own key by walking every item of the table (a cost that grows
   with the table, and a walk that fails when a concurrent write adds a partition); DynamoDB reads one
   partition. ``partition_queries`` gives such a query the items of its partition only (results,
-  order and paging unchanged).
+  order and paging unchanged);
+* moto's ``TransactWriteItems`` deep-copies the whole table once per item of the transaction (for its
+  rollback): ingest claims every activity in transactions of up to 100 items, so the copies grow with
+  the table. ``checked_transactions`` checks every condition first and applies only when all hold
+  (for valid requests the same all-or-nothing outcome, one transaction at a time): nothing is copied.
 """
 
 from __future__ import annotations
@@ -88,6 +92,60 @@ def partition_queries() -> Callable[[], None]:
     return undo
 
 
+def checked_transactions() -> Callable[[], None]:
+    """``TransactWriteItems`` without moto's rollback copies (see the module docstring); returns the undo.
+
+    Examples
+    --------
+    >>> undo = checked_transactions()
+    >>> undo()
+    """
+    import types
+
+    from moto.dynamodb import models
+    from moto.dynamodb.comparisons import get_filter_expression
+    from moto.dynamodb.exceptions import TransactionCanceledException
+
+    original = models.DynamoDBBackend.transact_write_items
+    lock = threading.RLock()
+    no_copy = types.SimpleNamespace(deepcopy=lambda value, *_: value)
+
+    def transact(self: Any, transact_items: list[dict[str, Any]]) -> None:
+        with lock:
+            reasons: list[tuple[Any, Any, Any]] = []
+            for entry in transact_items:
+                op_type, op = next(iter(entry.items()))
+                condition = op.get("ConditionExpression")
+                if condition is None or op.get("TableName") not in self.tables:
+                    reasons.append((None, None, None))
+                    continue
+                table = self.get_table(op["TableName"])
+                if op_type == "Put":
+                    key = {table.hash_key_attr: op["Item"][table.hash_key_attr]}
+                    if table.range_key_attr is not None:
+                        key[table.range_key_attr] = op["Item"][table.range_key_attr]
+                else:
+                    key = op["Key"]
+                holds = get_filter_expression(
+                    condition, op.get("ExpressionAttributeNames"), op.get("ExpressionAttributeValues")
+                ).expr(self.get_item(op["TableName"], key))
+                failed = ("ConditionalCheckFailed", "The conditional request failed", None)
+                reasons.append((None, None, None) if holds else failed)
+            if any(code is not None for code, _, _ in reasons):
+                raise TransactionCanceledException(reasons)
+            copier, models.copy = models.copy, no_copy  # type: ignore[assignment]
+            try:
+                original(self, transact_items)
+            finally:
+                models.copy = copier
+
+    def undo() -> None:
+        models.DynamoDBBackend.transact_write_items = original  # type: ignore[method-assign]
+
+    models.DynamoDBBackend.transact_write_items = transact  # type: ignore[method-assign]
+    return undo
+
+
 def _exit_with_parent(parent_pid: int) -> None:
     while True:
         time.sleep(1)
@@ -107,6 +165,7 @@ def main() -> None:
     os.environ["MOTO_PORT"] = str(args.port)  # the Step Functions interpreter calls Lambda here
     forward_invocations(args.lambda_endpoint)
     partition_queries()
+    checked_transactions()
     threading.Thread(target=_exit_with_parent, args=(args.parent_pid,), daemon=True).start()
 
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app

@@ -206,3 +206,14 @@ def at_sample_time(monkeypatch: pytest.MonkeyPatch) -> None:
     from functions.ingest import receiver
 
     monkeypatch.setattr(receiver, "clock", lambda: SAMPLE_TIME + 5.0)
+
+
+@pytest.fixture(autouse=True)
+def checked_moto_transactions() -> Iterator[None]:
+    """moto's transactions without its per-item table copies, as the local stack runs them
+    (``renown.local.moto_process.checked_transactions``)."""
+    from renown.local.moto_process import checked_transactions
+
+    undo = checked_transactions()
+    yield
+    undo()
