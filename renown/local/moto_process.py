@@ -100,15 +100,21 @@ def checked_transactions() -> Callable[[], None]:
     >>> undo = checked_transactions()
     >>> undo()
     """
+    import copy
     import types
 
     from moto.dynamodb import models
     from moto.dynamodb.comparisons import get_filter_expression
     from moto.dynamodb.exceptions import TransactionCanceledException
+    from moto.dynamodb.models.table import Table
 
     original = models.DynamoDBBackend.transact_write_items
     lock = threading.RLock()
-    no_copy = types.SimpleNamespace(deepcopy=lambda value, *_: value)
+
+    def deepcopy(value: Any, *args: Any) -> Any:  # tables are not copied; items are (stream images)
+        return value if isinstance(value, Table) else copy.deepcopy(value, *args)
+
+    no_copy = types.SimpleNamespace(deepcopy=deepcopy)
 
     def transact(self: Any, transact_items: list[dict[str, Any]]) -> None:
         with lock:
