@@ -8,9 +8,10 @@ processor, as Lambda containers are), on a simulated SQS queue that redelivers f
 now and then, records that succeeded. Transactions fail at random, before they commit and after they
 commit (a lost acknowledgement). At the end the stored edge counts equal the distinct activities.
 
-moto's in-process backends are not thread-safe under concurrent writers (its ``transact_write_items``
-deep-copies the table: see the field notes), so every AWS request of the test goes through one lock;
-the interleaving of whole requests between containers (the part the claims must survive) is kept.
+moto's in-process backends are not thread-safe under concurrent writers (see the field notes), so
+every AWS request of the test goes through one lock; the interleaving of whole requests between
+containers (the part the claims must survive) is kept. Transactions run as the local stack runs them
+(conditions checked first, no per-item table copies: ``checked_moto_transactions`` in conftest).
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ import os
 import random
 import threading
 import time
-import types
 from collections.abc import Iterator
 from typing import Any, ClassVar
 
@@ -28,10 +28,6 @@ import botocore.client
 import pytest
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from botocore.exceptions import ClientError
-from moto.dynamodb import models as moto_models
-from moto.dynamodb.comparisons import get_filter_expression
-from moto.dynamodb.exceptions import TransactionCanceledException
-from moto.dynamodb.models import DynamoDBBackend
 
 from functions.ingest import processor
 from functions.ingest.delivery import QueuedDelivery, body_delivery_id
@@ -70,44 +66,7 @@ def serialised_aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
                 CALLS[operation] += 1
 
     monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", locked)
-    monkeypatch.setattr(DynamoDBBackend, "transact_write_items", checked_first(original_transact))
     yield
-
-
-original_transact = DynamoDBBackend.transact_write_items
-
-
-def checked_first(original: Any) -> Any:
-    """moto's ``transact_write_items`` deep-copies the whole table once per item, for the rollback
-    (~0.2 s per transaction once the table holds a few thousand items). Under the lock above, checking
-    every condition first and applying only when all hold is the same all-or-nothing outcome: then
-    the apply needs no rollback copy."""
-
-    def transact(self: Any, transact_items: list[dict[str, Any]]) -> None:
-        errors: list[tuple[Any, Any, Any]] = []
-        for entry in transact_items:
-            op_type, op = next(iter(entry.items()))
-            table = self.get_table(op["TableName"])
-            if op_type == "Put":
-                key = {table.hash_key_attr: op["Item"][table.hash_key_attr]}
-                if table.range_key_attr is not None:
-                    key[table.range_key_attr] = op["Item"][table.range_key_attr]
-            else:
-                key = op["Key"]
-            condition = op.get("ConditionExpression")
-            if condition is not None and not get_filter_expression(
-                condition, op.get("ExpressionAttributeNames"), op.get("ExpressionAttributeValues")
-            ).expr(self.get_item(op["TableName"], key)):
-                errors.append(("ConditionalCheckFailed", "The conditional request failed", None))
-            else:
-                errors.append((None, None, None))
-        if any(code is not None for code, _, _ in errors):
-            raise TransactionCanceledException(errors)
-        with pytest.MonkeyPatch.context() as patch:
-            patch.setattr(moto_models, "copy", types.SimpleNamespace(deepcopy=lambda value, *_: value))
-            original(self, transact_items)
-
-    return transact
 
 
 class FaultyStore(IngestTableWriter):

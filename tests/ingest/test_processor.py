@@ -168,7 +168,8 @@ def test_demo_deliveries_average_at_most_one_write_per_engagement(stack: Stack) 
 
     totals = {"engagements": 0, "engagement_items": 0, "posts": 0, "post_items": 0}
     for round_ in range(2):
-        for i, (network, body, _) in enumerate(multi_network_demo(get_settings(), int(time.time()))):
+        sent_at = int(time.time()) - 120 + 60 * round_  # a minute apart: new events, not a resend
+        for i, (network, body, _) in enumerate(multi_network_demo(get_settings(), sent_at)):
             stats = processor.process_delivery(
                 QueuedDelivery(
                     network=network, delivery_id=f"demo-{round_}-{i}", received_at=0, body=body.decode()
