@@ -106,7 +106,7 @@ def _columns(accounts: Any, result: Any, linked: bool) -> dict[str, Any]:
     cols["score"] = result.score[prof]
     for name in SUBSCORES:
         cols[name] = result.subscores[name][prof]
-    if result.integrity is not None:  # the calibration population, 1 or 0 (versions from v3)
+    if getattr(result, "integrity", None) is not None:  # the calibration population (from v3)
         cols["calibrated"] = result.integrity.calibrated[prof].astype("float64")
     return cols
 

@@ -191,20 +191,20 @@ def test_releasing_an_earlier_version_again_rolls_back(aws_env: Any) -> None:
     drive({"version": "v2", "mode": "release", "now": NOW}, "r2")
     custom = get_version("v2").to_dict() | {"half_life_days": 30.0}
     boto3.client("s3").put_object(
-        Bucket="renown-artifacts", Key="releases/v3.json", Body=json.dumps(custom).encode()
+        Bucket="renown-artifacts", Key="releases/v2b.json", Body=json.dumps(custom).encode()
     )
-    drive({"version": "v3", "mode": "release", "now": NOW, "params_key": "releases/v3.json"}, "r3")
+    drive({"version": "v2b", "mode": "release", "now": NOW, "params_key": "releases/v2b.json"}, "r2b")
 
     def active() -> str:
         return str(aws_env.get_item(Key={"PK": keys.ALGO_PK, "SK": keys.ACTIVE_SK})["Item"]["version"])
 
-    assert active() == "v3"
+    assert active() == "v2b"
     back = drive({"version": "v2", "mode": "release", "now": NOW}, "back")  # succeeded before, not active now
     assert not back.get("skipped") and active() == "v2"
     # a custom version comes back with the parameters it was published with
-    again = drive({"version": "v3", "mode": "release", "now": NOW}, "again")
-    assert not again.get("skipped") and active() == "v3"
-    assert drive({"version": "v3", "mode": "release", "now": NOW}, "same")["skipped"] is True
+    again = drive({"version": "v2b", "mode": "release", "now": NOW}, "again")
+    assert not again.get("skipped") and active() == "v2b"
+    assert drive({"version": "v2b", "mode": "release", "now": NOW}, "same")["skipped"] is True
 
 
 def test_v3_solves_in_one_task_and_stores_influence(aws_env: Any) -> None:
