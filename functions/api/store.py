@@ -2,7 +2,9 @@
 
 Access patterns (see ``docs/api.md``):
 
-- a score: one ``GetItem`` on ``PROFILE#<id> / SCORE`` (or ``SCORE#<version>``);
+- a score: one ``GetItem`` on ``PROFILE#<id> / SCORE`` (or ``SCORE#<version>``), served only when it
+  is of the active version (``ALGO / ACTIVE``, cached ``VERSION_TTL_S``); otherwise one more
+  ``GetItem`` on ``SCORE#<active>`` (a release rolled back, or a refresh not done yet);
 - a profile page: one ``Query`` on ``PROFILE#<id>`` with ``SK BETWEEN "LINK#" AND "SCORE"`` (links,
   META and the active score come back together);
 - history: one ``Query`` over ``HIST#<from>..HIST#<to>``;
@@ -40,6 +42,9 @@ from functions.shared.records import (
 )
 
 ENDORSEMENT_NETWORK = "renown"
+#: How long a process trusts its cached active version (seconds): the longest a switch or a rollback
+#: takes to reach every reader.
+VERSION_TTL_S = 5.0
 
 
 class LinkConflict(Exception):  # noqa: N818
@@ -215,7 +220,11 @@ class DynamoApiTable:
     table_name
         Default: ``settings.table_name``.
     version_ttl_s
-        How long the active algorithm version is cached in the process.
+        How long the active algorithm version (``ALGO / ACTIVE``) is cached in the process: at most
+        this many seconds after a switch or a rollback, a reader may still pick the version before it.
+        Score reads serve only the active version: a ``SCORE`` item of another version (a release
+        rolled back, or one whose refresh has not reached the item yet) is replaced by
+        ``SCORE#<active>``, or by "not scored yet" when the profile has none.
 
     Examples
     --------
@@ -224,7 +233,7 @@ class DynamoApiTable:
     """
 
     def __init__(
-        self, client: Any = None, table_name: str | None = None, version_ttl_s: float = 60.0
+        self, client: Any = None, table_name: str | None = None, version_ttl_s: float = VERSION_TTL_S
     ) -> None:
         if table_name is None:
             from functions.shared.settings import get_settings
@@ -320,12 +329,33 @@ class DynamoApiTable:
         if item is None:
             return None
         rec: ScoreRecord = ScoreRecord.from_item(item)
-        return rec
+        return rec if version is not None else self._served(rec)
+
+    def _served(self, rec: ScoreRecord | None) -> ScoreRecord | None:
+        """The active score of ``rec``'s profile: ``rec`` when it is of the active version (or no
+        version is active), else ``SCORE#<active>`` served as the active score, else None."""
+        if rec is None:
+            return None
+        active = self.active_version()
+        if active is None or rec.algorithm_version == active:
+            return rec
+        item = self._get(keys.profile_pk(rec.profile_id), keys.score_sk(active))
+        return None if item is None else ScoreRecord.from_item(item).model_copy(update={"active": True})
 
     def get_scores(self, profile_ids: list[str]) -> dict[str, ScoreRecord]:
+        """The active scores of several profiles (BatchGetItem; a second one for the profiles whose
+        ``SCORE`` item is not of the active version)."""
         items = self._batch_get([(keys.profile_pk(pid), keys.SCORE_SK) for pid in profile_ids])
-        recs = [ScoreRecord.from_item(it) for it in items]
-        return {r.profile_id: r for r in recs}
+        recs = {r.profile_id: r for r in (ScoreRecord.from_item(it) for it in items)}
+        active = self.active_version()
+        stale = [pid for pid, r in recs.items() if active is not None and r.algorithm_version != active]
+        if stale and active is not None:
+            for pid in stale:
+                del recs[pid]
+            for it in self._batch_get([(keys.profile_pk(pid), keys.score_sk(active)) for pid in stale]):
+                r = ScoreRecord.from_item(it).model_copy(update={"active": True})
+                recs[r.profile_id] = r
+        return recs
 
     def get_profile(self, profile_id: str) -> ProfileRecord | None:
         item = self._get(keys.profile_pk(profile_id), keys.META_SK)
@@ -352,7 +382,7 @@ class DynamoApiTable:
                 score = ScoreRecord.from_item(item)
             elif sk.startswith("LINK#"):
                 links.append(LinkRecord.from_item(item))
-        return profile, links, score
+        return profile, links, self._served(score)
 
     def account_by_handle(self, network: str, handle: str) -> AccountRecord | None:
         items = self._query(
