@@ -416,10 +416,11 @@ class DynamoApiTable:
 
     def opted_out(self, accounts: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
         """Which of ``(network, account_id)`` carry an opt-out marker (one BatchGetItem per 100)."""
-        wanted = [(keys.optout_pk(n, a), keys.META_SK) for n, a in accounts]
-        if not wanted:
+        by_marker = {keys.optout_pk(n, a): (n, a) for n, a in accounts}
+        if not by_marker:
             return set()
-        return {(it["network"], it["account_id"]) for it in self._batch_get(wanted)}
+        found = self._batch_get([(pk, keys.META_SK) for pk in by_marker])
+        return {by_marker[it["PK"]] for it in found if it["PK"] in by_marker}
 
     def endorsed_by(self, profile_id: str, giver_profile_id: str, first_day: str) -> bool:
         """Did ``giver_profile_id`` endorse ``profile_id`` since ``first_day`` (any topic)?"""
@@ -560,7 +561,7 @@ class DynamoApiTable:
             )
         ]
         for link in links:  # markers first: ingest stops writing before the erasure runs
-            marker = OptOutRecord(network=link.network, account_id=link.account_id, opted_out_at=now)
+            marker = OptOutRecord.of(link.network, link.account_id, now)
             self.client.put_item(TableName=self.table_name, Item=_ser(marker.to_item()))
         doomed = self._partition_keys(pk)
         for link in links:

@@ -87,8 +87,18 @@ def score_gsi1sk(score: float, profile_id: str) -> str:
 
 
 def optout_pk(network: str, account_id: str) -> str:
-    """Marker of an account whose owner opted out: ingest drops deliveries about it."""
-    return f"OPTOUT#{network}#{account_id}"
+    """Marker of an account whose owner opted out: every writer drops what names it.
+
+    The key holds only a hash of the account (not the account id, nor the profile id, which hashes
+    ``"<network>:<account id>"`` without the ``optout:`` prefix).
+
+    Examples
+    --------
+    >>> optout_pk("twitter", "12")[:15]
+    'OPTOUT#15c572e0'
+    """
+    digest = hashlib.sha256(f"optout:{network}:{account_id}".encode()).hexdigest()
+    return f"OPTOUT#{digest}"
 
 
 def apikey_pk(key_hash: str) -> str:

@@ -345,14 +345,21 @@ class ApiKeyRecord(Record):
 
 
 class OptOutRecord(Record):
-    """Marker of an account whose owner opted out: ingest drops deliveries about it."""
+    """Marker of an account whose owner opted out: every writer drops what names it.
 
-    network: str
-    account_id: str
+    Only the hashed key is stored (``keys.optout_pk``), never the account or profile id: build it with
+    ``OptOutRecord.of(network, account_id, now)``.
+    """
+
+    marker: str  # keys.optout_pk(network, account_id)
     opted_out_at: int
 
+    @classmethod
+    def of(cls, network: str, account_id: str, opted_out_at: int) -> OptOutRecord:
+        return cls(marker=keys.optout_pk(network, account_id), opted_out_at=opted_out_at)
+
     def keys(self) -> dict[str, str]:
-        return {"PK": keys.optout_pk(self.network, self.account_id), "SK": keys.META_SK}
+        return {"PK": self.marker, "SK": keys.META_SK}
 
 
 # --- added for the rescoring workflow (functions/rescore) -----------------------------------------
