@@ -101,6 +101,18 @@ def optout_pk(network: str, account_id: str) -> str:
     return f"OPTOUT#{digest}"
 
 
+def gave_gsi2pk(network: str, account_id: str) -> str:
+    """GSI2 key of everything an account (or, on ``renown``, a profile) gave: the edges where it is the
+    engager, the +K it gave (``GSI2SK`` is the item's ``PK``). Erasure finds them without a scan.
+
+    Examples
+    --------
+    >>> gave_gsi2pk("twitter", "12")
+    'GAVE#twitter#12'
+    """
+    return f"GAVE#{network}#{account_id}"
+
+
 def apikey_pk(key_hash: str) -> str:
     """Partition of one API key (by SHA-256 of the key): metadata and daily usage counters."""
     return f"APIKEY#{key_hash}"

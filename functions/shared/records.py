@@ -37,7 +37,7 @@ def _from_dynamo(value: Any) -> Any:
 
 class Record(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
-    KEY_FIELDS: ClassVar[tuple[str, ...]] = ("PK", "SK", "GSI1PK", "GSI1SK")
+    KEY_FIELDS: ClassVar[tuple[str, ...]] = ("PK", "SK", "GSI1PK", "GSI1SK", "GSI2PK", "GSI2SK")
 
     def keys(self) -> dict[str, str]:  # overridden by every record
         raise NotImplementedError
@@ -176,9 +176,12 @@ class EdgeRecord(Record):
     last_ts: int = 0
 
     def keys(self) -> dict[str, str]:
+        pk = keys.edges_pk(self.network, self.author_id)
         return {
-            "PK": keys.edges_pk(self.network, self.author_id),
+            "PK": pk,
             "SK": keys.engager_sk(self.network, self.engager_id),
+            "GSI2PK": keys.gave_gsi2pk(self.network, self.engager_id),
+            "GSI2SK": pk,
         }
 
     def to_item(self) -> dict[str, Any]:
@@ -303,9 +306,12 @@ class EndorsementRecord(Record):
     created_at: int = 0
 
     def keys(self) -> dict[str, str]:
+        pk = keys.profile_pk(self.profile_id)
         return {
-            "PK": keys.profile_pk(self.profile_id),
+            "PK": pk,
             "SK": keys.endorsement_sk(self.giver_profile_id, self.topic, self.day),
+            "GSI2PK": keys.gave_gsi2pk("renown", self.giver_profile_id),
+            "GSI2SK": pk,
         }
 
 
