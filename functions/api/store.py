@@ -190,6 +190,8 @@ class ApiTable(Protocol):
     def meter(self, key_hash: str, day: str) -> int: ...
     def usage(self, key_hash: str, first_day: str, last_day: str) -> dict[str, int]: ...
     def erase_profile(self, profile_id: str, now: int) -> tuple[int, list[LinkRecord]]: ...
+    def export_profile(self, profile_id: str) -> dict[str, list[dict[str, Any]]]: ...
+    def opt_in(self, profile_id: str) -> int: ...
     def merged_into(self, profile_id: str) -> str | None: ...
     def profile_state(self, profile_id: str) -> ProfileState: ...
     def move_account(
@@ -567,7 +569,7 @@ class DynamoApiTable:
             )
         ]
         for link in links:  # markers first: ingest stops writing before the erasure runs
-            marker = OptOutRecord.of(link.network, link.account_id, now)
+            marker = OptOutRecord.of(link.network, link.account_id, now, profile_id)
             self.client.put_item(TableName=self.table_name, Item=_ser(marker.to_item()))
         doomed = self._partition_keys(pk)
         given = [(ENDORSEMENT_NETWORK, profile_id)]
@@ -581,6 +583,42 @@ class DynamoApiTable:
         for network, giver in given:
             doomed += self._given_keys(network, giver)
         return self._batch_delete(doomed), links
+
+    def export_profile(self, profile_id: str) -> dict[str, list[dict[str, Any]]]:
+        """Everything stored about a person, by partition: their profile partition, each linked
+        account's partition and engagement received, and what they gave (GSI2), the same items
+        ``erase_profile`` erases."""
+        pk = keys.profile_pk(profile_id)
+
+        def items_of(partition: str) -> list[dict[str, Any]]:
+            return list(
+                self._query(
+                    KeyConditionExpression="PK = :pk", ExpressionAttributeValues=_ser({":pk": partition})
+                )
+            )
+
+        out = {"profile": items_of(pk), "accounts": [], "received": [], "given": []}
+        given = [(ENDORSEMENT_NETWORK, profile_id)]
+        out["received"] += items_of(keys.edges_pk(ENDORSEMENT_NETWORK, profile_id))
+        for item in out["profile"]:
+            if item["SK"].startswith("LINK#"):
+                link = LinkRecord.from_item(item)
+                out["accounts"] += items_of(keys.account_pk(link.network, link.account_id))
+                out["received"] += items_of(keys.edges_pk(link.network, link.account_id))
+                given.append((link.network, link.account_id))
+        for network, giver in given:
+            out["given"] += self._batch_get(self._given_keys(network, giver))
+        return out
+
+    def opt_in(self, profile_id: str) -> int:
+        """Remove the opt-out markers of a profile (found by the hash of its id, GSI2): its accounts are
+        counted again from the next delivery. Returns how many markers were removed."""
+        markers = self._query(
+            IndexName="GSI2",
+            KeyConditionExpression="GSI2PK = :g",
+            ExpressionAttributeValues=_ser({":g": keys.optedout_gsi2pk(profile_id)}),
+        )
+        return self._batch_delete([(it["PK"], it["SK"]) for it in markers])
 
     def _given_keys(self, network: str, giver: str) -> list[tuple[str, str]]:
         """Keys of what ``giver`` gave (GSI2, keys only): edges where it engaged, +K it gave."""

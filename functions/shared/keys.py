@@ -113,6 +113,18 @@ def gave_gsi2pk(network: str, account_id: str) -> str:
     return f"GAVE#{network}#{account_id}"
 
 
+def optedout_gsi2pk(profile_id: str) -> str:
+    """GSI2 key of the opt-out markers of one profile (opting back in finds them): a hash of the profile
+    id, never the id itself.
+
+    Examples
+    --------
+    >>> optedout_gsi2pk("p1")[:18]
+    'OPTEDOUT#29d9de6e6'
+    """
+    return "OPTEDOUT#" + hashlib.sha256(f"optout-profile:{profile_id}".encode()).hexdigest()
+
+
 def apikey_pk(key_hash: str) -> str:
     """Partition of one API key (by SHA-256 of the key): metadata and daily usage counters."""
     return f"APIKEY#{key_hash}"

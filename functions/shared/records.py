@@ -359,13 +359,20 @@ class OptOutRecord(Record):
 
     marker: str  # keys.optout_pk(network, account_id)
     opted_out_at: int
+    profile_key: str = ""  # keys.optedout_gsi2pk(profile_id): opting back in finds the markers
 
     @classmethod
-    def of(cls, network: str, account_id: str, opted_out_at: int) -> OptOutRecord:
-        return cls(marker=keys.optout_pk(network, account_id), opted_out_at=opted_out_at)
+    def of(cls, network: str, account_id: str, opted_out_at: int, profile_id: str = "") -> OptOutRecord:
+        profile_key = keys.optedout_gsi2pk(profile_id) if profile_id else ""
+        return cls(
+            marker=keys.optout_pk(network, account_id), opted_out_at=opted_out_at, profile_key=profile_key
+        )
 
     def keys(self) -> dict[str, str]:
-        return {"PK": self.marker, "SK": keys.META_SK}
+        out = {"PK": self.marker, "SK": keys.META_SK}
+        if self.profile_key:
+            out |= {"GSI2PK": self.profile_key, "GSI2SK": self.marker}
+        return out
 
 
 # --- added for the rescoring workflow (functions/rescore) -----------------------------------------

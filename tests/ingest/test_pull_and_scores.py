@@ -327,4 +327,5 @@ def test_opt_out_erases_everything_that_names_the_person(stack: Stack, tmp_path:
     assert stack.table.get_item(Key={"PK": keys.optout_pk("twitter", "1"), "SK": keys.META_SK})["Item"]
     # the marker itself holds no id
     marker = stack.table.get_item(Key={"PK": keys.optout_pk("twitter", "1"), "SK": keys.META_SK})["Item"]
-    assert set(marker) == {"PK", "SK", "marker", "opted_out_at"} and "twitter" not in str(marker)
+    assert set(marker) == {"PK", "SK", "marker", "opted_out_at", "profile_key", "GSI2PK", "GSI2SK"}
+    assert not _names(marker, "twitter", "1", higgs) and "twitter" not in str(marker)
