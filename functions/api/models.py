@@ -276,6 +276,21 @@ class OptOutResult(ApiModel):
     accounts_opted_out: list[LinkedAccount]
 
 
+class ProfileExport(ApiModel):
+    """Everything stored about a person (the right of access), as the table holds it."""
+
+    profile_id: str
+    profile: list[dict[str, Any]] = Field(description="the profile partition: scores, history, links...")
+    accounts: list[dict[str, Any]] = Field(description="each linked account's partition")
+    received: list[dict[str, Any]] = Field(description="engagement received, per engager")
+    given: list[dict[str, Any]] = Field(description="engagement and +K given")
+
+
+class OptInResult(ApiModel):
+    profile_id: str
+    markers_removed: int
+
+
 class UsageDay(ApiModel):
     day: str
     requests: int

@@ -409,6 +409,31 @@ def opt_out(store: ApiTable, caches: Caches, profile_id: str, now: float) -> m.O
     )
 
 
+def export(store: ApiTable, profile_id: str) -> m.ProfileExport:
+    """Everything stored about a person (right of access); 404 for an unknown or erased profile.
+
+    Examples
+    --------
+    >>> export(store, "p1").profile[0]["SK"]  # doctest: +SKIP
+    'EXPLAIN#v1'
+    """
+    if store.get_profile(profile_id) is None:
+        raise Problem("profile-not-found", f"no profile {profile_id}")
+    return m.ProfileExport(profile_id=profile_id, **store.export_profile(profile_id))
+
+
+def opt_in(store: ApiTable, profile_id: str) -> m.OptInResult:
+    """Opt back in: the markers go, the accounts are counted again from their next engagement (what
+    was erased stays erased).
+
+    Examples
+    --------
+    >>> opt_in(store, "p1").markers_removed  # doctest: +SKIP
+    2
+    """
+    return m.OptInResult(profile_id=profile_id, markers_removed=store.opt_in(profile_id))
+
+
 def usage(store: ApiTable, key_hash: str, quota: int, days: int, now: float) -> m.Usage:
     """Requests per day of the calling key over the last ``days`` days.
 

@@ -195,6 +195,8 @@ class ApiTable(Protocol):
     def meter(self, key_hash: str, day: str) -> int: ...
     def usage(self, key_hash: str, first_day: str, last_day: str) -> dict[str, int]: ...
     def erase_profile(self, profile_id: str, now: int) -> tuple[int, list[LinkRecord]]: ...
+    def export_profile(self, profile_id: str) -> dict[str, list[dict[str, Any]]]: ...
+    def opt_in(self, profile_id: str) -> int: ...
     def merged_into(self, profile_id: str) -> str | None: ...
     def profile_state(self, profile_id: str) -> ProfileState: ...
     def move_account(
@@ -446,10 +448,11 @@ class DynamoApiTable:
 
     def opted_out(self, accounts: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
         """Which of ``(network, account_id)`` carry an opt-out marker (one BatchGetItem per 100)."""
-        wanted = [(keys.optout_pk(n, a), keys.META_SK) for n, a in accounts]
-        if not wanted:
+        by_marker = {keys.optout_pk(n, a): (n, a) for n, a in accounts}
+        if not by_marker:
             return set()
-        return {(it["network"], it["account_id"]) for it in self._batch_get(wanted)}
+        found = self._batch_get([(pk, keys.META_SK) for pk in by_marker])
+        return {by_marker[it["PK"]] for it in found if it["PK"] in by_marker}
 
     def endorsed_by(self, profile_id: str, giver_profile_id: str, first_day: str) -> bool:
         """Did ``giver_profile_id`` endorse ``profile_id`` since ``first_day`` (any topic)?"""
@@ -508,7 +511,7 @@ class DynamoApiTable:
                     "UpdateExpression": (
                         "ADD c_endorsement :one, d_endorsement :d "
                         "SET network = :net, author_id = :a, engager_id = :e, last_ts = :ts, "
-                        "first_ts = if_not_exists(first_ts, :ts)"
+                        "first_ts = if_not_exists(first_ts, :ts), GSI2PK = :g2pk, GSI2SK = :g2sk"
                     ),
                     "ExpressionAttributeValues": _ser(
                         {
@@ -518,6 +521,8 @@ class DynamoApiTable:
                             ":a": rec.profile_id,
                             ":e": rec.giver_profile_id,
                             ":ts": now,
+                            ":g2pk": keys.gave_gsi2pk(ENDORSEMENT_NETWORK, rec.giver_profile_id),
+                            ":g2sk": edge_key["PK"],
                         }
                     ),
                 }
@@ -577,10 +582,14 @@ class DynamoApiTable:
         return {str(it["day"]): int(it["requests"]) for it in items}
 
     def erase_profile(self, profile_id: str, now: int) -> tuple[int, list[LinkRecord]]:
-        """Erase a person: their profile partition (scores, history, explanations, links, leaderboard
-        entries, endorsements), each linked account's partitions (account, activities, counters, topic
-        evidence, engagement received) and their ``renown`` edges; then write an opt-out marker per
-        account so that ingest drops future deliveries. Returns (items erased, links)."""
+        """Erase a person. First an opt-out marker per linked account (every writer drops what names a
+        marked account from then on), then: their profile partition (scores of every version, history,
+        explanations, links, topic leaderboard entries, endorsements received, +K counters), each linked
+        account's partitions (account, activities, counters, topic evidence, rank state of every
+        version, engagement received), the engagement they gave (GSI2 ``GAVE#``: their ``FROM#`` items
+        in other accounts' edges, the +K they gave), their ``renown`` edges, and the pair counts naming
+        them in their engagers' rank state. Every item is found by key or index, never by a scan.
+        Returns (items erased, links)."""
         pk = keys.profile_pk(profile_id)
         links = [
             LinkRecord.from_item(it)
@@ -590,14 +599,91 @@ class DynamoApiTable:
             )
         ]
         for link in links:  # markers first: ingest stops writing before the erasure runs
-            marker = OptOutRecord(network=link.network, account_id=link.account_id, opted_out_at=now)
+            marker = OptOutRecord.of(link.network, link.account_id, now, profile_id)
             self.client.put_item(TableName=self.table_name, Item=_ser(marker.to_item()))
         doomed = self._partition_keys(pk)
+        given = [(ENDORSEMENT_NETWORK, profile_id)]
         for link in links:
+            received = self._partition_keys(keys.edges_pk(link.network, link.account_id))
+            self._forget_pairs(link.network, link.account_id, received)
+            doomed += received
             doomed += self._partition_keys(keys.account_pk(link.network, link.account_id))
-            doomed += self._partition_keys(keys.edges_pk(link.network, link.account_id))
+            given.append((link.network, link.account_id))
         doomed += self._partition_keys(keys.edges_pk(ENDORSEMENT_NETWORK, profile_id))
+        for network, giver in given:
+            doomed += self._given_keys(network, giver)
         return self._batch_delete(doomed), links
+
+    def export_profile(self, profile_id: str) -> dict[str, list[dict[str, Any]]]:
+        """Everything stored about a person, by partition: their profile partition, each linked
+        account's partition and engagement received, and what they gave (GSI2), the same items
+        ``erase_profile`` erases."""
+        pk = keys.profile_pk(profile_id)
+
+        def items_of(partition: str) -> list[dict[str, Any]]:
+            return list(
+                self._query(
+                    KeyConditionExpression="PK = :pk", ExpressionAttributeValues=_ser({":pk": partition})
+                )
+            )
+
+        out = {"profile": items_of(pk), "accounts": [], "received": [], "given": []}
+        given = [(ENDORSEMENT_NETWORK, profile_id)]
+        out["received"] += items_of(keys.edges_pk(ENDORSEMENT_NETWORK, profile_id))
+        for item in out["profile"]:
+            if item["SK"].startswith("LINK#"):
+                link = LinkRecord.from_item(item)
+                out["accounts"] += items_of(keys.account_pk(link.network, link.account_id))
+                out["received"] += items_of(keys.edges_pk(link.network, link.account_id))
+                given.append((link.network, link.account_id))
+        for network, giver in given:
+            out["given"] += self._batch_get(self._given_keys(network, giver))
+        return out
+
+    def opt_in(self, profile_id: str) -> int:
+        """Remove the opt-out markers of a profile (found by the hash of its id, GSI2): its accounts are
+        counted again from the next delivery. Returns how many markers were removed."""
+        markers = self._query(
+            IndexName="GSI2",
+            KeyConditionExpression="GSI2PK = :g",
+            ExpressionAttributeValues=_ser({":g": keys.optedout_gsi2pk(profile_id)}),
+        )
+        return self._batch_delete([(it["PK"], it["SK"]) for it in markers])
+
+    def _given_keys(self, network: str, giver: str) -> list[tuple[str, str]]:
+        """Keys of what ``giver`` gave (GSI2, keys only): edges where it engaged, +K it gave."""
+        items = self._query(
+            IndexName="GSI2",
+            KeyConditionExpression="GSI2PK = :g",
+            ExpressionAttributeValues=_ser({":g": keys.gave_gsi2pk(network, giver)}),
+        )
+        return [(it["PK"], it["SK"]) for it in items]
+
+    def _forget_pairs(self, network: str, author: str, received: list[tuple[str, str]]) -> None:
+        """Remove the ``b_<author>``/``n_<author>`` pair counts the score updater noted in the rank
+        state of each engager of ``author`` (every version), found from the author's received edges."""
+        prefix = keys.engager_sk(network, "")
+        for _, sk in received:
+            if not sk.startswith(prefix):
+                continue
+            engager_pk = keys.account_pk(network, sk[len(prefix) :])
+            states = self._query(
+                KeyConditionExpression="PK = :pk AND begins_with(SK, :r)",
+                ExpressionAttributeValues=_ser({":pk": engager_pk, ":r": "RANK#"}),
+                ProjectionExpression="PK, SK",
+            )
+            for state in states:
+                try:
+                    self.client.update_item(
+                        TableName=self.table_name,
+                        Key=_ser({"PK": state["PK"], "SK": state["SK"]}),
+                        UpdateExpression="REMOVE #b, #n",
+                        ConditionExpression="attribute_exists(PK)",
+                        ExpressionAttributeNames={"#b": f"b_{author}", "#n": f"n_{author}"},
+                    )
+                except ClientError as exc:
+                    if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                        raise
 
     # --- account linking (connect / disconnect) ---------------------------------------------------
     def merged_into(self, profile_id: str) -> str | None:

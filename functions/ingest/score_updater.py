@@ -34,6 +34,7 @@ from functions.ingest import incremental as inc
 from functions.ingest.identity import profile_id_for
 from functions.shared import aws, keys
 from functions.shared.observability import MetricUnit, logger, metrics
+from functions.shared.optout import opted_out
 from functions.shared.rank_state import BASE_PREFIX, NOW_PREFIX
 from functions.shared.records import ScoreRecord, _to_dynamo
 from functions.shared.score_record import history_point, score_record
@@ -355,7 +356,17 @@ def update_batch(
         )
         metrics.add_metric(name="ScoresWaitingForCalibration", unit=MetricUnit.Count, value=len(authors))
         return 0, [], None
-    failed_engagers = note_pairs(ctx, pair_changes(event))
+    changes = pair_changes(event)
+    # an opt-out is final: nothing is written for a marked account, as author or as engager (the
+    # REMOVE records of its erasure, and anything that slipped past the processor, end here)
+    marked = opted_out(table, [*authors, *((n, e) for n, e, _ in changes)])
+    if marked:
+        metrics.add_metric(name="ScoreUpdatesDroppedOptOut", unit=MetricUnit.Count, value=len(marked))
+        authors = {a: seqs for a, seqs in authors.items() if a not in marked}
+        changes = {
+            k: c for k, c in changes.items() if (k[0], k[1]) not in marked and (k[0], k[2]) not in marked
+        }
+    failed_engagers = note_pairs(ctx, changes)
     failures = [s for seqs in failed_engagers.values() for s in seqs]
     updated = 0
     for (network, author_id), sequences in authors.items():

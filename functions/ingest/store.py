@@ -191,7 +191,14 @@ class IngestTableWriter:
                 | {f"d_{k}": _dec(v) for k, v in edge.decayed.items()}
                 | {f"t_{k}": v for k, v in edge.terms.items()}
             )
-            sets: dict[str, Any] = {"network": network, "author_id": author, "engager_id": engager}
+            sets: dict[str, Any] = {
+                "network": network,
+                "author_id": author,
+                "engager_id": engager,
+                # GSI2 (keys only): what the engager gave, for erasure on opt-out
+                "GSI2PK": keys.gave_gsi2pk(network, engager),
+                "GSI2SK": keys.edges_pk(network, author),
+            }
             out.append(
                 self._update(
                     {"PK": keys.edges_pk(network, author), "SK": keys.engager_sk(network, engager)},

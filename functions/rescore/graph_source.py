@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from core.types import ENGAGEMENT_TYPES, NETWORKS, Accounts, Engagements
+from functions.shared import keys as table_keys
 from functions.shared.records import (
     DECAY_EPOCH,
     DECAY_HALF_LIFE_S,
@@ -66,10 +67,13 @@ class GraphSnapshot:
     edges: list[EdgeRecord] = field(default_factory=list)
     terms: list[TopicEvidenceRecord] = field(default_factory=list)
     scores: dict[str, ScoreRecord] = field(default_factory=dict)  # the active score of each profile
+    optouts: set[str] = field(default_factory=set)  # opt-out marker keys (``keys.optout_pk``)
 
     def add(self, item: dict[str, Any]) -> None:
         pk, sk = item["PK"], item["SK"]
-        if pk.startswith("EDGES#"):
+        if pk.startswith("OPTOUT#"):
+            self.optouts.add(pk)
+        elif pk.startswith("EDGES#"):
             self.edges.append(EdgeRecord.from_item(item))
         elif pk.startswith("ACCOUNT#"):
             if sk == "META":
@@ -94,10 +98,18 @@ class GraphSnapshot:
         self.edges.extend(other.edges)
         self.terms.extend(other.terms)
         self.scores.update(other.scores)
+        self.optouts |= other.optouts
+
+    def opted_out(self, key: str) -> bool:
+        """Does account ``"network:account_id"`` carry an opt-out marker (whether or not its META is
+        still there: an opt-out is final, as engager and as author)."""
+        network, _, account_id = key.partition(":")
+        return table_keys.optout_pk(network, account_id) in self.optouts
 
     # --- to the core ---------------------------------------------------------------------------
     def to_core(self) -> tuple[Engagements, Accounts]:
-        """Arrays for ``core.scoring.score_population``; profiles that opted out are left out."""
+        """Arrays for ``core.scoring.score_population``; profiles and accounts that opted out are left
+        out, with every engagement they gave or received."""
         keys: dict[str, int] = {}
         live = {pid for pid, p in self.profiles.items() if not p.opted_out}
 
@@ -106,8 +118,8 @@ class GraphSnapshot:
                 keys[key] = len(keys)
             return keys[key]
 
-        for key, account in self.accounts.items():
-            if account.profile_id in live or account.profile_id not in self.profiles:
+        for key in self.accounts:
+            if self._live(key, live):
                 index(key)
         src: list[int] = []
         dst: list[int] = []
@@ -171,11 +183,15 @@ class GraphSnapshot:
             return found
 
         for record in self.terms:
+            if self.opted_out(f"{record.network}:{record.account_id}"):
+                continue
             entry = row(f"{record.network}:{record.account_id}", record.term)
             entry.posts += int(record.posts)
             entry.engagements += int(record.engagements)
         for edge in self.edges:
             author = f"{edge.network}:{edge.author_id}"
+            if self.opted_out(author) or self.opted_out(f"{edge.network}:{edge.engager_id}"):
+                continue
             for term, count in edge.terms.items():
                 if count > 0:
                     entry = row(author, term)
@@ -184,6 +200,8 @@ class GraphSnapshot:
         return list(rows.values())
 
     def _live(self, key: str, live: set[str]) -> bool:
+        if self.opted_out(key):
+            return False
         account = self.accounts.get(key)
         return account is None or account.profile_id in live or account.profile_id not in self.profiles
 
@@ -194,12 +212,13 @@ class GraphSnapshot:
 
 
 def scan_segment(table: Any, segment: int, total: int) -> Iterator[dict[str, Any]]:
-    """Items of one parallel-scan segment (activities and scores are filtered out server-side)."""
+    """Items of one parallel-scan segment (activities and versioned scores are filtered out
+    server-side; opt-out markers are kept)."""
     kwargs: dict[str, Any] = {
         "Segment": segment,
         "TotalSegments": total,
         "FilterExpression": "begins_with(PK, :e) OR (begins_with(PK, :a) AND NOT begins_with(SK, :act)) "
-        "OR (begins_with(PK, :p) AND (SK = :meta OR SK = :score))",
+        "OR (begins_with(PK, :p) AND (SK = :meta OR SK = :score)) OR begins_with(PK, :o)",
         "ExpressionAttributeValues": {
             ":e": "EDGES#",
             ":a": "ACCOUNT#",
@@ -207,6 +226,7 @@ def scan_segment(table: Any, segment: int, total: int) -> Iterator[dict[str, Any
             ":p": "PROFILE#",
             ":meta": "META",
             ":score": "SCORE",
+            ":o": "OPTOUT#",
         },
     }
     while True:

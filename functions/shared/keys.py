@@ -87,8 +87,42 @@ def score_gsi1sk(score: float, profile_id: str) -> str:
 
 
 def optout_pk(network: str, account_id: str) -> str:
-    """Marker of an account whose owner opted out: ingest drops deliveries about it."""
-    return f"OPTOUT#{network}#{account_id}"
+    """Marker of an account whose owner opted out: every writer drops what names it.
+
+    The key holds only a hash of the account (not the account id, nor the profile id, which hashes
+    ``"<network>:<account id>"`` without the ``optout:`` prefix).
+
+    Examples
+    --------
+    >>> optout_pk("twitter", "12")[:15]
+    'OPTOUT#15c572e0'
+    """
+    digest = hashlib.sha256(f"optout:{network}:{account_id}".encode()).hexdigest()
+    return f"OPTOUT#{digest}"
+
+
+def gave_gsi2pk(network: str, account_id: str) -> str:
+    """GSI2 key of everything an account (or, on ``renown``, a profile) gave: the edges where it is the
+    engager, the +K it gave (``GSI2SK`` is the item's ``PK``). Erasure finds them without a scan.
+
+    Examples
+    --------
+    >>> gave_gsi2pk("twitter", "12")
+    'GAVE#twitter#12'
+    """
+    return f"GAVE#{network}#{account_id}"
+
+
+def optedout_gsi2pk(profile_id: str) -> str:
+    """GSI2 key of the opt-out markers of one profile (opting back in finds them): a hash of the profile
+    id, never the id itself.
+
+    Examples
+    --------
+    >>> optedout_gsi2pk("p1")[:18]
+    'OPTEDOUT#29d9de6e6'
+    """
+    return "OPTEDOUT#" + hashlib.sha256(f"optout-profile:{profile_id}".encode()).hexdigest()
 
 
 def apikey_pk(key_hash: str) -> str:

@@ -37,7 +37,7 @@ def _from_dynamo(value: Any) -> Any:
 
 class Record(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
-    KEY_FIELDS: ClassVar[tuple[str, ...]] = ("PK", "SK", "GSI1PK", "GSI1SK")
+    KEY_FIELDS: ClassVar[tuple[str, ...]] = ("PK", "SK", "GSI1PK", "GSI1SK", "GSI2PK", "GSI2SK")
 
     def keys(self) -> dict[str, str]:  # overridden by every record
         raise NotImplementedError
@@ -176,9 +176,12 @@ class EdgeRecord(Record):
     last_ts: int = 0
 
     def keys(self) -> dict[str, str]:
+        pk = keys.edges_pk(self.network, self.author_id)
         return {
-            "PK": keys.edges_pk(self.network, self.author_id),
+            "PK": pk,
             "SK": keys.engager_sk(self.network, self.engager_id),
+            "GSI2PK": keys.gave_gsi2pk(self.network, self.engager_id),
+            "GSI2SK": pk,
         }
 
     def to_item(self) -> dict[str, Any]:
@@ -303,9 +306,12 @@ class EndorsementRecord(Record):
     created_at: int = 0
 
     def keys(self) -> dict[str, str]:
+        pk = keys.profile_pk(self.profile_id)
         return {
-            "PK": keys.profile_pk(self.profile_id),
+            "PK": pk,
             "SK": keys.endorsement_sk(self.giver_profile_id, self.topic, self.day),
+            "GSI2PK": keys.gave_gsi2pk("renown", self.giver_profile_id),
+            "GSI2SK": pk,
         }
 
 
@@ -345,14 +351,28 @@ class ApiKeyRecord(Record):
 
 
 class OptOutRecord(Record):
-    """Marker of an account whose owner opted out: ingest drops deliveries about it."""
+    """Marker of an account whose owner opted out: every writer drops what names it.
 
-    network: str
-    account_id: str
+    Only the hashed key is stored (``keys.optout_pk``), never the account or profile id: build it with
+    ``OptOutRecord.of(network, account_id, now)``.
+    """
+
+    marker: str  # keys.optout_pk(network, account_id)
     opted_out_at: int
+    profile_key: str = ""  # keys.optedout_gsi2pk(profile_id): opting back in finds the markers
+
+    @classmethod
+    def of(cls, network: str, account_id: str, opted_out_at: int, profile_id: str = "") -> OptOutRecord:
+        profile_key = keys.optedout_gsi2pk(profile_id) if profile_id else ""
+        return cls(
+            marker=keys.optout_pk(network, account_id), opted_out_at=opted_out_at, profile_key=profile_key
+        )
 
     def keys(self) -> dict[str, str]:
-        return {"PK": keys.optout_pk(self.network, self.account_id), "SK": keys.META_SK}
+        out = {"PK": self.marker, "SK": keys.META_SK}
+        if self.profile_key:
+            out |= {"GSI2PK": self.profile_key, "GSI2SK": self.marker}
+        return out
 
 
 # --- added for the rescoring workflow (functions/rescore) -----------------------------------------

@@ -217,3 +217,39 @@ def test_opted_out_flag_hides_profile(client: TestClient, ddb: Any) -> None:
     put(ddb, ProfileRecord(profile_id="p2", name="Alan Turing", created_at=0, opted_out=True).to_item())
     problem(client.get("/v1/profiles/p2"), 404, "profile-not-found")
     assert client.get("/v1/search", params={"q": "alan"}).json()["hits"] == []
+
+
+# --- right of access, opting back in ----------------------------------------------------------------
+
+
+def test_export_then_opt_out_then_opt_in(client: TestClient, ddb: Any) -> None:
+    """The owner exports everything stored about them (what they received and what they gave); after
+    the opt-out only hashed markers remain; opting back in removes them."""
+    assert endorse(client, "p2", "p1").status_code == 201  # p1 gives a +K
+    put(ddb, {"PK": keys.edges_pk("twitter", "1001"), "SK": keys.engager_sk("twitter", "1003"), "c_like": 3})
+    path = "/v1/profiles/p1/export"
+    problem(client.get(path), 401, "missing-owner-token")
+    problem(client.get(path, headers=owner("p2")), 403, "invalid-owner-token")
+    r = client.get(path, headers=owner("p1"))
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["profile_id"] == "p1"
+    assert {it["SK"] for it in body["profile"]} >= {"META", "SCORE", "LINK#twitter#1001"}
+    assert any(it["PK"] == keys.account_pk("twitter", "1001") for it in body["accounts"])
+    assert any(it["SK"] == keys.engager_sk("twitter", "1003") for it in body["received"])
+    given = {(it["PK"], it["SK"].split("#")[0]) for it in body["given"]}
+    assert (keys.edges_pk("renown", "p2"), "FROM") in given and (keys.profile_pk("p2"), "ENDORSE") in given
+
+    assert client.post("/v1/profiles/p1/opt-out", headers=owner("p1")).status_code == 200
+    problem(client.get(path, headers=owner("p1")), 404, "profile-not-found")
+    assert partition(ddb, keys.edges_pk("renown", "p2")) == []  # the +K p1 gave is erased too
+    marker = get_item(ddb, keys.optout_pk("twitter", "1001"), keys.META_SK)
+    assert marker is not None
+    assert not any(s in str(marker) for s in ("p1", "1001", "twitter")), marker
+
+    problem(client.post("/v1/profiles/p1/opt-in", headers=owner("p2")), 403, "invalid-owner-token")
+    r = client.post("/v1/profiles/p1/opt-in", headers=owner("p1"))
+    assert r.status_code == 200, r.text
+    assert r.json()["markers_removed"] == 2
+    assert get_item(ddb, keys.optout_pk("twitter", "1001"), keys.META_SK) is None
+    assert get_item(ddb, keys.optout_pk("mastodon", "m1"), keys.META_SK) is None

@@ -208,3 +208,124 @@ def test_pull_drops_an_event_from_the_future_and_moves_on(stack: Stack) -> None:
     newest = decay_weight(SAMPLE_TIME + 300)
     assert all(float(e.get("d_edit", 0)) <= int(e.get("c_edit", 0)) * newest for e in edges)  # none from 2063
     assert sum(int(e.get("c_edit", 0)) for e in edges) == totals["engagements"]
+
+
+def _deliver(engagements: list[tuple[str, str, str, int, str]], delivery_id: str, now: int) -> None:
+    from functions.ingest.delivery import QueuedDelivery
+
+    body, _ = twitter_delivery(
+        engagements, {"1": {"screen_name": "peterhiggs", "name": "Peter Higgs"}}, SECRETS["twitter"]
+    )
+    delivery = QueuedDelivery(network="twitter", delivery_id=delivery_id, received_at=now, body=body.decode())
+    answer = processor.handler(sqs_event([{"body": delivery.model_dump_json()}]), LambdaContext())
+    assert answer["batchItemFailures"] == []
+
+
+def _scored_population(stack: Stack, tmp_path: Path, now: int) -> None:
+    """Account 1 receives 12 mentions and likes account 2; a full pass, then the updater over it all."""
+    from functions.rescore.artifacts import DirArtifactStore
+    from functions.rescore.in_process import run_in_process
+
+    _deliver(
+        [(str(10 + i), "1", "mention", now, "#higgs") for i in range(12)] + [("1", "2", "like", now, "x")],
+        "o1",
+        now,
+    )
+    stack.table.put_item(Item={"PK": keys.ALGO_PK, "SK": keys.ACTIVE_SK, "version": "v1"})
+    run_in_process({"version": "v1", "now": now}, DirArtifactStore(tmp_path))
+    assert score_updater.handler({"Records": stream_records("renown")}, LambdaContext()) == {
+        "batchItemFailures": []
+    }
+
+
+def test_score_updater_never_writes_for_an_opted_out_person(stack: Stack, tmp_path: Path) -> None:
+    """Opt out, then the erasure's REMOVE records and a later delivery reach the updater: no score,
+    history or rank state of the person comes back (issue 13, item 1)."""
+    from functions.api.store import DynamoApiTable
+
+    now = int(time.time())
+    _scored_population(stack, tmp_path, now)
+    higgs = profile_id_for("twitter", "1")
+    score_key = {"PK": keys.profile_pk(higgs), "SK": keys.SCORE_SK}
+    assert "Item" in stack.table.get_item(Key=score_key)
+    DynamoApiTable().erase_profile(higgs, now)
+    _deliver([("30", "1", "like", now, "z"), ("1", "31", "reply", now, "z")], "o2", now)  # dropped at ingest
+    # every EDGES# record of the stream so far (the inserts, the erasure's removes) reaches the updater
+    assert score_updater.handler({"Records": stream_records("renown")}, LambdaContext()) == {
+        "batchItemFailures": []
+    }
+    left = stack.table.query(
+        KeyConditionExpression="PK = :pk", ExpressionAttributeValues={":pk": keys.profile_pk(higgs)}
+    )
+    assert left["Items"] == []
+    account = stack.table.query(
+        KeyConditionExpression="PK = :pk", ExpressionAttributeValues={":pk": keys.account_pk("twitter", "1")}
+    )
+    assert account["Items"] == []
+    received = stack.table.query(
+        KeyConditionExpression="PK = :pk", ExpressionAttributeValues={":pk": keys.edges_pk("twitter", "1")}
+    )
+    assert received["Items"] == []
+
+
+def _names(item: dict[str, Any], network: str, account: str, profile: str) -> list[str]:
+    """What in ``item`` names the account or the profile (keys, ids, pair-count attributes, text)."""
+    found = []
+    for name, value in item.items():
+        if name in {f"b_{account}", f"n_{account}"}:
+            found.append(name)
+        if not isinstance(value, str):
+            continue
+        if profile in value:
+            found.append(f"{name}={value}")
+        parts = value.split("#")
+        if any(parts[i : i + 2] == [network, account] for i in range(len(parts) - 1)):
+            found.append(f"{name}={value}")
+        ids = {"account_id", "author_id", "engager_id"}
+        if name in ids and value == account and item.get("network") == network:
+            found.append(f"{name}={value}")
+    return found
+
+
+def test_opt_out_erases_everything_that_names_the_person(stack: Stack, tmp_path: Path) -> None:
+    """Opt out, then deliveries to and from the person, the updater and a scoring pass: a scan of the
+    table finds no item naming their account or profile except the marker (issue 13, item 1)."""
+    from functions.api.store import DynamoApiTable
+    from functions.rescore.artifacts import DirArtifactStore
+    from functions.rescore.in_process import run_in_process
+
+    now = int(time.time())
+    _scored_population(stack, tmp_path, now)
+    higgs = profile_id_for("twitter", "1")
+
+    def scan() -> list[dict[str, Any]]:
+        items, kwargs = [], {}
+        while True:
+            page = stack.table.scan(**kwargs)
+            items += page["Items"]
+            if "LastEvaluatedKey" not in page:
+                return items
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    before = [it for it in scan() if _names(it, "twitter", "1", higgs)]
+    assert any(it["SK"] == keys.engager_sk("twitter", "1") for it in before)  # the like 1 gave to 2
+    assert any(it["SK"].startswith("RANK#") and "b_1" in it for it in before)  # engagers' pair counts
+    DynamoApiTable().erase_profile(higgs, now)
+    deliveries = [
+        ("30", "1", "like", now, "z"),
+        ("1", "31", "reply", now, "z"),
+        ("10", "2", "reply", now, "w"),
+    ]
+    _deliver(deliveries, "o3", now)  # the first two are dropped at ingest
+    assert score_updater.handler({"Records": stream_records("renown")}, LambdaContext()) == {
+        "batchItemFailures": []
+    }
+    run_in_process({"version": "v1", "now": now + 60}, DirArtifactStore(tmp_path))
+    left = {(it["PK"], it["SK"]): _names(it, "twitter", "1", higgs) for it in scan()}
+    left = {k: v for k, v in left.items() if v}
+    assert left == {}
+    assert stack.table.get_item(Key={"PK": keys.optout_pk("twitter", "1"), "SK": keys.META_SK})["Item"]
+    # the marker itself holds no id
+    marker = stack.table.get_item(Key={"PK": keys.optout_pk("twitter", "1"), "SK": keys.META_SK})["Item"]
+    assert set(marker) == {"PK", "SK", "marker", "opted_out_at", "profile_key", "GSI2PK", "GSI2SK"}
+    assert not _names(marker, "twitter", "1", higgs) and "twitter" not in str(marker)

@@ -15,7 +15,16 @@ from functions.api.deps import (
     StoreDep,
     require_owner,
 )
-from functions.api.models import Endorsement, EndorsementIn, OptOutResult, Perk, PerkIn, Perks
+from functions.api.models import (
+    Endorsement,
+    EndorsementIn,
+    OptInResult,
+    OptOutResult,
+    Perk,
+    PerkIn,
+    Perks,
+    ProfileExport,
+)
 from functions.api.problems import KEYED, responses
 
 router = APIRouter(prefix="/v1", responses=responses(*KEYED))
@@ -125,3 +134,47 @@ def delete_profile(
     """
     require_owner(settings, profile_id, owner_token)
     return service.opt_out(store, caches, profile_id, now)
+
+
+@router.get(
+    "/profiles/{profile_id}/export",
+    response_model=ProfileExport,
+    tags=["opt-out"],
+    responses=responses("profile-not-found", "missing-owner-token", "invalid-owner-token"),
+)
+def export_profile(
+    profile_id: ProfileId,
+    store: StoreDep,
+    settings: SettingsDep,
+    owner_token: OwnerToken = None,
+) -> ProfileExport:
+    """Everything stored about you, as JSON (the right of access).
+
+    Examples
+    --------
+    >>> # GET /v1/profiles/p1/export  (x-renown-owner-token: own_...) -> {"profile": [...], ...}
+    """
+    require_owner(settings, profile_id, owner_token)
+    return service.export(store, profile_id)
+
+
+@router.post(
+    "/profiles/{profile_id}/opt-in",
+    response_model=OptInResult,
+    tags=["opt-out"],
+    responses=responses("missing-owner-token", "invalid-owner-token"),
+)
+def opt_in(
+    profile_id: ProfileId,
+    store: StoreDep,
+    settings: SettingsDep,
+    owner_token: OwnerToken = None,
+) -> OptInResult:
+    """Opt back in after an opt-out: your accounts are counted again from their next engagement.
+
+    Examples
+    --------
+    >>> # POST /v1/profiles/p1/opt-in  (x-renown-owner-token: own_...) -> {"markers_removed": 2, ...}
+    """
+    require_owner(settings, profile_id, owner_token)
+    return service.opt_in(store, profile_id)
