@@ -52,7 +52,7 @@ _SHARE = ENGAGEMENT_TYPES.index("share")
 
 def _ratio(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     s = a + b
-    out = np.zeros_like(s)
+    out = np.zeros(np.shape(s), dtype=np.float64)  # counts may be integers (an empty population)
     np.divide(a - b, s, out=out, where=s > 0)
     return out
 
@@ -119,7 +119,7 @@ def style(
     # concentration of outbound engagement over authors
     key = src_prof * accounts.n_accounts + engagements.dst
     uk, inv = np.unique(key, return_inverse=True)
-    pair_w = np.bincount(inv.ravel(), weights=w)
+    pair_w = np.bincount(inv.ravel(), weights=w).astype(np.float64)  # int64 when there are no rows
     pair_prof = uk // accounts.n_accounts
     tot = np.bincount(pair_prof, weights=pair_w, minlength=n_prof)
     share = np.divide(pair_w, tot[pair_prof], out=np.zeros_like(pair_w), where=tot[pair_prof] > 0)

@@ -76,3 +76,12 @@ def test_style_axes_and_names():
     assert a0["broad_focused"] < 0 and a1["broad_focused"] == 0.0  # one author only: no evidence
     assert etype  # (types given as codes above)
     assert len(set(STYLE_NAMES.values())) == 16
+
+
+def test_style_of_a_population_without_engagement() -> None:
+    from core.style import style
+    from core.types import Accounts, Engagements
+
+    acc = Accounts.from_ids(["a", "b"])
+    empty = Engagements.from_arrays([], [], ts=0.0)
+    assert len(style(empty, acc, now=0.0)) == acc.n_profiles
