@@ -183,6 +183,18 @@ def account_components(
     )
 
 
+def per_network(accounts: Accounts, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-account values summed per (profile, network), shape (n_profiles, len(NETWORKS)), and where
+    a profile has an account on the network.
+    """
+    nn = len(NETWORKS)
+    n_prof = accounts.n_profiles
+    key = accounts.profile * nn + accounts.network.astype(np.int64)
+    sums = np.bincount(key, weights=values, minlength=n_prof * nn).reshape(n_prof, nn)
+    present = np.bincount(key, minlength=n_prof * nn).reshape(n_prof, nn) > 0
+    return sums, present
+
+
 def _check_inputs(engagements: Engagements, accounts: Accounts) -> None:
     if not isinstance(accounts, Accounts):
         raise InvalidEngagementsError("accounts must be a core.types.Accounts")
@@ -280,10 +292,7 @@ def score_population(
     subscores = {}
     for k, name in enumerate(SUBSCORES):
         subscores[name] = np.bincount(prof, weights=comp[:, k], minlength=n_prof) * share
-    nn = len(NETWORKS)
-    key = prof * nn + accounts.network.astype(np.int64)
-    raw_pn = np.bincount(key, weights=raw_account, minlength=n_prof * nn).reshape(n_prof, nn)
-    present = np.bincount(key, minlength=n_prof * nn).reshape(n_prof, nn) > 0
+    raw_pn, present = per_network(accounts, raw_account)
     network_scores = np.where(present, apply_calibration(raw_pn, table), 0.0)
     t3 = time.perf_counter()
     return ScoreResult(
@@ -440,15 +449,8 @@ def _score_with_integrity(
         "amplification": np.bincount(prof, weights=amp_raw, minlength=n_prof) * share,
         "network_impact": np.bincount(prof, weights=impact_raw, minlength=n_prof) * share,
     }
-    nn = len(NETWORKS)
-    key = prof * nn + accounts.network.astype(np.int64)
-    raw_pn = np.bincount(key, weights=raw_account, minlength=n_prof * nn).reshape(n_prof, nn)
-    present = np.bincount(key, minlength=n_prof * nn).reshape(n_prof, nn) > 0
-    net_engagers = np.bincount(
-        key,
-        weights=np.bincount(row, weights=flow > 0, minlength=n),
-        minlength=n_prof * nn,
-    ).reshape(n_prof, nn)
+    raw_pn, present = per_network(accounts, raw_account)
+    net_engagers, _ = per_network(accounts, np.bincount(row, weights=flow > 0, minlength=n))
     net_calibrated = integrity.breadth_ceiling(apply_calibration(raw_pn, table), net_engagers, rules)
     network_scores = np.where(present, np.where(raw_pn > 0, net_calibrated, band[:, None]), 0.0)
     t3 = time.perf_counter()
