@@ -1,5 +1,8 @@
 """Fast reading of engagement edge files: text, Parquet and Arrow IPC (Feather).
 
+(One module on purpose, over 500 lines: the fast columnar path and the slow validating pass that names
+the first bad line must agree on every rule, so they sit side by side.)
+
 Text files (``source target weight [type [unix_time]]`` lines) go through pyarrow's multithreaded CSV
 reader; Parquet and Arrow IPC files hold the columns ``source``, ``target``, ``weight`` and optionally
 ``type`` and ``ts``. Account tokens become dense integer ids without a Python object per edge: numeric

@@ -1,5 +1,8 @@
 """Explanations: the contributions that add up to a profile's score.
 
+(Over 500 lines: the additive explanation of every version, the integrity versions' counterfactuals and
+rules, and the influence lists read the same solved flows, so they share this module.)
+
 Additivity rule (proportional attribution): a profile's raw influence is a sum of non-negative parts,
 its accounts' reach (teleport share) and the rank each engager's engagements brought to each of its
 accounts (amplification divided by the posting-volume factor, and network impact). Every part gets

@@ -1,5 +1,8 @@
 """The partitioned solve: the core's influence rank, computed partition by partition through S3.
 
+(Over 500 lines: every S3 exchange of the Distributed Map's steps, in the order the steps run; the
+numbers themselves are computed by :mod:`core.partitioned`.)
+
 Accounts are split into ``P`` partitions by a hash of their *profile* (all accounts of a person land in
 one partition, so profile sums stay local) and numbered contiguously per partition. A partition owns the
 rows (authors) of its accounts: their in-edges, aggregated per engager-author pair exactly as
