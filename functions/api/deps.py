@@ -17,6 +17,9 @@ from functions.api.security import hash_api_key, verify_owner_token
 from functions.api.store import ApiTable
 from functions.shared.settings import Settings
 
+#: How long a container trusts a looked-up API key (a revocation takes effect within this time).
+KEY_CACHE_S = 30.0
+
 
 @dataclass
 class TtlCache:
@@ -59,7 +62,8 @@ class Caches:
     """Every cache of the API process (all keyed by profile id first)."""
 
     widgets: TtlCache = field(default_factory=lambda: TtlCache(ttl_s=60.0))
-    api_keys: dict[str, tuple[float, Any]] = field(default_factory=dict)
+    # API keys: bounded, and a revoked key stops working within KEY_CACHE_S in every container
+    api_keys: TtlCache = field(default_factory=lambda: TtlCache(ttl_s=KEY_CACHE_S, max_items=4096))
 
     def purge_profile(self, profile_id: str) -> None:
         self.widgets.purge_profile(profile_id)
@@ -118,7 +122,6 @@ NowDep = Annotated[float, Depends(get_clock)]
 api_key_header = APIKeyHeader(
     name="x-api-key", auto_error=False, description="Your API key (pay per request, metered per day)"
 )
-KEY_CACHE_S = 300.0
 
 
 def require_api_key(
@@ -140,12 +143,12 @@ def require_api_key(
     key_hash = hash_api_key(api_key)
     quota = settings.daily_quota
     if not hmac.compare_digest(api_key.encode(), settings.dev_api_key.get_secret_value().encode()):
-        cached = caches.api_keys.get(key_hash)
-        if cached is not None and now - cached[0] < KEY_CACHE_S:
-            record = cached[1]
+        found = caches.api_keys.get((key_hash,), now)
+        if found is not None:
+            record = found[0]
         else:
             record = store.get_api_key(key_hash)
-            caches.api_keys[key_hash] = (now, record)
+            caches.api_keys.put((key_hash,), (record,), now)
         if record is None or record.revoked:
             raise Problem("invalid-api-key")
         quota = record.daily_quota or quota

@@ -60,3 +60,25 @@ def test_dev_key_uses_settings_quota(client: TestClient) -> None:
         assert client.get("/v1/profiles/p1/score").status_code == 200
     problem(client.get("/v1/profiles/p1/score"), 429, "quota-exceeded")
     assert DEV_KEY
+
+
+def test_a_revoked_key_stops_working_within_a_minute(anon: TestClient, ddb: Any, clock: Any) -> None:
+    from functions.api.deps import KEY_CACHE_S
+
+    record = ApiKeyRecord(key_hash=hash_api_key("sk_live_gone"), owner="acme", daily_quota=100)
+    put(ddb, record.to_item())
+    h = {"x-api-key": "sk_live_gone"}
+    assert anon.get("/v1/profiles/p1/score", headers=h).status_code == 200
+    put(ddb, record.model_copy(update={"revoked": True}).to_item())
+    assert KEY_CACHE_S <= 60
+    clock.now += KEY_CACHE_S + 1
+    problem(anon.get("/v1/profiles/p1/score", headers=h), 401, "invalid-api-key")
+
+
+def test_the_key_cache_is_bounded() -> None:
+    from functions.api.deps import Caches
+
+    caches = Caches()
+    for i in range(10_000):
+        caches.api_keys.put((f"k{i}",), (None,), 0.0)
+    assert len(caches.api_keys._items) <= caches.api_keys.max_items

@@ -111,6 +111,8 @@ def test_rest_api_keys_usage_plan_cors_and_gateway_responses(template: dict[str,
     api = template["Resources"]["RenownApi"]["Properties"]
     assert api["Auth"]["ApiKeyRequired"] is True
     assert api["Auth"]["AddApiKeyRequiredToCorsPreflight"] is False
+    # a browser may call opt-out, connect and +K from another origin: the preflight allows the token
+    assert "x-renown-owner-token" in api["Cors"]["AllowHeaders"].lower()
     assert api["Auth"]["UsagePlan"]["CreateUsagePlan"] == "PER_API"
     assert api["MethodSettings"][0]["ThrottlingRateLimit"] > 0
     for name in ("DEFAULT_4XX", "DEFAULT_5XX", "QUOTA_EXCEEDED", "INVALID_API_KEY"):
