@@ -412,20 +412,7 @@ def influence(
     if not isinstance(result, ScoreResult) or result.graph is None:
         raise InvalidParametersError("result must be a ScoreResult from score_population")
     p = int(profile_index)
-    csr = result.graph.csr
-    n = csr.n
-    row = np.repeat(np.arange(n, dtype=np.int64), np.diff(csr.indptr))
-    if result.integrity is not None:
-        raw_pts = result.integrity.pair_points_raw
-    else:
-        g = result.graph
-        u = csr.indices.astype(np.int64)
-        raw_pts = g.unit * result.params.damping * g.scale[u] * result.ranks[u] * csr.weights
-    prof_of_author = accounts.profile[row]
-    factor = np.zeros(len(result.score))
-    np.divide(result.score, result.raw_profile, out=factor, where=result.raw_profile > 0)
-    pts = raw_pts * factor[prof_of_author]
-    engager_prof = accounts.profile[csr.indices]
+    prof_of_author, engager_prof, pts = _pair_points(result, accounts)
 
     def rows_between(src_prof: int, dst_prof: int) -> dict[str, int]:
         sel = (accounts.profile[engagements.src] == src_prof) & (

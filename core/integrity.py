@@ -161,6 +161,11 @@ def _ramp(days: np.ndarray, p: IntegrityParams) -> np.ndarray:
     return np.asarray(np.clip((days - p.established_min_days) / span, 0.0, 1.0))
 
 
+def _has_history(time_coverage: float, history_days: float, p: IntegrityParams) -> bool:
+    """Whether first-seen times are evidence: enough rows carry a time and the times span a full ramp."""
+    return time_coverage >= p.time_coverage_min and history_days >= p.established_full_days
+
+
 def established_weights(
     seen: np.ndarray,
     created: np.ndarray,
@@ -198,7 +203,7 @@ def established_weights(
     ...                     IntegrityParams()).tolist()
     [1.0, 1.0, 0.0]
     """
-    timed = time_coverage >= p.time_coverage_min and history_days >= p.established_full_days
+    timed = _has_history(time_coverage, history_days, p)
     if timed:
         known = np.isfinite(seen)
         e = np.where(known, _ramp((now - np.where(known, seen, now)) / DAY, p), 0.0)
@@ -237,7 +242,7 @@ def trust_seeds(
     >>> trust_seeds(seen, created, now, 0.0, IntegrityParams()).tolist()
     [1.0, 1.0, 1.0]
     """
-    timed = time_coverage >= p.time_coverage_min and history_days >= p.established_full_days
+    timed = _has_history(time_coverage, history_days, p)
     has_created = np.isfinite(created)
     young = has_created & ((now - np.where(has_created, created, now)) / DAY < p.established_full_days)
     if timed:
