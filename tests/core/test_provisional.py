@@ -128,3 +128,44 @@ def test_provisional_scores_track_the_next_full_pass() -> None:
     )
     assert gaps_arr.mean() <= MEAN_BOUND
     assert gaps_arr.max() <= MAX_BOUND
+
+
+def test_without_news_provisional_scores_are_the_full_pass() -> None:
+    """Scored from the pass's own state at the pass's time, every profile gets the pass's score."""
+    params = get_version("v3")
+    eng, acc = population(n=400, m=5000, seed=9, window_days=180.0)
+    result = score_population(eng, acc, params, now=NOW)
+    assert result.integrity is not None and result.graph is not None and result.ranks is not None
+    csr, g = result.graph.csr, result.graph
+    x = g.unit * result.ranks
+    given = np.bincount(
+        csr.indices, weights=model.pair_weights(g.pair_count, params.pair_exponent), minlength=csr.n
+    )
+    counts = g.pair_count
+    amp = g.amp_frac * counts
+    key = {
+        (int(u), a): j
+        for a in range(csr.n)
+        for j, u in enumerate(csr.indices[csr.indptr[a] : csr.indptr[a + 1]])
+    }
+    worst = 0.0
+    for a in range(csr.n):
+        lo, hi = csr.indptr[a], csr.indptr[a + 1]
+        engagers = csr.indices[lo:hi]
+        rev = np.array(
+            [counts[csr.indptr[u] + key[(a, int(u))]] if (a, int(u)) in key else 0.0 for u in engagers]
+        )
+        pts = account_points(
+            counts[lo:hi],
+            rev,
+            amp[lo:hi],
+            x[engagers],
+            result.integrity.established[engagers],
+            given[engagers],
+            float(acc.posts[a]),
+            params,
+            result.integrity.cap,
+        )
+        score = profile_score(pts.raw, pts.engagers, float(acc.followers[a]), params, result.calibration)
+        worst = max(worst, abs(score - float(result.score[acc.profile[a]])))
+    assert worst < 1e-6
