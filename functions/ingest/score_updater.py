@@ -10,7 +10,13 @@ Per batch (see ``functions.ingest.incremental`` for the model):
    the rank it passes on (written back to its ``RANK`` item, so that later authors use it);
 3. the author's profile raw is the sum over its linked accounts; the active version's calibration table
    (``ALGO / VERSION#<v>``) turns it into the 1-100 score; ``SCORE``, ``SCORE#<version>`` and
-   ``HIST#<today>`` are written with the trend and day/week/month changes of the rescoring workflow.
+   ``HIST#<today>`` are written with the trend and day/week/month changes of the rescoring workflow,
+   marked ``provisional`` until the next full pass;
+4. every engager of the batch whose profile has no score yet is scored the same way, so every account
+   that takes part in an engagement has a score at once.
+
+Under an integrity version (v3) steps 2 and 3 apply the v3 rules to the author's in-neighbourhood with
+the last pass's stored ranks, cap and table instead (``functions.ingest.integrity_update``).
 
 A failing author reports its records as batch item failures (Lambda retries from the lowest failed
 sequence number). Every write is a ``SET`` computed from stored state, so a retried batch gives the
