@@ -91,6 +91,11 @@ class Score(ScoreChanges):
     computed_at: int = Field(description="Unix seconds")
     networks: dict[str, float] = Field(default_factory=dict, description="per-network sub-scores (1-100)")
     signals: dict[str, float] = Field(default_factory=dict)
+    provisional: bool = Field(
+        default=False,
+        description="true between full scoring passes: scored from the person's own engagement with the "
+        "last pass's ranks and calibration table; the next pass replaces it",
+    )
 
     @classmethod
     def from_record(cls, rec: ScoreRecord) -> Score:
@@ -121,6 +126,7 @@ class Profile(ApiModel):
     bucket: str = ""
     changes: ScoreChanges = Field(default_factory=ScoreChanges)
     algorithm_version: str | None = None
+    provisional: bool = Field(default=False, description="the score is provisional (see Score)")
     topics: list[Topic] = Field(default_factory=list)
     style: Style | None = None
 

@@ -90,6 +90,7 @@ def profile(store: ApiTable, profile_id: str) -> m.Profile:
         out.score = score.score
         out.bucket = score.bucket
         out.algorithm_version = score.algorithm_version
+        out.provisional = score.provisional
         out.changes = m.ScoreChanges.model_validate(score.model_dump())
         out.topics = [m.Topic.model_validate(t) for t in score.topics[:5]]
         out.style = m.Style.model_validate(score.style) if score.style else None

@@ -37,20 +37,26 @@ def _chunks(items: list[Any], size: int) -> Iterable[list[Any]]:
         yield items[start : start + size]
 
 
-def batch_get(client: Any, table_name: str, key_list: list[dict[str, str]]) -> list[dict[str, Any]]:
+def batch_get(
+    client: Any, table_name: str, key_list: list[dict[str, str]], attributes: tuple[str, ...] = ()
+) -> list[dict[str, Any]]:
     """BatchGetItem over any number of ``{"PK", "SK"}`` keys (chunks of 100, retries unprocessed).
 
-    Returns the raw (low-level, typed) items found.
+    Returns the raw (low-level, typed) items found, with their keys and ``attributes`` only.
     """
     found: list[dict[str, Any]] = []
     unique = list({(k["PK"], k["SK"]): k for k in key_list}.values())
+    names = {f"#p{i}": name for i, name in enumerate(attributes)}
+    projection = ", ".join(["PK", "SK", *names])
     for chunk in _chunks(unique, 100):
         request: dict[str, Any] = {
             table_name: {
                 "Keys": [{"PK": {"S": k["PK"]}, "SK": {"S": k["SK"]}} for k in chunk],
-                "ProjectionExpression": "PK, SK",
+                "ProjectionExpression": projection,
             }
         }
+        if names:
+            request[table_name]["ExpressionAttributeNames"] = names
         for _attempt in range(8):
             answer = client.batch_get_item(RequestItems=request)
             found.extend(answer.get("Responses", {}).get(table_name, []))
@@ -71,6 +77,7 @@ class Identity:
         self.client = client
         self.known: set[AccountKey] = set()
         self.followers: dict[AccountKey, int] = {}  # last follower count stored, as far as we know
+        self.created: dict[AccountKey, int] = {}  # creation time stored on the account, as far as we know
 
     def lookup(self, accounts: Iterable[AccountKey]) -> tuple[set[AccountKey], set[AccountKey]]:
         """``(opted_out, missing)``: accounts with an opt-out marker, and accounts not stored yet."""
@@ -79,13 +86,16 @@ class Identity:
         key_list += [
             {"PK": keys.account_pk(n, a), "SK": keys.META_SK} for n, a in wanted if (n, a) not in self.known
         ]
-        found = batch_get(self.client, self.table.name, key_list)
+        found = batch_get(self.client, self.table.name, key_list, ("created",))
         present = {item["PK"]["S"] for item in found}
         for item in found:
             pk = item["PK"]["S"]
             if pk.startswith("ACCOUNT#") and "followers" in item:
                 _, network, account = pk.split("#", 2)
                 self.followers[(network, account)] = int(item["followers"]["N"])
+            if pk.startswith("ACCOUNT#") and "created" in item:
+                _, network, account = pk.split("#", 2)
+                self.created[(network, account)] = int(item["created"]["N"])
         opted_out = {(n, a) for n, a in wanted if keys.optout_pk(n, a) in present}
         for n, a in wanted:
             if keys.account_pk(n, a) in present:
@@ -103,11 +113,14 @@ class Identity:
             handle=handle,
             display_name=ref.name,
             followers=ref.followers or 0,
+            created=ref.created,
             linked_at=now,
         )
         written = 0
         if self._put_new(account.to_item()):
             written += 1
+            if ref.created is not None:
+                self.created[(network, ref.account_id)] = ref.created
             name = ref.name or handle
             written += self._put_new(
                 ProfileRecord(profile_id=profile_id, name=name, created_at=now).to_item()

@@ -116,6 +116,7 @@ class RankState:
     reach: float = 0.0
     amp: float = 0.0
     impact: float = 0.0
+    engagers: float = 0.0  # distinct engagers with a positive flow (integrity versions)
     base: dict[str, float] = field(default_factory=dict)  # author -> pair count at t0 (unclamped)
     current: dict[str, float] = field(default_factory=dict)  # author -> pair count now, referred to t0
     seeded: bool = True  # False: made up for an account the table holds no state for
@@ -132,6 +133,7 @@ class RankState:
             reach=float(item.get("reach", 0.0)),
             amp=float(item.get("amp", 0.0)),
             impact=float(item.get("impact", 0.0)),
+            engagers=float(item.get("engagers", 0.0)),
             base={k[2:]: float(v) for k, v in item.items() if k.startswith(BASE_PREFIX)},
             current={k[2:]: float(v) for k, v in item.items() if k.startswith(NOW_PREFIX)},
         )
@@ -150,6 +152,8 @@ class Population:
     t0: float
     tele_unit: float
     accounts: int
+    cap: float = 1.0  # integrity versions: the pass's contribution cap (core.integrity.cap_level)
+    timed: bool = True  # integrity versions: whether the pass's engagement times were a history
 
     @classmethod
     def default(cls, params: AlgorithmParams, now: float) -> Population:
@@ -211,6 +215,7 @@ def author_state(
         reach=reach,
         amp=amp,
         impact=impact,
+        engagers=previous.engagers,
         base=previous.base,
         current=previous.current,
         seeded=previous.seeded,

@@ -53,6 +53,12 @@ def report(stats: IngestStats, source: str) -> None:
             "events dropped for their time",
             extra={"source": source, "dropped": stats.dropped_reasons},
         )
+    for why, count in stats.dropped_metadata.items():
+        metrics.add_metric(name=f"AccountMetadataDropped_{why}", unit=MetricUnit.Count, value=count)
+    if stats.dropped_metadata:
+        logger.warning(
+            "account metadata dropped", extra={"source": source, "dropped": stats.dropped_metadata}
+        )
     if stats.duplicates:
         metrics.add_metric(name="ActivitiesCountedAlready", unit=MetricUnit.Count, value=stats.duplicates)
 
@@ -70,7 +76,8 @@ def process_delivery(delivery: QueuedDelivery) -> dict[str, Any]:
         parsed = parse_body(delivery.network, delivery.body)
     except KeyError as exc:
         raise DeliveryError(f"no adapter for network {delivery.network!r}") from exc
-    stats = store().ingest(parsed.activities, delivery.delivery_id, int(clock()))
+    accounts = [(delivery.network, ref) for ref in parsed.accounts]
+    stats = store().ingest(parsed.activities, delivery.delivery_id, int(clock()), accounts)
     report(stats, delivery.network)
     metrics.add_metric(name="Engagements", unit=MetricUnit.Count, value=stats.engagements)
     metrics.add_metric(name="ItemsWritten", unit=MetricUnit.Count, value=stats.items_written)

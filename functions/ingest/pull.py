@@ -29,7 +29,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from functions.ingest.networks import SOURCES
-from functions.ingest.networks.base import Activity, PayloadError
+from functions.ingest.networks.base import AccountRef, Activity, PayloadError
 from functions.ingest.networks.wikipedia import STREAM_URL
 from functions.ingest.store import IngestTableWriter
 from functions.shared import aws, keys
@@ -143,11 +143,12 @@ def drain(
         raise PullError(f"no pull source {source!r}")
     cursor = load_cursor(table, source)
     totals = {"lines": 0, "bad_lines": 0, "dead_letters": 0, "activities": 0, "engagements": 0, "dropped": 0}
-    batch: list[tuple[str, list[Activity]]] = []  # (line, its activities)
+    batch: list[tuple[str, list[Activity], list[AccountRef]]] = []  # (line, its activities, accounts)
     last_cursor: str | None = None
 
-    def write(activities: list[Activity], batch_id: str) -> None:
-        stats = store.ingest(activities, f"{source}:{batch_id}", now)
+    def write(activities: list[Activity], accounts: list[AccountRef], batch_id: str) -> None:
+        described = [(source, ref) for ref in accounts]
+        stats = store.ingest(activities, f"{source}:{batch_id}", now, described)
         totals["activities"] += stats.activities
         totals["engagements"] += stats.engagements
         totals["dropped"] += stats.dropped_time
@@ -161,13 +162,17 @@ def drain(
         if last_cursor is None:
             return
         try:
-            write([a for _, acts in batch for a in acts], last_cursor)
+            write(
+                [a for _, acts, _ in batch for a in acts],
+                [r for _, _, refs in batch for r in refs],
+                last_cursor,
+            )
         except Exception as exc:
             if transient(exc):
                 raise
-            for line, acts in batch:  # find the poison line(s): each line alone
+            for line, acts, refs in batch:  # find the poison line(s): each line alone
                 try:
-                    write(acts, last_cursor)
+                    write(acts, refs, last_cursor)
                 except Exception as line_exc:
                     if transient(line_exc):
                         raise
@@ -189,9 +194,9 @@ def drain(
             dead_letter(table, source, line, detail, last_cursor, now)
             totals["dead_letters"] += 1
             continue
-        batch.append((line, parsed.activities))
+        batch.append((line, parsed.activities, parsed.accounts))
         last_cursor = str(parsed.extra.get("cursor") or last_cursor)
-        if sum(len(acts) for _, acts in batch) >= BATCH:
+        if sum(len(acts) + len(refs) for _, acts, refs in batch) >= BATCH:
             flush()
     flush()
     return totals

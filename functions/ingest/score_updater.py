@@ -10,7 +10,13 @@ Per batch (see ``functions.ingest.incremental`` for the model):
    the rank it passes on (written back to its ``RANK`` item, so that later authors use it);
 3. the author's profile raw is the sum over its linked accounts; the active version's calibration table
    (``ALGO / VERSION#<v>``) turns it into the 1-100 score; ``SCORE``, ``SCORE#<version>`` and
-   ``HIST#<today>`` are written with the trend and day/week/month changes of the rescoring workflow.
+   ``HIST#<today>`` are written with the trend and day/week/month changes of the rescoring workflow,
+   marked ``provisional`` until the next full pass;
+4. every engager of the batch whose profile has no score yet is scored the same way, so every account
+   that takes part in an engagement has a score at once.
+
+Under an integrity version (v3) steps 2 and 3 apply the v3 rules to the author's in-neighbourhood with
+the last pass's stored ranks, cap and table instead (``functions.ingest.integrity_update``).
 
 A failing author reports its records as batch item failures (Lambda retries from the lowest failed
 sequence number). Every write is a ``SET`` computed from stored state, so a retried batch gives the
@@ -19,6 +25,7 @@ same result.
 
 from __future__ import annotations
 
+import math
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -29,8 +36,10 @@ from boto3.dynamodb.conditions import Key
 from boto3.dynamodb.types import TypeDeserializer
 
 from core.calibration import CalibrationTable, apply_calibration
+from core.provisional import new_account_passing
 from core.versions import AlgorithmParams
 from functions.ingest import incremental as inc
+from functions.ingest import integrity_update
 from functions.ingest.identity import profile_id_for
 from functions.shared import aws, keys
 from functions.shared.observability import MetricUnit, logger, metrics
@@ -158,9 +167,14 @@ class Context:
         for key in wanted:
             self.states[key] = found.get(key) or self.fresh_state(0.0)
 
-    def fresh_state(self, followers: float) -> inc.RankState:
+    def fresh_state(self, followers: float, created: float = math.nan) -> inc.RankState:
+        """The state of an account the last full pass did not see (a teleport-only start; under the
+        integrity rules no trust seed, relaying as established as its creation time makes it)."""
         tele = self.population.tele_for(followers, self.params)
-        return inc.RankState(x=tele, tele=tele, s0=0.0, t0=self.population.t0, seeded=False)
+        passing = 1.0
+        if self.params.integrity is not None:
+            passing = new_account_passing(created, self.now, self.population.timed, self.params)
+        return inc.RankState(x=tele, tele=tele, s0=0.0, t0=self.population.t0, passing=passing, seeded=False)
 
 
 def note_pairs(ctx: Context, changes: dict[tuple[str, str, str], PairChange]) -> dict[str, list[str]]:
@@ -275,13 +289,22 @@ def write_score(
     components: dict[str, float],
     per_network: dict[str, float],
     account: dict[str, Any],
+    scored: tuple[float, dict[str, float]] | None = None,
 ) -> ScoreRecord:
-    """Calibrate and write ``SCORE``, ``SCORE#<version>`` and ``HIST#<today>`` of one profile."""
+    """Calibrate and write ``SCORE``, ``SCORE#<version>`` and ``HIST#<today>`` of one profile, marked
+    ``provisional`` until the next full pass. ``scored`` (an integrity version's score and network
+    scores, ``functions.ingest.integrity_update``) replaces the calibration of ``raw``; ``components``
+    are then already in points."""
     table, version = ctx.table, ctx.version
     previous_item = table.get_item(Key={"PK": keys.profile_pk(profile_id), "SK": keys.SCORE_SK}).get("Item")
     previous = ScoreRecord.from_item(previous_item) if previous_item else None
-    score = round(float(np.clip(apply_calibration(raw, ctx.calibration), 1.0, 100.0)), 2)
-    share = score / raw if raw > 0 else 0.0
+    if scored is None:
+        score = round(float(np.clip(apply_calibration(raw, ctx.calibration), 1.0, 100.0)), 2)
+        share = score / raw if raw > 0 else 0.0
+        networks = {n: float(apply_calibration(v, ctx.calibration)) for n, v in sorted(per_network.items())}
+    else:
+        score, share = round(float(np.clip(scored[0], 1.0, 100.0)), 2), 1.0
+        networks = dict(sorted(scored[1].items()))
     record = score_record(
         profile_id=profile_id,
         name=(previous.name if previous and previous.name else "")
@@ -290,13 +313,13 @@ def write_score(
         raw=raw,
         version=version,
         now=ctx.now,
-        networks={n: float(apply_calibration(v, ctx.calibration)) for n, v in sorted(per_network.items())},
+        networks=networks,
         signals={n: v * share for n, v in components.items()},
         topics=list(previous.topics) if previous else [],
         style=dict(previous.style) if previous else {},
         previous_trend=list(previous.trend) if previous else [],
         active=True,
-    )
+    ).model_copy(update={"provisional": True})
     with table.batch_writer(overwrite_by_pkeys=["PK", "SK"]) as batch:
         batch.put_item(Item=record.to_item())
         batch.put_item(Item=record.model_copy(update={"active": False}).to_item())
@@ -330,6 +353,8 @@ def load_context(table: Any, version: str, now: float) -> Context | None:
             t0=float(pop_item["t0"]),
             tele_unit=float(pop_item["tele_unit"]),
             accounts=int(pop_item["accounts"]),
+            cap=float(pop_item.get("cap", 1.0)),
+            timed=bool(pop_item.get("timed", True)),
         )
         if pop_item
         else inc.Population.default(params, now)
@@ -342,12 +367,6 @@ def update_batch(
 ) -> tuple[int, list[str], Context | None]:
     """The whole batch: ``(authors updated, failed sequence numbers, context)``."""
     authors = authors_of(event)
-    if inc.load_params(version).integrity is not None:
-        # the integrity rules (v3) need the whole graph (trust seeds, mutual pairs, the cap, the
-        # calibration population): their scores move at the next full pass, not record by record
-        logger.info("integrity version: scores wait for the next full pass", extra={"version": version})
-        metrics.add_metric(name="ScoresWaitingForFullPass", unit=MetricUnit.Count, value=len(authors))
-        return 0, [], None
     ctx = load_context(table, version, now)
     if ctx is None:
         logger.warning(
@@ -368,15 +387,44 @@ def update_batch(
         }
     failed_engagers = note_pairs(ctx, changes)
     failures = [s for seqs in failed_engagers.values() for s in seqs]
+    # the integrity rules (v3) score a profile from its in-neighbourhood with the full pass's stored
+    # ranks, cap and table (core.provisional); the earlier versions take a local Gauss-Seidel step
+    update = integrity_update.update_author if ctx.params.integrity is not None else update_author
     updated = 0
     for (network, author_id), sequences in authors.items():
         try:
-            update_author(ctx, network, author_id)
+            update(ctx, network, author_id)
             updated += 1
         except Exception:  # one author must not block the others; Lambda retries the failed records
             logger.exception("score update failed", extra={"network": network, "author": author_id})
             failures.extend(sequences)
+    # every account the service has ingested has a score at once: engagers never scored get theirs
+    engagers = {(n, e): c.sequences for (n, e, _), c in changes.items() if (n, e) not in authors}
+    for network, account_id in unscored(ctx, list(engagers)):
+        try:
+            update(ctx, network, account_id)
+            updated += 1
+        except Exception:
+            logger.exception("score update failed", extra={"network": network, "engager": account_id})
+            failures.extend(engagers[(network, account_id)])
     return updated, sorted(set(failures)), ctx
+
+
+def unscored(ctx: Context, accounts: list[AccountKey]) -> list[AccountKey]:
+    """The accounts whose profile has no active score yet (two batched reads)."""
+    if not accounts:
+        return []
+    metas = batch_get(ctx.table, [{"PK": keys.account_pk(n, a), "SK": keys.META_SK} for n, a in accounts])
+    profile_of: dict[AccountKey, str] = {
+        (str(m["network"]), str(m["account_id"])): str(m["profile_id"]) for m in metas if m.get("profile_id")
+    }
+    for key in accounts:
+        profile_of.setdefault(key, profile_id_for(*key))
+    scores = batch_get(
+        ctx.table, [{"PK": keys.profile_pk(p), "SK": keys.SCORE_SK} for p in set(profile_of.values())]
+    )
+    scored = {str(item["PK"]) for item in scores}
+    return sorted(k for k, p in profile_of.items() if keys.profile_pk(p) not in scored)
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -10,9 +10,13 @@ claimed are left out and the rest are written again. A failure leaves whole tran
 partial count.
 
 Event times are checked first (``timecheck``): an event from the future or too old is dropped alone,
-with its reason. Follower counts are written (outside the transactions: a ``SET`` is idempotent) only
-when they moved by more than ``FOLLOWERS_LOG_STEP`` in ``log1p`` (what the score uses) from the last
-value this container knows to be stored.
+with its reason; then account metadata (``accountcheck``): a creation time in the future or before the
+network existed, or a follower count out of range, is dropped alone (the activity is kept). A reported
+creation time goes on the account (``AccountRecord.created``): in the record created on first sight,
+else with one ``SET if_not_exists`` the first time a delivery reports it. Follower counts are
+written (outside the transactions: a ``SET`` is idempotent) only when they moved by more than
+``FOLLOWERS_LOG_STEP`` in ``log1p`` (what the score uses) from the last value this container knows to
+be stored.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from __future__ import annotations
 import math
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -28,6 +32,7 @@ from typing import Any
 from boto3.dynamodb.types import TypeSerializer
 from botocore.exceptions import ClientError
 
+from functions.ingest.accountcheck import check_accounts, clean_ref, created_times
 from functions.ingest.aggregate import Plan, additive, plan, update_keys
 from functions.ingest.claims import claim_expiry, claim_key
 from functions.ingest.identity import AccountKey, Identity
@@ -55,6 +60,8 @@ class IngestStats:
     dropped_time: int = 0  # events refused for their time (see ``dropped_reasons``)
     transactions: int = 0
     dropped_reasons: dict[str, int] = field(default_factory=dict)
+    dropped_metadata: dict[str, int] = field(default_factory=dict)  # account metadata out of range
+    created_written: int = 0  # creation times added to accounts stored before they were reported
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -84,11 +91,27 @@ class IngestTableWriter:
         self.identity = Identity(table, client)
         self.ttl_s = activity_ttl_days * 86_400
 
-    def ingest(self, activities: list[Activity], delivery_id: str, now: int) -> IngestStats:
+    def ingest(
+        self,
+        activities: list[Activity],
+        delivery_id: str,
+        now: int,
+        accounts: Sequence[tuple[str, AccountRef]] = (),
+    ) -> IngestStats:
+        """Write ``activities`` (and the metadata of ``accounts``, ``(network, ref)`` seen without an
+        activity, such as a Bluesky profile record) as the module docstring says."""
         stats = IngestStats()
         timed = admit(activities, now)
         stats.dropped_time, stats.dropped_reasons = len(timed.dropped), timed.reasons
-        activities = timed.kept
+        checked = check_accounts(timed.kept, now)
+        activities = checked.activities
+        described = [(network, clean_ref(network, ref, now, checked.dropped)) for network, ref in accounts]
+        stats.dropped_metadata = checked.reasons
+        created = created_times(activities)
+        for network, seen in described:
+            if seen.created is not None:
+                key = (network, seen.account_id)
+                created[key] = min(created.get(key, seen.created), seen.created)
         refs: dict[AccountKey, AccountRef] = {}
         for act in activities:
             for ref in (act.actor, act.target):
@@ -96,7 +119,10 @@ class IngestTableWriter:
                     known = refs.get((act.network, ref.account_id))
                     if known is None or (ref.followers or 0) > (known.followers or 0):
                         refs[(act.network, ref.account_id)] = ref
-        opted_out, missing = self.identity.lookup(refs)
+        for key, chosen in refs.items():  # the creation time may come on another ref of the account
+            if key in created and chosen.created != created[key]:
+                refs[key] = chosen.model_copy(update={"created": created[key]})
+        opted_out, missing = self.identity.lookup([*refs, *((n, r.account_id) for n, r in described)])
         kept = [
             a
             for a in activities
@@ -113,6 +139,8 @@ class IngestTableWriter:
         stats.engagement_posts = work.engagement_posts
         stats.items_written += self._activities(work)
         stats.items_written += self._followers(work)
+        stats.created_written = self._created({k: v for k, v in created.items() if k not in opted_out})
+        stats.items_written += stats.created_written
         for chunk in self._chunks(additive(kept)):
             self._claim_and_add(chunk, now, stats)
         return stats
@@ -246,6 +274,30 @@ class IngestTableWriter:
             )["Update"]
             self.client.update_item(**update)
             self.identity.followers[(network, account)] = int(followers)
+            written += 1
+        return written
+
+    def _created(self, created: dict[AccountKey, int]) -> int:
+        """Creation times of stored accounts that have none yet: ``SET if_not_exists`` on the account
+        (idempotent; an account not stored, or erased meanwhile, is left alone)."""
+        written = 0
+        for (network, account), when in sorted(created.items()):
+            if (network, account) in self.identity.created:
+                continue
+            try:
+                self.client.update_item(
+                    TableName=self.table_name,
+                    Key={"PK": {"S": keys.account_pk(network, account)}, "SK": {"S": keys.META_SK}},
+                    UpdateExpression="SET #c = if_not_exists(#c, :c)",
+                    ConditionExpression="attribute_exists(PK)",
+                    ExpressionAttributeNames={"#c": "created"},
+                    ExpressionAttributeValues={":c": {"N": str(int(when))}},
+                )
+            except ClientError as exc:
+                if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                    raise
+                continue
+            self.identity.created[(network, account)] = when
             written += 1
         return written
 

@@ -3,7 +3,9 @@
 Edge aggregates store, per engagement type, a count and a decayed sum relative to a fixed epoch
 (``records.EdgeRecord``). The core takes one row per (pair, type) with a weight and a timestamp;
 the timestamp given is the one at which ``count`` engagements would have the stored decayed sum,
-so exponential decay at the storage half-life is exact.
+so exponential decay at the storage half-life is exact. Accounts come with their follower count (the
+larger of the account's and its counters') and their creation time where a network reported it
+(``AccountRecord.created``, NaN otherwise): the integrity rules of v3 read both.
 """
 
 from __future__ import annotations
@@ -159,7 +161,7 @@ class GraphSnapshot:
             profile=profile_of,
             followers=followers,
             posts=posts.astype(np.float64),
-            created=np.full(len(ids), np.nan),
+            created=np.array([self._created(k) for k in ids], dtype=np.float64),
             profile_ids=profile_ids,
         )
         engagements = Engagements(
@@ -204,6 +206,11 @@ class GraphSnapshot:
             return False
         account = self.accounts.get(key)
         return account is None or account.profile_id in live or account.profile_id not in self.profiles
+
+    def _created(self, key: str) -> float:
+        """The account's creation time as its network reported it (checked at ingest), NaN if unknown."""
+        account = self.accounts.get(key)
+        return float(account.created) if account is not None and account.created is not None else math.nan
 
     def _followers(self, key: str) -> float:
         counters = self.counters.get(key)

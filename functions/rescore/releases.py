@@ -56,9 +56,17 @@ def set_version_report(version: str, report_key: str) -> None:
     )
 
 
-def put_population(version: str, now: float, tele_unit: float, accounts: int, beta: float) -> None:
-    """The score updater's population constants of the version (``INCR#<version>``)."""
-    table().put_item(Item=population_item(version, now, tele_unit, accounts, beta))
+def put_population(
+    version: str,
+    now: float,
+    tele_unit: float,
+    accounts: int,
+    beta: float,
+    integrity_state: dict[str, Any] | None = None,
+) -> None:
+    """The score updater's population constants of the version (``INCR#<version>``); an integrity
+    version adds the pass's contribution ``cap`` and whether its times were a history (``timed``)."""
+    table().put_item(Item=population_item(version, now, tele_unit, accounts, beta, integrity_state))
 
 
 def put_shift_report(record: ShiftReportRecord) -> None:

@@ -9,7 +9,9 @@ from typing import Any
 
 import numpy as np
 
+from core import model
 from core.explain import explain, influence_all
+from core.provisional import has_history
 from core.scoring import score_population
 from core.types import Accounts, Engagements
 from core.versions import params_digest
@@ -49,8 +51,18 @@ def solve_single(run: Run, payload: dict[str, Any]) -> dict[str, Any]:
         result.raw_account,
         result.ranks,
     )
+    extra: dict[str, np.ndarray] = {}
+    out_weight = graph.csr.out_weight
     if result.integrity is not None:  # v3: the rank an account relays follows how established it is
         passing = result.integrity.established
+        # the selectivity of v3 counts an engager's pairs before the mutual discount (core.scoring)
+        out_weight = np.bincount(
+            graph.csr.indices,
+            weights=model.pair_weights(graph.pair_count, result.params.pair_exponent),
+            minlength=graph.csr.n,
+        )
+        row = np.repeat(np.arange(graph.csr.n), np.diff(graph.csr.indptr))
+        extra["engagers"] = np.bincount(row, weights=result.integrity.pair_flow > 0, minlength=graph.csr.n)
     else:
         passing = np.where(graph.fresh, result.params.fresh_out_factor, 1.0)
     put_arrays(
@@ -58,9 +70,10 @@ def solve_single(run: Run, payload: dict[str, Any]) -> dict[str, Any]:
         layout.part(0, "state.npz"),
         scale=graph.scale,
         teleport=graph.teleport,
-        out_weight=graph.csr.out_weight,
+        out_weight=out_weight,
         passing=passing,
         c=graph.teleport * graph.scale,
+        **extra,
     )
     put_json(store, layout.calibration, result.calibration.to_dict())
     links = influence_all(result, engagements, accounts)
@@ -77,7 +90,13 @@ def solve_single(run: Run, payload: dict[str, Any]) -> dict[str, Any]:
         tele_raw = (np.log1p(accounts.followers) + result.params.teleport_eps) * np.where(
             graph.fresh, result.params.fresh_teleport_factor, 1.0
         )
-    return {
+    integrity_state: dict[str, Any] = {}
+    if result.integrity is not None:  # what the score updater's provisional v3 scores need
+        integrity_state = {
+            "cap": float(result.integrity.cap),
+            "timed": has_history(engagements.ts, result.params),
+        }
+    return integrity_state | {
         "done": True,
         "iterations": int(result.iterations),
         "residual": float(result.residual),
@@ -203,6 +222,11 @@ def calibrate(run: Run, payload: dict[str, Any]) -> dict[str, Any]:
     tele_sum = float(solve["tele_sum"])
     man = engine.load_manifest(store, run.layout)
     releases.put_population(
-        run.version, run.now, unit * beta / tele_sum if tele_sum > 0 else 0.0, man.accounts, beta
+        run.version,
+        run.now,
+        unit * beta / tele_sum if tele_sum > 0 else 0.0,
+        man.accounts,
+        beta,
+        {name: solve[name] for name in ("cap", "timed") if name in solve},
     )
     return info | {"knots": len(table.raw), "beta": beta}

@@ -84,6 +84,7 @@ def _rank_items(run: Run, p: int, meta: dict[str, Any], solve: dict[str, Any]) -
         passing=state["passing"],
         raw_account=res["raw_account"],
         components=res["comp"],
+        engagers=state.get("engagers"),
     )
 
 

@@ -33,6 +33,7 @@ def rank_state_items(
     passing: np.ndarray,
     raw_account: np.ndarray,
     components: np.ndarray,
+    engagers: np.ndarray | None = None,
 ) -> list[dict[str, Any]]:
     """One ``RANK#<version>`` item per account (``ids`` are ``"<network>:<account id>"``).
 
@@ -53,20 +54,33 @@ def rank_state_items(
             "amp": float(components[i, 1]),
             "impact": float(components[i, 2]),
         }
+        if engagers is not None:  # integrity versions: distinct engagers (the ceiling counts them)
+            values["engagers"] = float(engagers[i])
         items.append(
             {"PK": keys.account_pk(network, account_id), "SK": keys.rank_sk(version)} | _to_dynamo(values)
         )
     return items
 
 
-def population_item(version: str, now: float, tele_unit: float, accounts: int, beta: float) -> dict[str, Any]:
-    """The ``ALGO / INCR#<version>`` item: teleport unit, ``beta``, accounts and time of the full pass.
+def population_item(
+    version: str,
+    now: float,
+    tele_unit: float,
+    accounts: int,
+    beta: float,
+    integrity_state: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The ``ALGO / INCR#<version>`` item: teleport unit, ``beta``, accounts and time of the full pass
+    (and, for an integrity version, its contribution ``cap`` and ``timed``).
 
     Examples
     --------
     >>> population_item("v1", 10.0, 0.5, 3, 0.2)["SK"]
     'INCR#v1'
+    >>> population_item("v3", 10.0, 0.0, 3, 0.2, {"cap": 0.5, "timed": True})["timed"]
+    True
     """
-    return {"PK": keys.ALGO_PK, "SK": keys.incr_sk(version)} | _to_dynamo(
-        {"t0": float(now), "tele_unit": tele_unit, "accounts": accounts, "beta": beta}
-    )
+    values: dict[str, Any] = {"t0": float(now), "tele_unit": tele_unit, "accounts": accounts, "beta": beta}
+    if integrity_state:
+        values |= {"cap": float(integrity_state["cap"]), "timed": bool(integrity_state["timed"])}
+    return {"PK": keys.ALGO_PK, "SK": keys.incr_sk(version)} | _to_dynamo(values)

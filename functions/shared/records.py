@@ -80,6 +80,7 @@ class AccountRecord(Record):
     display_name: str | None = None
     followers: int = 0
     linked_at: int = 0
+    created: int | None = None  # when the network says the account was created (unix seconds)
 
     def keys(self) -> dict[str, str]:
         return {
@@ -125,6 +126,7 @@ class ScoreRecord(Record):
     style: dict[str, Any] = Field(default_factory=dict)  # {"name", "axes": {...}}
     trend: list[tuple[str, float]] = Field(default_factory=list)  # last 31 daily (day, score), oldest first
     active: bool = True
+    provisional: bool = False  # written by the score updater between full passes (the next pass settles it)
 
     def keys(self) -> dict[str, str]:
         sk = keys.SCORE_SK if self.active else keys.score_sk(self.algorithm_version)

@@ -104,7 +104,7 @@ def test_incremental_scores_match_a_fresh_full_pass(stack: Stack) -> None:
     ]
     run = run_incremental(stack, now, new)
     first = run["first"]
-    assert run["updated"] == 4
+    assert run["updated"] == 5  # the four authors and the new engager "900" (scored at once)
     after = scores_by_profile(stack)
     fresh = fresh_pass(stack, now + 60)
     authors = {profile_id_for("twitter", a) for _, a, *_ in new}

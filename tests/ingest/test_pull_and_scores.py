@@ -71,8 +71,10 @@ def test_bluesky_pull_maps_collections(stack: Stack) -> None:
     fetcher = FakeFetcher(recorded("bluesky"), lambda line: source.parse_line(line).extra["cursor"])
     totals = pull.handler({"source": "bluesky"}, LambdaContext(), fetcher=fetcher)
     assert (
-        totals["lines"] == 5 and totals["engagements"] == 4
+        totals["lines"] == 6 and totals["engagements"] == 4
     )  # the reply also @-mentions its parent: one engagement
+    fan = stack.table.get_item(Key={"PK": keys.account_pk("bluesky", "did:plc:fan400"), "SK": "META"})["Item"]
+    assert fan["created"] == 1683019800  # the profile record's createdAt, 2023-05-02T09:30:00Z
     edges = stack.table.scan(
         FilterExpression="begins_with(PK, :p)", ExpressionAttributeValues={":p": "EDGES#bluesky#"}
     )["Items"]
@@ -164,10 +166,10 @@ def test_pull_moves_past_a_poison_line_and_keeps_it(stack: Stack, monkeypatch: p
     poison = source.parse_line(lines[index]).activities[0].activity_id
     original = processor.IngestTableWriter.ingest
 
-    def ingest(self: Any, activities: list, delivery_id: str, now: int) -> Any:
+    def ingest(self: Any, activities: list, delivery_id: str, now: int, accounts: Any = ()) -> Any:
         if any(a.activity_id == poison for a in activities):
             raise ValueError("this item cannot be written")
-        return original(self, activities, delivery_id, now)
+        return original(self, activities, delivery_id, now, accounts)
 
     monkeypatch.setattr(processor.IngestTableWriter, "ingest", ingest)
     fetcher = FakeFetcher(lines, lambda line: source.parse_line(line).extra["cursor"])

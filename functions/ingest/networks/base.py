@@ -71,6 +71,7 @@ class AccountRef(BaseModel):
     handle: str | None = None
     name: str | None = None
     followers: int | None = None
+    created: int | None = None  # unix seconds of the account's creation, when the network reports it
 
 
 class Activity(BaseModel):
@@ -118,6 +119,7 @@ class Parsed:
     delivery_id: str | None = None  # the network's own id of the delivery, when it has one
     extra: dict[str, Any] = field(default_factory=dict)
     rejected: list[dict[str, Any]] = field(default_factory=list)  # malformed events, refused alone
+    accounts: list[AccountRef] = field(default_factory=list)  # account metadata seen without an activity
 
 
 def rejection(loc: list[Any], exc: Exception) -> dict[str, Any]:

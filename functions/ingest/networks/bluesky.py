@@ -4,7 +4,11 @@ Jetstream serves the firehose as JSON over a WebSocket (``wss://jetstream2.us-ea
 subscribe?wantedCollections=...&cursor=<time_us>``); the resume cursor is the last event's
 ``time_us``. Commits of ``app.bsky.feed.post`` become posts (with replies to the parent's author,
 quotes of an embedded record's author and mentions from the facets), ``app.bsky.feed.like`` likes,
-``app.bsky.feed.repost`` shares and ``app.bsky.graph.follow`` follows. Accounts are DIDs.
+``app.bsky.feed.repost`` shares and ``app.bsky.graph.follow`` follows. Accounts are DIDs. A profile
+record (``app.bsky.actor.profile``) carries no activity, only its account's metadata: its
+``createdAt`` (written when the account set up its profile) is the account's creation time and its
+``displayName`` the name (``Parsed.accounts``). Follower counts are not in the firehose (the AppView's
+``followersCount``); a profile view with ``followersCount`` is read the same way (:func:`profile_ref`).
 """
 
 from __future__ import annotations
@@ -25,7 +29,13 @@ from functions.ingest.networks.base import (
 from functions.ingest.networks.mastodon import iso_seconds
 
 JETSTREAM_URL = "wss://jetstream2.us-east.bsky.network/subscribe"
-COLLECTIONS = ("app.bsky.feed.post", "app.bsky.feed.like", "app.bsky.feed.repost", "app.bsky.graph.follow")
+COLLECTIONS = (
+    "app.bsky.feed.post",
+    "app.bsky.feed.like",
+    "app.bsky.feed.repost",
+    "app.bsky.graph.follow",
+    "app.bsky.actor.profile",
+)
 
 
 class _Model(BaseModel):
@@ -57,6 +67,36 @@ def did_of(uri: object) -> str | None:
     if not isinstance(uri, str) or not uri.startswith("at://"):
         return None
     return uri[5:].split("/", 1)[0] or None
+
+
+def profile_ref(did: str, profile: dict[str, Any]) -> AccountRef:
+    """The account metadata of a profile record or an AppView profile view (``createdAt``,
+    ``displayName``, ``handle``, ``followersCount``; whatever is absent or malformed is left out).
+
+    Examples
+    --------
+    >>> ref = profile_ref("did:plc:a", {"createdAt": "2023-04-01T10:00:00.000Z", "followersCount": 12})
+    >>> ref.created, ref.followers
+    (1680343200, 12)
+    >>> profile_ref("did:plc:a", {"createdAt": "never", "followersCount": "many"}).created is None
+    True
+    """
+    created = profile.get("createdAt")
+    followers = profile.get("followersCount")
+    when: int | None = None
+    if isinstance(created, str):
+        try:
+            when = iso_seconds(created)
+        except PayloadError:
+            when = None
+    name, handle = profile.get("displayName"), profile.get("handle")
+    return AccountRef(
+        account_id=did,
+        handle=handle if isinstance(handle, str) and handle else None,
+        name=name if isinstance(name, str) and name else None,
+        followers=followers if isinstance(followers, int) and not isinstance(followers, bool) else None,
+        created=when,
+    )
 
 
 def _post(did: str, rkey: str, record: dict[str, Any], ts: int) -> list[Activity]:
@@ -145,6 +185,15 @@ class BlueskySource:
         ts = event.time_us // 1_000_000
         commit = event.commit
         activities: list[Activity] = []
+        accounts: list[AccountRef] = []
+        if (
+            event.kind == "commit"
+            and commit is not None
+            and commit.collection == "app.bsky.actor.profile"
+            and commit.operation in ("create", "update")
+            and commit.record
+        ):
+            accounts.append(profile_ref(event.did, commit.record))
         if event.kind == "commit" and commit is not None and commit.operation == "create" and commit.record:
             record = commit.record
             created = record.get("createdAt")
@@ -194,6 +243,7 @@ class BlueskySource:
             sent_at=ts,
             delivery_id=f"{event.did}:{event.time_us}",
             extra={"cursor": cursor},
+            accounts=accounts,
         )
 
 

@@ -44,6 +44,7 @@ class Account(_Model):
     acct: str = Field(min_length=1)
     display_name: str | None = None
     followers_count: int | None = None
+    created_at: str | None = None  # when the account was created (ISO 8601, midnight of the day)
 
     def ref(self) -> AccountRef:
         return AccountRef(
@@ -51,7 +52,25 @@ class Account(_Model):
             handle=self.acct,
             name=self.display_name,
             followers=self.followers_count,
+            created=account_created(self.created_at),
         )
+
+
+def account_created(created_at: str | None) -> int | None:
+    """Unix seconds of an account's ``created_at``, or None when absent or not an ISO date (optional
+    metadata never refuses the status that carries it).
+
+    Examples
+    --------
+    >>> account_created("2016-11-24T00:00:00.000Z"), account_created("soon")
+    (1479945600, None)
+    """
+    if not created_at:
+        return None
+    try:
+        return iso_seconds(created_at)
+    except PayloadError:
+        return None
 
 
 class StatusMention(_Model):

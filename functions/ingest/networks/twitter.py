@@ -46,11 +46,33 @@ class User(_Model):
     screen_name: str | None = None
     name: str | None = None
     followers_count: int | None = None
+    created_at: str | None = None  # when the account was created ("Wed Oct 10 20:19:24 +0000 2018")
 
     def ref(self) -> AccountRef:
         return AccountRef(
-            account_id=self.id_str, handle=self.screen_name, name=self.name, followers=self.followers_count
+            account_id=self.id_str,
+            handle=self.screen_name,
+            name=self.name,
+            followers=self.followers_count,
+            created=account_created(self.created_at),
         )
+
+
+def account_created(created_at: str | None) -> int | None:
+    """Unix seconds of a user's ``created_at``, or None when it is absent or not a Twitter date
+    (account metadata is optional: a bad value never refuses the event that carries it).
+
+    Examples
+    --------
+    >>> account_created("Wed Oct 10 20:19:24 +0000 2018"), account_created("yesterday")
+    (1539202764, None)
+    """
+    if not created_at:
+        return None
+    try:
+        return int(datetime.strptime(created_at, "%a %b %d %H:%M:%S %z %Y").timestamp())
+    except (ValueError, OverflowError, OSError):
+        return None
 
 
 class Hashtag(_Model):
