@@ -238,9 +238,15 @@ class Endorsement(ApiModel):
     giver_profile_id: str
     topic: str
     day: str
-    weight: float = Field(description="giver's score / 100, discounted when the endorsement is reciprocal")
+    weight: float = Field(
+        description="the giver's standing when they endorsed: score / 100, x0.25 when reciprocal (in the "
+        "model the +K is one `endorsement` engagement, which passes the giver's rank like any other)"
+    )
     reciprocal: bool
     remaining_today: int
+    network: str = Field(description="the network both are on where the +K counts as an engagement")
+    account_id: str = Field(description="the receiver's account it engages")
+    giver_account_id: str = Field(description="the giver's account it comes from")
 
 
 class PerkIn(ApiModel):

@@ -41,6 +41,8 @@ from functions.shared.records import (
     TopicLeaderRecord,
 )
 
+#: the network of +K edges written before endorsements became engagements between accounts (their
+#: ``EDGES#renown#<profile>`` items are no longer scored; erasure still removes them)
 ENDORSEMENT_NETWORK = "renown"
 #: How long a process trusts its cached active version (seconds): the longest a switch or a rollback
 #: takes to reach every reader.
@@ -473,16 +475,21 @@ class DynamoApiTable:
 
     # --- writes -----------------------------------------------------------------------------------
     def add_endorsement(self, rec: EndorsementRecord, daily_limit: int, now: int) -> int:
-        """Write a +K atomically: the endorsement (one per giver, topic, day), the giver's daily counter
-        (at most ``daily_limit``) and the ``endorsement`` engagement on the ``renown`` edge aggregate
-        (``ADD c_endorsement 1, d_endorsement weight * 2 ** ((now - DECAY_EPOCH) / half-life)``).
+        """Write a +K atomically: the endorsement (one per giver, topic, day: the conditional put makes
+        a retry a 409, never a second engagement), the giver's daily counter (at most ``daily_limit``)
+        and one ``endorsement`` engagement of the giver's account with the receiver's on their shared
+        network, on the edge aggregate ingest writes (``EDGES#<net>#<account> / FROM#<net>#<giver
+        account>``: ``ADD c_endorsement 1, d_endorsement 2 ** ((now - DECAY_EPOCH) / half-life)``,
+        ``SET updated_at``), which the score updater and the full pass score like any engagement.
 
         Returns how many endorsements the giver has left today; raises :class:`EndorsementRejected`.
         """
-        decayed = rec.weight * math.pow(2.0, (now - DECAY_EPOCH) / DECAY_HALF_LIFE_S)
+        if not (rec.network and rec.account_id and rec.giver_account_id):
+            raise ValueError("an endorsement names the two accounts it joins")
+        decayed = math.pow(2.0, (now - DECAY_EPOCH) / DECAY_HALF_LIFE_S)
         edge_key = {
-            "PK": keys.edges_pk(ENDORSEMENT_NETWORK, rec.profile_id),
-            "SK": keys.engager_sk(ENDORSEMENT_NETWORK, rec.giver_profile_id),
+            "PK": keys.edges_pk(rec.network, rec.account_id),
+            "SK": keys.engager_sk(rec.network, rec.giver_account_id),
         }
         counter_key = {"PK": keys.profile_pk(rec.giver_profile_id), "SK": keys.endorsements_given_sk(rec.day)}
         items = [
@@ -511,17 +518,18 @@ class DynamoApiTable:
                     "UpdateExpression": (
                         "ADD c_endorsement :one, d_endorsement :d "
                         "SET network = :net, author_id = :a, engager_id = :e, last_ts = :ts, "
-                        "first_ts = if_not_exists(first_ts, :ts), GSI2PK = :g2pk, GSI2SK = :g2sk"
+                        "first_ts = if_not_exists(first_ts, :ts), updated_at = :ts, "
+                        "GSI2PK = :g2pk, GSI2SK = :g2sk"
                     ),
                     "ExpressionAttributeValues": _ser(
                         {
                             ":one": 1,
                             ":d": decayed,
-                            ":net": ENDORSEMENT_NETWORK,
-                            ":a": rec.profile_id,
-                            ":e": rec.giver_profile_id,
+                            ":net": rec.network,
+                            ":a": rec.account_id,
+                            ":e": rec.giver_account_id,
                             ":ts": now,
-                            ":g2pk": keys.gave_gsi2pk(ENDORSEMENT_NETWORK, rec.giver_profile_id),
+                            ":g2pk": keys.gave_gsi2pk(rec.network, rec.giver_account_id),
                             ":g2sk": edge_key["PK"],
                         }
                     ),

@@ -295,7 +295,12 @@ class TopicLeaderRecord(Record):
 
 
 class EndorsementRecord(Record):
-    """One +K given by ``giver`` to ``profile_id`` in ``topic`` on ``day`` (one per giver, topic, day)."""
+    """One +K given by ``giver`` to ``profile_id`` in ``topic`` on ``day`` (one per giver, topic, day).
+
+    It counts as an ``endorsement`` engagement of the giver's account ``giver_account_id`` with the
+    receiver's ``account_id`` on ``network`` (``EDGES#<network>#<account_id> / FROM#<network>#<giver
+    account>``); records written before that have no network (their ``EDGES#renown#`` items are not
+    scored)."""
 
     profile_id: str
     giver_profile_id: str
@@ -304,6 +309,9 @@ class EndorsementRecord(Record):
     weight: float
     reciprocal: bool = False
     created_at: int = 0
+    network: str = ""
+    account_id: str = ""
+    giver_account_id: str = ""
 
     def keys(self) -> dict[str, str]:
         pk = keys.profile_pk(self.profile_id)
