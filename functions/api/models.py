@@ -308,16 +308,35 @@ class Usage(ApiModel):
     days: list[UsageDay]
 
 
-class PublishableKeyIn(ApiModel):
+class WidgetKeyIn(ApiModel):
+    """A publishable widget key to create: where it may be used, and for whom."""
+
     model_config = ConfigDict(extra="forbid")
     origins: list[str] = Field(
         min_length=1, max_length=10, description="allowed page origins, e.g. `https://blog.example`"
     )
+    profiles: list[Annotated[str, Field(pattern=r"^[A-Za-z0-9_.:-]{1,64}$")]] = Field(
+        default_factory=list,
+        max_length=100,
+        description="the profiles the key may show; empty: every profile",
+    )
 
 
-class PublishableKey(ApiModel):
-    key: str
+class WidgetKey(ApiModel):
+    """A publishable widget key: public (it goes in pages), owned by the owner of the API key that made
+    it; the requests it serves count on that API key's daily usage."""
+
+    key: str = Field(description="`pk_wk_...`: pass it as `?key=` to the widgets")
+    key_id: str
+    owner: str
     origins: list[str]
+    profiles: list[str]
+    created_at: int
+    revoked_at: int | None = None
+
+
+class WidgetKeys(ApiModel):
+    keys: list[WidgetKey]
 
 
 class SignedWidgetUrls(ApiModel):

@@ -372,10 +372,8 @@ def endorsement_accounts(
     accounts = [(lk.network, lk.account_id) for state in people.values() for lk in state.links]
     gone = store.opted_out(accounts) if accounts else set()
     for pid, state in people.items():
-        if (
-            (state.profile is not None
-            and state.profile.opted_out)
-            or any((lk.network, lk.account_id) in gone for lk in state.links)
+        if (state.profile is not None and state.profile.opted_out) or any(
+            (lk.network, lk.account_id) in gone for lk in state.links
         ):
             raise Problem("profile-not-found", f"no profile {pid}")
     order = {name: i for i, name in enumerate(NETWORKS)}

@@ -39,6 +39,7 @@ from functions.shared.records import (
     ProfileRecord,
     ScoreRecord,
     TopicLeaderRecord,
+    WidgetKeyRecord,
 )
 
 #: the network of +K edges written before endorsements became engagements between accounts (their
@@ -197,6 +198,10 @@ class ApiTable(Protocol):
     def meter(self, key_hash: str, day: str) -> int: ...
     def usage(self, key_hash: str, first_day: str, last_day: str) -> dict[str, int]: ...
     def erase_profile(self, profile_id: str, now: int) -> tuple[int, list[LinkRecord]]: ...
+    def put_widget_key(self, rec: WidgetKeyRecord) -> None: ...
+    def get_widget_key(self, key_id: str) -> WidgetKeyRecord | None: ...
+    def widget_keys_of(self, owner: str) -> list[WidgetKeyRecord]: ...
+    def revoke_widget_key(self, key_id: str, owner: str, now: int) -> WidgetKeyRecord | None: ...
     def export_profile(self, profile_id: str) -> dict[str, list[dict[str, Any]]]: ...
     def opt_in(self, profile_id: str) -> int: ...
     def merged_into(self, profile_id: str) -> str | None: ...
@@ -588,6 +593,47 @@ class DynamoApiTable:
             ),
         )
         return {str(it["day"]): int(it["requests"]) for it in items}
+
+    # --- publishable widget keys ------------------------------------------------------------------
+    def put_widget_key(self, rec: WidgetKeyRecord) -> None:
+        """Store a new widget key (its id is random: a collision is refused, never overwritten)."""
+        self.client.put_item(
+            TableName=self.table_name,
+            Item=_ser(rec.to_item()),
+            ConditionExpression="attribute_not_exists(PK)",
+        )
+
+    def get_widget_key(self, key_id: str) -> WidgetKeyRecord | None:
+        item = self._get(keys.widget_key_pk(key_id), keys.META_SK)
+        return None if item is None else WidgetKeyRecord.from_item(item)
+
+    def widget_keys_of(self, owner: str) -> list[WidgetKeyRecord]:
+        """The widget keys of ``owner``, revoked ones included, oldest first (one GSI1 Query)."""
+        items = self._query(
+            IndexName="GSI1",
+            KeyConditionExpression="GSI1PK = :pk",
+            ExpressionAttributeValues=_ser({":pk": keys.widget_keys_gsi1pk(owner)}),
+        )
+        return [WidgetKeyRecord.from_item(it) for it in items]
+
+    def revoke_widget_key(self, key_id: str, owner: str, now: int) -> WidgetKeyRecord | None:
+        """Mark a key of ``owner`` revoked (``revoked_at``, kept once set); None when ``owner`` has no
+        such key."""
+        try:
+            out = self.client.update_item(
+                TableName=self.table_name,
+                Key=_ser({"PK": keys.widget_key_pk(key_id), "SK": keys.META_SK}),
+                UpdateExpression="SET revoked_at = if_not_exists(revoked_at, :now)",
+                ConditionExpression="attribute_exists(PK) AND #o = :owner",
+                ExpressionAttributeNames={"#o": "owner"},
+                ExpressionAttributeValues=_ser({":now": now, ":owner": owner}),
+                ReturnValues="ALL_NEW",
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                raise
+            return None
+        return WidgetKeyRecord.from_item(_des(out["Attributes"]))
 
     def erase_profile(self, profile_id: str, now: int) -> tuple[int, list[LinkRecord]]:
         """Erase a person. First an opt-out marker per linked account (every writer drops what names a

@@ -358,6 +358,31 @@ class ApiKeyRecord(Record):
         return {"PK": keys.apikey_pk(self.key_hash), "SK": keys.META_SK}
 
 
+class WidgetKeyRecord(Record):
+    """A publishable widget key: ``WIDGETKEY#<key_id> / META``; GSI1 ``WIDGETKEYS#<owner>`` by creation.
+
+    It belongs to ``owner`` (the owner of the API key that created it); the requests it serves are
+    counted on that API key's daily usage (``owner_key_hash``) and against its quota. It works on pages of
+    ``origins`` only and, when ``profiles`` is not empty, for those profiles only.
+    """
+
+    key_id: str
+    owner: str
+    owner_key_hash: str
+    origins: list[str]
+    profiles: list[str] = Field(default_factory=list)  # empty: every profile
+    created_at: int = 0
+    revoked_at: int | None = None
+
+    def keys(self) -> dict[str, str]:
+        return {
+            "PK": keys.widget_key_pk(self.key_id),
+            "SK": keys.META_SK,
+            "GSI1PK": keys.widget_keys_gsi1pk(self.owner),
+            "GSI1SK": f"{self.created_at:012d}#{self.key_id}",
+        }
+
+
 class OptOutRecord(Record):
     """Marker of an account whose owner opted out: every writer drops what names it.
 
