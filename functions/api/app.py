@@ -15,7 +15,17 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from functions.api import problems
 from functions.api.deps import Caches, require_api_key
-from functions.api.routers import accounts, actions, discovery, health, identity, profiles, usage, widgets
+from functions.api.routers import (
+    accounts,
+    actions,
+    discovery,
+    health,
+    identity,
+    profiles,
+    usage,
+    widget_keys,
+    widgets,
+)
 from functions.api.store import ApiTable, DynamoApiTable
 from functions.shared.settings import Settings, get_settings
 
@@ -136,7 +146,7 @@ def create_app(
     keyed = [Depends(require_api_key)]
     app.include_router(health.router)
     app.include_router(widgets.router)
-    for module in (identity, profiles, accounts, discovery, actions, usage):
+    for module in (identity, profiles, accounts, discovery, actions, usage, widget_keys):
         app.include_router(module.router, dependencies=keyed)
     app.openapi = _problem_openapi(app)  # type: ignore[method-assign]
     app.add_middleware(Cors)

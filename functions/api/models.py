@@ -244,9 +244,15 @@ class Endorsement(ApiModel):
     giver_profile_id: str
     topic: str
     day: str
-    weight: float = Field(description="giver's score / 100, discounted when the endorsement is reciprocal")
+    weight: float = Field(
+        description="the giver's standing when they endorsed: score / 100, x0.25 when reciprocal (in the "
+        "model the +K is one `endorsement` engagement, which passes the giver's rank like any other)"
+    )
     reciprocal: bool
     remaining_today: int
+    network: str = Field(description="the network both are on where the +K counts as an engagement")
+    account_id: str = Field(description="the receiver's account it engages")
+    giver_account_id: str = Field(description="the giver's account it comes from")
 
 
 class PerkIn(ApiModel):
@@ -308,16 +314,35 @@ class Usage(ApiModel):
     days: list[UsageDay]
 
 
-class PublishableKeyIn(ApiModel):
+class WidgetKeyIn(ApiModel):
+    """A publishable widget key to create: where it may be used, and for whom."""
+
     model_config = ConfigDict(extra="forbid")
     origins: list[str] = Field(
         min_length=1, max_length=10, description="allowed page origins, e.g. `https://blog.example`"
     )
+    profiles: list[Annotated[str, Field(pattern=r"^[A-Za-z0-9_.:-]{1,64}$")]] = Field(
+        default_factory=list,
+        max_length=100,
+        description="the profiles the key may show; empty: every profile",
+    )
 
 
-class PublishableKey(ApiModel):
-    key: str
+class WidgetKey(ApiModel):
+    """A publishable widget key: public (it goes in pages), owned by the owner of the API key that made
+    it; the requests it serves count on that API key's daily usage."""
+
+    key: str = Field(description="`pk_wk_...`: pass it as `?key=` to the widgets")
+    key_id: str
+    owner: str
     origins: list[str]
+    profiles: list[str]
+    created_at: int
+    revoked_at: int | None = None
+
+
+class WidgetKeys(ApiModel):
+    keys: list[WidgetKey]
 
 
 class SignedWidgetUrls(ApiModel):

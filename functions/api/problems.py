@@ -39,6 +39,7 @@ PROBLEM_TYPES: dict[str, tuple[int, str]] = {
     "link-conflict": (409, "The account or a profile changed while linking: read them again and retry"),
     "home-account": (409, "An account cannot be disconnected from the profile it was created with"),
     "validation-error": (422, "The request is not valid"),
+    "no-shared-network": (422, "The giver and the receiver of a +K share no network"),
     "quota-exceeded": (429, "Daily quota exceeded"),
     "endorsement-limit": (429, "Daily endorsement limit reached"),
     "store-unavailable": (503, "The data store does not answer"),

@@ -22,6 +22,7 @@ from functions.shared.records import (
     ProfileRecord,
     ScoreRecord,
 )
+from functions.shared.settings import NETWORKS
 
 ENDORSEMENTS_PER_DAY = 5
 RECIPROCAL_WINDOW_DAYS = 30
@@ -312,6 +313,7 @@ def endorse(store: ApiTable, profile_id: str, body: m.EndorsementIn, now: float)
     giver = store.get_score(body.giver_profile_id)
     if giver is None:
         raise Problem("profile-not-found", f"no profile {body.giver_profile_id}")
+    receiver_acct, giver_acct = endorsement_accounts(store, profile_id, body.giver_profile_id)
     day = day_of(now)
     reciprocal = store.endorsed_by(
         body.giver_profile_id, profile_id, _days_before(day, RECIPROCAL_WINDOW_DAYS)
@@ -325,6 +327,9 @@ def endorse(store: ApiTable, profile_id: str, body: m.EndorsementIn, now: float)
         weight=round(weight, 6),
         reciprocal=reciprocal,
         created_at=int(now),
+        network=receiver_acct.network,
+        account_id=receiver_acct.account_id,
+        giver_account_id=giver_acct.account_id,
     )
     try:
         remaining = store.add_endorsement(rec, ENDORSEMENTS_PER_DAY, int(now))
@@ -344,7 +349,50 @@ def endorse(store: ApiTable, profile_id: str, body: m.EndorsementIn, now: float)
         weight=rec.weight,
         reciprocal=reciprocal,
         remaining_today=remaining,
+        network=rec.network,
+        account_id=rec.account_id,
+        giver_account_id=rec.giver_account_id,
     )
+
+
+def endorsement_accounts(
+    store: ApiTable, profile_id: str, giver_profile_id: str
+) -> tuple[LinkRecord, LinkRecord]:
+    """The two accounts a +K joins: the receiver's and the giver's linked accounts on the first network
+    both are on (``settings.NETWORKS`` order, as the core's, then the lowest account id), so that the
+    endorsement is an engagement like any other (it passes the giver's rank on that network). 404 when
+    either person opted out (a marker on any of their accounts, or the profile's flag); 422
+    ``no-shared-network`` when they share no network.
+
+    Examples
+    --------
+    >>> endorsement_accounts(store, "p2", "p1")[0].network  # doctest: +SKIP
+    'twitter'
+    """
+    people = {pid: store.profile_state(pid) for pid in (profile_id, giver_profile_id)}
+    accounts = [(lk.network, lk.account_id) for state in people.values() for lk in state.links]
+    gone = store.opted_out(accounts) if accounts else set()
+    for pid, state in people.items():
+        if (state.profile is not None and state.profile.opted_out) or any(
+            (lk.network, lk.account_id) in gone for lk in state.links
+        ):
+            raise Problem("profile-not-found", f"no profile {pid}")
+    order = {name: i for i, name in enumerate(NETWORKS)}
+
+    def best(links: tuple[LinkRecord, ...], network: str) -> LinkRecord:
+        return min((lk for lk in links if lk.network == network), key=lambda lk: lk.account_id)
+
+    receiver, giver = people[profile_id].links, people[giver_profile_id].links
+    shared = sorted(
+        {lk.network for lk in receiver} & {lk.network for lk in giver} & set(order), key=order.__getitem__
+    )
+    if not shared:
+        raise Problem(
+            "no-shared-network",
+            f"{giver_profile_id} and {profile_id} have no network in common: a +K is an engagement of the "
+            "giver's account with the receiver's on a network both are on",
+        )
+    return best(receiver, shared[0]), best(giver, shared[0])
 
 
 def define_perk(store: ApiTable, body: m.PerkIn, key_hash: str, now: float) -> m.Perk:

@@ -39,8 +39,11 @@ from functions.shared.records import (
     ProfileRecord,
     ScoreRecord,
     TopicLeaderRecord,
+    WidgetKeyRecord,
 )
 
+#: the network of +K edges written before endorsements became engagements between accounts (their
+#: ``EDGES#renown#<profile>`` items are no longer scored; erasure still removes them)
 ENDORSEMENT_NETWORK = "renown"
 #: How long a process trusts its cached active version (seconds): the longest a switch or a rollback
 #: takes to reach every reader.
@@ -195,6 +198,10 @@ class ApiTable(Protocol):
     def meter(self, key_hash: str, day: str) -> int: ...
     def usage(self, key_hash: str, first_day: str, last_day: str) -> dict[str, int]: ...
     def erase_profile(self, profile_id: str, now: int) -> tuple[int, list[LinkRecord]]: ...
+    def put_widget_key(self, rec: WidgetKeyRecord) -> None: ...
+    def get_widget_key(self, key_id: str) -> WidgetKeyRecord | None: ...
+    def widget_keys_of(self, owner: str) -> list[WidgetKeyRecord]: ...
+    def revoke_widget_key(self, key_id: str, owner: str, now: int) -> WidgetKeyRecord | None: ...
     def export_profile(self, profile_id: str) -> dict[str, list[dict[str, Any]]]: ...
     def opt_in(self, profile_id: str) -> int: ...
     def merged_into(self, profile_id: str) -> str | None: ...
@@ -473,16 +480,21 @@ class DynamoApiTable:
 
     # --- writes -----------------------------------------------------------------------------------
     def add_endorsement(self, rec: EndorsementRecord, daily_limit: int, now: int) -> int:
-        """Write a +K atomically: the endorsement (one per giver, topic, day), the giver's daily counter
-        (at most ``daily_limit``) and the ``endorsement`` engagement on the ``renown`` edge aggregate
-        (``ADD c_endorsement 1, d_endorsement weight * 2 ** ((now - DECAY_EPOCH) / half-life)``).
+        """Write a +K atomically: the endorsement (one per giver, topic, day: the conditional put makes
+        a retry a 409, never a second engagement), the giver's daily counter (at most ``daily_limit``)
+        and one ``endorsement`` engagement of the giver's account with the receiver's on their shared
+        network, on the edge aggregate ingest writes (``EDGES#<net>#<account> / FROM#<net>#<giver
+        account>``: ``ADD c_endorsement 1, d_endorsement 2 ** ((now - DECAY_EPOCH) / half-life)``,
+        ``SET updated_at``), which the score updater and the full pass score like any engagement.
 
         Returns how many endorsements the giver has left today; raises :class:`EndorsementRejected`.
         """
-        decayed = rec.weight * math.pow(2.0, (now - DECAY_EPOCH) / DECAY_HALF_LIFE_S)
+        if not (rec.network and rec.account_id and rec.giver_account_id):
+            raise ValueError("an endorsement names the two accounts it joins")
+        decayed = math.pow(2.0, (now - DECAY_EPOCH) / DECAY_HALF_LIFE_S)
         edge_key = {
-            "PK": keys.edges_pk(ENDORSEMENT_NETWORK, rec.profile_id),
-            "SK": keys.engager_sk(ENDORSEMENT_NETWORK, rec.giver_profile_id),
+            "PK": keys.edges_pk(rec.network, rec.account_id),
+            "SK": keys.engager_sk(rec.network, rec.giver_account_id),
         }
         counter_key = {"PK": keys.profile_pk(rec.giver_profile_id), "SK": keys.endorsements_given_sk(rec.day)}
         items = [
@@ -511,17 +523,18 @@ class DynamoApiTable:
                     "UpdateExpression": (
                         "ADD c_endorsement :one, d_endorsement :d "
                         "SET network = :net, author_id = :a, engager_id = :e, last_ts = :ts, "
-                        "first_ts = if_not_exists(first_ts, :ts), GSI2PK = :g2pk, GSI2SK = :g2sk"
+                        "first_ts = if_not_exists(first_ts, :ts), updated_at = :ts, "
+                        "GSI2PK = :g2pk, GSI2SK = :g2sk"
                     ),
                     "ExpressionAttributeValues": _ser(
                         {
                             ":one": 1,
                             ":d": decayed,
-                            ":net": ENDORSEMENT_NETWORK,
-                            ":a": rec.profile_id,
-                            ":e": rec.giver_profile_id,
+                            ":net": rec.network,
+                            ":a": rec.account_id,
+                            ":e": rec.giver_account_id,
                             ":ts": now,
-                            ":g2pk": keys.gave_gsi2pk(ENDORSEMENT_NETWORK, rec.giver_profile_id),
+                            ":g2pk": keys.gave_gsi2pk(rec.network, rec.giver_account_id),
                             ":g2sk": edge_key["PK"],
                         }
                     ),
@@ -580,6 +593,47 @@ class DynamoApiTable:
             ),
         )
         return {str(it["day"]): int(it["requests"]) for it in items}
+
+    # --- publishable widget keys ------------------------------------------------------------------
+    def put_widget_key(self, rec: WidgetKeyRecord) -> None:
+        """Store a new widget key (its id is random: a collision is refused, never overwritten)."""
+        self.client.put_item(
+            TableName=self.table_name,
+            Item=_ser(rec.to_item()),
+            ConditionExpression="attribute_not_exists(PK)",
+        )
+
+    def get_widget_key(self, key_id: str) -> WidgetKeyRecord | None:
+        item = self._get(keys.widget_key_pk(key_id), keys.META_SK)
+        return None if item is None else WidgetKeyRecord.from_item(item)
+
+    def widget_keys_of(self, owner: str) -> list[WidgetKeyRecord]:
+        """The widget keys of ``owner``, revoked ones included, oldest first (one GSI1 Query)."""
+        items = self._query(
+            IndexName="GSI1",
+            KeyConditionExpression="GSI1PK = :pk",
+            ExpressionAttributeValues=_ser({":pk": keys.widget_keys_gsi1pk(owner)}),
+        )
+        return [WidgetKeyRecord.from_item(it) for it in items]
+
+    def revoke_widget_key(self, key_id: str, owner: str, now: int) -> WidgetKeyRecord | None:
+        """Mark a key of ``owner`` revoked (``revoked_at``, kept once set); None when ``owner`` has no
+        such key."""
+        try:
+            out = self.client.update_item(
+                TableName=self.table_name,
+                Key=_ser({"PK": keys.widget_key_pk(key_id), "SK": keys.META_SK}),
+                UpdateExpression="SET revoked_at = if_not_exists(revoked_at, :now)",
+                ConditionExpression="attribute_exists(PK) AND #o = :owner",
+                ExpressionAttributeNames={"#o": "owner"},
+                ExpressionAttributeValues=_ser({":now": now, ":owner": owner}),
+                ReturnValues="ALL_NEW",
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                raise
+            return None
+        return WidgetKeyRecord.from_item(_des(out["Attributes"]))
 
     def erase_profile(self, profile_id: str, now: int) -> tuple[int, list[LinkRecord]]:
         """Erase a person. First an opt-out marker per linked account (every writer drops what names a

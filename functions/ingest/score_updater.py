@@ -37,6 +37,7 @@ from boto3.dynamodb.types import TypeDeserializer
 
 from core.calibration import CalibrationTable, apply_calibration
 from core.provisional import new_account_passing
+from core.types import NETWORKS
 from core.versions import AlgorithmParams
 from functions.ingest import incremental as inc
 from functions.ingest import integrity_update
@@ -376,6 +377,10 @@ def update_batch(
         metrics.add_metric(name="ScoresWaitingForCalibration", unit=MetricUnit.Count, value=len(authors))
         return 0, [], None
     changes = pair_changes(event)
+    # only the model's networks are scored: +K edges of old (``EDGES#renown#<profile>``) name profiles,
+    # not accounts, and would make a profile of their own
+    authors = {a: seqs for a, seqs in authors.items() if a[0] in NETWORKS}
+    changes = {k: c for k, c in changes.items() if k[0] in NETWORKS}
     # an opt-out is final: nothing is written for a marked account, as author or as engager (the
     # REMOVE records of its erasure, and anything that slipped past the processor, end here)
     marked = opted_out(table, [*authors, *((n, e) for n, e, _ in changes)])

@@ -129,6 +129,8 @@ class GraphSnapshot:
         etype: list[int] = []
         ts: list[float] = []
         for edge in self.edges:
+            if edge.network not in NETWORK_CODE:
+                continue  # +K edges of old (``EDGES#renown#<profile>``) name profiles, not accounts
             author = f"{edge.network}:{edge.author_id}"
             engager = f"{edge.network}:{edge.engager_id}"
             if not self._live(author, live) or not self._live(engager, live):

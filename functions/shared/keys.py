@@ -134,6 +134,28 @@ def usage_sk(day: str) -> str:
     return f"USAGE#{day}"
 
 
+def widget_key_pk(key_id: str) -> str:
+    """Partition of one publishable widget key (the key is public: its id is stored as is).
+
+    Examples
+    --------
+    >>> widget_key_pk("wk_0a1b")
+    'WIDGETKEY#wk_0a1b'
+    """
+    return f"WIDGETKEY#{key_id}"
+
+
+def widget_keys_gsi1pk(owner: str) -> str:
+    """GSI1 key of the widget keys of one owner (the owner of the API key that created them).
+
+    Examples
+    --------
+    >>> widget_keys_gsi1pk("acme")
+    'WIDGETKEYS#acme'
+    """
+    return f"WIDGETKEYS#{owner}"
+
+
 def perk_pk(perk_id: str) -> str:
     return f"PERK#{perk_id}"
 

@@ -297,7 +297,12 @@ class TopicLeaderRecord(Record):
 
 
 class EndorsementRecord(Record):
-    """One +K given by ``giver`` to ``profile_id`` in ``topic`` on ``day`` (one per giver, topic, day)."""
+    """One +K given by ``giver`` to ``profile_id`` in ``topic`` on ``day`` (one per giver, topic, day).
+
+    It counts as an ``endorsement`` engagement of the giver's account ``giver_account_id`` with the
+    receiver's ``account_id`` on ``network`` (``EDGES#<network>#<account_id> / FROM#<network>#<giver
+    account>``); records written before that have no network (their ``EDGES#renown#`` items are not
+    scored)."""
 
     profile_id: str
     giver_profile_id: str
@@ -306,6 +311,9 @@ class EndorsementRecord(Record):
     weight: float
     reciprocal: bool = False
     created_at: int = 0
+    network: str = ""
+    account_id: str = ""
+    giver_account_id: str = ""
 
     def keys(self) -> dict[str, str]:
         pk = keys.profile_pk(self.profile_id)
@@ -350,6 +358,31 @@ class ApiKeyRecord(Record):
 
     def keys(self) -> dict[str, str]:
         return {"PK": keys.apikey_pk(self.key_hash), "SK": keys.META_SK}
+
+
+class WidgetKeyRecord(Record):
+    """A publishable widget key: ``WIDGETKEY#<key_id> / META``; GSI1 ``WIDGETKEYS#<owner>`` by creation.
+
+    It belongs to ``owner`` (the owner of the API key that created it); the requests it serves are
+    counted on that API key's daily usage (``owner_key_hash``) and against its quota. It works on pages of
+    ``origins`` only and, when ``profiles`` is not empty, for those profiles only.
+    """
+
+    key_id: str
+    owner: str
+    owner_key_hash: str
+    origins: list[str]
+    profiles: list[str] = Field(default_factory=list)  # empty: every profile
+    created_at: int = 0
+    revoked_at: int | None = None
+
+    def keys(self) -> dict[str, str]:
+        return {
+            "PK": keys.widget_key_pk(self.key_id),
+            "SK": keys.META_SK,
+            "GSI1PK": keys.widget_keys_gsi1pk(self.owner),
+            "GSI1SK": f"{self.created_at:012d}#{self.key_id}",
+        }
 
 
 class OptOutRecord(Record):

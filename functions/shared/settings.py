@@ -86,6 +86,11 @@ class Settings(BaseSettings):
     dev_api_key: SecretStr = SecretStr("renown-dev-key-0000")
     widget_signing_key: SecretStr = SecretStr(_DEV + "-widgets")
     daily_quota: int = Field(default=10_000, ge=1)
+    legacy_widget_keys_sunset: int = Field(
+        default=1_811_808_000,  # 2027-06-01T00:00:00Z
+        ge=0,
+        description="Unix time from which stateless publishable keys (pk_<origins>.<mac>) stop working",
+    )
 
     # ingest limits
     max_body_bytes: int = Field(default=256 * 1024, ge=1024)

@@ -10,7 +10,14 @@ from fastapi.testclient import TestClient
 
 from functions.api.security import owner_token, publishable_key
 from functions.shared import keys
-from functions.shared.records import DECAY_EPOCH, DECAY_HALF_LIFE_S, PerkRecord, ProfileRecord, ScoreRecord
+from functions.shared.records import (
+    DECAY_EPOCH,
+    DECAY_HALF_LIFE_S,
+    LinkRecord,
+    PerkRecord,
+    ProfileRecord,
+    ScoreRecord,
+)
 from tests.api.conftest import SIGNING
 from tests.api.seed import NOW, put
 from tests.api.test_reads import problem
@@ -59,17 +66,21 @@ def test_endorsement_weighted_and_written_to_edge(client: TestClient, ddb: Any) 
         "weight": 0.632,
         "reciprocal": False,
         "remaining_today": 4,
+        "network": "twitter",
+        "account_id": "1002",
+        "giver_account_id": "1001",
     }
-    edge = get_item(ddb, keys.edges_pk("renown", "p2"), keys.engager_sk("renown", "p1"))
+    # an engagement of p1's twitter account with p2's, on the edge ingest writes
+    edge = get_item(ddb, keys.edges_pk("twitter", "1002"), keys.engager_sk("twitter", "1001"))
     assert edge is not None
     assert edge["c_endorsement"] == 1
-    assert float(edge["d_endorsement"]) == pytest.approx(
-        0.632 * 2 ** ((NOW - DECAY_EPOCH) / DECAY_HALF_LIFE_S)
-    )
-    assert edge["first_ts"] == edge["last_ts"] == NOW
-    assert edge["network"] == "renown" and edge["author_id"] == "p2" and edge["engager_id"] == "p1"
+    assert float(edge["d_endorsement"]) == pytest.approx(2 ** ((NOW - DECAY_EPOCH) / DECAY_HALF_LIFE_S))
+    assert edge["first_ts"] == edge["last_ts"] == edge["updated_at"] == NOW
+    assert edge["network"] == "twitter" and edge["author_id"] == "1002" and edge["engager_id"] == "1001"
+    assert edge["GSI2PK"] == keys.gave_gsi2pk("twitter", "1001")
+    assert get_item(ddb, keys.edges_pk("renown", "p2"), keys.engager_sk("renown", "p1")) is None
     endorse(client, "p2", "p1", topic="mathematics")
-    edge = get_item(ddb, keys.edges_pk("renown", "p2"), keys.engager_sk("renown", "p1"))
+    edge = get_item(ddb, keys.edges_pk("twitter", "1002"), keys.engager_sk("twitter", "1001"))
     assert edge is not None and edge["c_endorsement"] == 2
 
 
@@ -83,6 +94,10 @@ def test_endorsement_once_per_topic_per_day(client: TestClient, clock: Any) -> N
 def test_endorsement_daily_limit_per_giver(client: TestClient, ddb: Any, clock: Any) -> None:
     for i in range(5):
         put(ddb, ScoreRecord(profile_id=f"q{i}", score=10, algorithm_version="v2", computed_at=NOW).to_item())
+        put(
+            ddb,
+            LinkRecord(profile_id=f"q{i}", network="twitter", account_id=f"9{i}", handle=f"q{i}").to_item(),
+        )
     codes = [endorse(client, f"q{i}", "p1").status_code for i in range(5)]
     assert codes == [201] * 5
     problem(endorse(client, "p2", "p1"), 429, "endorsement-limit")
@@ -238,11 +253,12 @@ def test_export_then_opt_out_then_opt_in(client: TestClient, ddb: Any) -> None:
     assert any(it["PK"] == keys.account_pk("twitter", "1001") for it in body["accounts"])
     assert any(it["SK"] == keys.engager_sk("twitter", "1003") for it in body["received"])
     given = {(it["PK"], it["SK"].split("#")[0]) for it in body["given"]}
-    assert (keys.edges_pk("renown", "p2"), "FROM") in given and (keys.profile_pk("p2"), "ENDORSE") in given
+    assert (keys.edges_pk("twitter", "1002"), "FROM") in given and (keys.profile_pk("p2"), "ENDORSE") in given
 
     assert client.post("/v1/profiles/p1/opt-out", headers=owner("p1")).status_code == 200
     problem(client.get(path, headers=owner("p1")), 404, "profile-not-found")
-    assert partition(ddb, keys.edges_pk("renown", "p2")) == []  # the +K p1 gave is erased too
+    # the +K p1 gave is erased too
+    assert get_item(ddb, keys.edges_pk("twitter", "1002"), keys.engager_sk("twitter", "1001")) is None
     marker = get_item(ddb, keys.optout_pk("twitter", "1001"), keys.META_SK)
     assert marker is not None
     assert not any(s in str(marker) for s in ("p1", "1001", "twitter")), marker

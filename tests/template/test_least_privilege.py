@@ -103,8 +103,40 @@ def test_failures_have_a_queue_and_every_queue_an_alarm(template: dict[str, Any]
         for v in resources.values()
         if v["Type"] == "AWS::CloudWatch::Alarm" and v["Properties"].get("Namespace") == "AWS/SQS"
     }
-    dead = {"IngestDeadLetterQueue", "FailureQueue"}
+    dead = {"IngestDeadLetterQueue", "FailureQueue", "RescoreTriggerDeadLetterQueue"}
     assert dead <= alarmed
+
+
+def test_rescore_triggers_retry_then_keep_failed_events(expanded: dict[str, Any]) -> None:
+    """Every EventBridge target of the state machine (release, daily settle) retries, then sends what it
+    could not deliver to an encrypted queue whose policy lets exactly those rules write to it."""
+    resources = expanded["Resources"]
+    rules = {
+        name: r
+        for name, r in resources.items()
+        if r["Type"] == "AWS::Events::Rule"
+        and any(t["Arn"] == {"Ref": "RescoreStateMachine"} for t in r["Properties"]["Targets"])
+    }
+    assert set(rules) == {"RescoreStateMachineAlgorithmReleased", "RescoreStateMachineDailySettle"}
+    queues: set[str] = set()
+    for name, rule in rules.items():
+        for target in rule["Properties"]["Targets"]:
+            assert target["RetryPolicy"]["MaximumRetryAttempts"] >= 1, name
+            assert target["RetryPolicy"]["MaximumEventAgeInSeconds"] >= 60, name
+            queues.add(target["DeadLetterConfig"]["Arn"]["Fn::GetAtt"][0])
+    (queue,) = queues
+    props = resources[queue]["Properties"]
+    assert props.get("SqsManagedSseEnabled") or props.get("KmsMasterKeyId"), "the DLQ is encrypted"
+    policies = [
+        r["Properties"]
+        for r in resources.values()
+        if r["Type"] == "AWS::SQS::QueuePolicy" and {"Ref": queue} in r["Properties"]["Queues"]
+    ]
+    (statement,) = [s for p in policies for s in p["PolicyDocument"]["Statement"]]
+    assert statement["Principal"] == {"Service": "events.amazonaws.com"}
+    assert statement["Action"] == "sqs:SendMessage"
+    sources = statement["Condition"]["ArnEquals"]["aws:SourceArn"]
+    assert sorted(s["Fn::GetAtt"][0] for s in sources) == sorted(rules)
 
 
 def test_rest_api_keys_usage_plan_cors_and_gateway_responses(template: dict[str, Any]) -> None:

@@ -49,6 +49,6 @@ def test_every_queue_has_a_dead_letter_queue(template: dict) -> None:
     # failure destinations (stream on-failure, async dead-letter) are dead-letter queues too
     text = json.dumps(template["Resources"])
     for name in dead - targets:
-        if f'"Fn::GetAtt": ["{name}", "Arn"]' in text and name.endswith("FailureQueue"):
+        if f'"Fn::GetAtt": ["{name}", "Arn"]' in text and name.endswith(("FailureQueue", "DeadLetterQueue")):
             targets.add(name)
     assert dead == targets, "every queue either has a DLQ or is one"

@@ -1,17 +1,17 @@
-"""The caller's metered usage, and the keys that embed widgets without a secret."""
+"""The caller's metered usage, and signed widget URLs (widget keys: ``routers.widget_keys``)."""
 
 from __future__ import annotations
 
 import time
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, status
+from fastapi import APIRouter, Query, Request
 
 from functions.api import service
 from functions.api.deps import CallerDep, NowDep, ProfileId, SettingsDep, StoreDep
-from functions.api.models import PublishableKey, PublishableKeyIn, SignedWidgetUrls, Usage
-from functions.api.problems import KEYED, Problem, responses
-from functions.api.security import normalise_origin, publishable_key, widget_signature
+from functions.api.models import SignedWidgetUrls, Usage
+from functions.api.problems import KEYED, responses
+from functions.api.security import widget_signature
 
 router = APIRouter(prefix="/v1", responses=responses(*KEYED))
 
@@ -30,23 +30,6 @@ def get_usage(
     >>> # GET /v1/usage?days=7 -> {"key_id": "ab12...", "daily_quota": 10000, "days": [...]}
     """
     return service.usage(store, caller.key_hash, caller.daily_quota, days, now)
-
-
-@router.post(
-    "/widget-keys", response_model=PublishableKey, status_code=status.HTTP_201_CREATED, tags=["widgets"]
-)
-def create_publishable_key(body: PublishableKeyIn, settings: SettingsDep) -> PublishableKey:
-    """A publishable key (``pk_...``) that unlocks widgets on pages of the given origins only.
-
-    Examples
-    --------
-    >>> # POST /v1/widget-keys {"origins": ["https://blog.example"]} -> {"key": "pk_..."}
-    """
-    origins = [normalise_origin(o) for o in body.origins]
-    if not all(origins):
-        raise Problem("validation-error", "origins must look like https://host[:port]")
-    key = publishable_key(settings.widget_signing_key.get_secret_value().encode(), origins)
-    return PublishableKey(key=key, origins=sorted(set(origins)))
 
 
 @router.post(

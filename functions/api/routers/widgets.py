@@ -1,7 +1,9 @@
 """Embeddable widgets (no API key): badge SVG, HTML card, ``widget.js``.
 
-Access needs a publishable origin-restricted key (``?key=pk_...``, checked against the page's
-``Origin`` or ``Referer``) or a signed URL (``?exp=&sig=``). Responses carry a strong ``ETag`` (SHA-256
+Access needs a publishable origin-restricted key (``?key=pk_wk_...``, created with ``POST
+/v1/widget-keys``, checked against the page's ``Origin`` or ``Referer`` and its profiles, and counted on
+its owner's API key; stateless ``pk_<origins>.<mac>`` keys until their sunset) or a signed URL
+(``?exp=&sig=``). Responses carry a strong ``ETag`` (SHA-256
 of the body; 304 on ``If-None-Match``), ``Cache-Control`` and CORS headers.
 """
 
@@ -13,10 +15,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
-from functions.api import render, service
-from functions.api.deps import CachesDep, NowDep, ProfileId, SettingsDep, StoreDep
+from functions.api import render, service, widget_keys
+from functions.api.deps import Caches, CachesDep, NowDep, ProfileId, SettingsDep, StoreDep
 from functions.api.problems import Problem, responses
 from functions.api.security import normalise_origin, publishable_key_origins, verify_widget_signature
+from functions.api.store import ApiTable
 
 router = APIRouter(prefix="/v1/widgets", tags=["widgets"])
 
@@ -28,7 +31,7 @@ Key = Annotated[str | None, Query(max_length=512, description="publishable key `
 Exp = Annotated[int | None, Query(ge=0, description="signed URL: expiry (Unix seconds)")]
 Sig = Annotated[str | None, Query(max_length=64, description="signed URL: signature")]
 
-_WIDGET_RESPONSES = responses("invalid-widget-key", "profile-not-found", "validation-error")
+_WIDGET_RESPONSES = responses("invalid-widget-key", "profile-not-found", "validation-error", "quota-exceeded")
 
 
 def etag_of(body: bytes) -> str:
@@ -42,8 +45,16 @@ def etag_of(body: bytes) -> str:
     return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
 
 
-def cached(request: Request, body: bytes, media_type: str, allow_origin: str, max_age: int) -> Response:
-    """A cacheable response: ETag, Cache-Control, CORS; 304 when ``If-None-Match`` matches.
+def cached(
+    request: Request,
+    body: bytes,
+    media_type: str,
+    allow_origin: str,
+    max_age: int,
+    extra: dict[str, str] | None = None,
+) -> Response:
+    """A cacheable response: ETag, Cache-Control, CORS (and ``extra`` headers); 304 when
+    ``If-None-Match`` matches.
 
     Examples
     --------
@@ -56,6 +67,7 @@ def cached(request: Request, body: bytes, media_type: str, allow_origin: str, ma
         "Access-Control-Allow-Origin": allow_origin,
         "Vary": "Origin",
         "X-Content-Type-Options": "nosniff",
+        **(extra or {}),
     }
     inm = request.headers.get("if-none-match", "")
     if inm.strip() == "*" or etag in [t.strip() for t in inm.split(",")]:
@@ -65,31 +77,40 @@ def cached(request: Request, body: bytes, media_type: str, allow_origin: str, ma
 
 def authorize(
     request: Request,
+    store: ApiTable,
     settings: SettingsDep,
+    caches: Caches,
     profile_id: str,
     key: str | None,
     exp: int | None,
     sig: str | None,
     now: float,
-) -> str:
-    """Check the widget credentials; returns the ``Access-Control-Allow-Origin`` to answer with.
+) -> tuple[str, dict[str, str]]:
+    """Check the widget credentials; returns the ``Access-Control-Allow-Origin`` to answer with and any
+    extra headers (the deprecation of stateless keys). A stored key (``pk_wk_...``) is checked against its
+    record and its request counted on its owner's API key (``functions.api.widget_keys``).
 
     Examples
     --------
-    >>> # authorize(request, settings, "p1", "pk_...", None, None, now) -> "https://blog.example"
+    >>> # authorize(request, store, settings, caches, "p1", "pk_wk_...", None, None, now)
+    >>> # -> ("https://blog.example", {})
     """
     secret = settings.widget_signing_key.get_secret_value().encode()
     if sig is not None and exp is not None:
         if verify_widget_signature(secret, profile_id, exp, sig, now):
-            return "*"
+            return "*", {}
         raise Problem("invalid-widget-key", "the signed URL is invalid or expired")
+    page = normalise_origin(request.headers.get("origin") or request.headers.get("referer") or "")
+    if widget_keys.is_stored_key(key):
+        widget_keys.authorize(store, caches, settings, str(key), profile_id, page, now)
+        return page, {}
     origins = publishable_key_origins(secret, key)
     if origins is None:
         raise Problem("invalid-widget-key", "pass ?key=pk_... (publishable key) or a signed URL")
-    page = normalise_origin(request.headers.get("origin") or request.headers.get("referer") or "")
+    headers = widget_keys.legacy_headers(settings, now)
     if page not in origins:
         raise Problem("invalid-widget-key", f"this key is not valid on {page or 'a page without an origin'}")
-    return page
+    return page, headers
 
 
 def _with_cors(problem: Problem, request: Request) -> Problem:
@@ -101,6 +122,7 @@ def _with_cors(problem: Problem, request: Request) -> Problem:
 
 def _widget(
     request: Request,
+    store: ApiTable,
     settings: SettingsDep,
     caches: CachesDep,
     profile_id: str,
@@ -108,14 +130,14 @@ def _widget(
     credentials: tuple[str | None, int | None, str | None],
     now: float,
     build: Callable[[], bytes],
-) -> tuple[bytes, str]:
+) -> tuple[bytes, str, dict[str, str]]:
     try:
-        allow = authorize(request, settings, profile_id, *credentials, now=now)
+        allow, headers = authorize(request, store, settings, caches, profile_id, *credentials, now=now)
         body: bytes | None = caches.widgets.get((profile_id, kind), now)
         if body is None:
             body = build()
             caches.widgets.put((profile_id, kind), body, now)
-        return body, allow
+        return body, allow, headers
     except Problem as problem:
         raise _with_cors(problem, request) from None
 
@@ -159,8 +181,10 @@ def badge(
     def build() -> bytes:
         return render.badge_svg(service.score_record(store, profile_id).score).encode()
 
-    body, allow = _widget(request, settings, caches, profile_id, "badge", (key, exp, sig), now, build)
-    return cached(request, body, SVG, allow, WIDGET_MAX_AGE_S)
+    body, allow, extra = _widget(
+        request, store, settings, caches, profile_id, "badge", (key, exp, sig), now, build
+    )
+    return cached(request, body, SVG, allow, WIDGET_MAX_AGE_S, extra)
 
 
 @router.get(
@@ -192,5 +216,7 @@ def card(
         topics = [str(t.get("name") or t.get("slug")) for t in rec.topics]
         return render.card_html(profile_id, rec.name or profile_id, rec.score, trend, topics).encode()
 
-    body, allow = _widget(request, settings, caches, profile_id, "card", (key, exp, sig), now, build)
-    return cached(request, body, "text/html; charset=utf-8", allow, WIDGET_MAX_AGE_S)
+    body, allow, extra = _widget(
+        request, store, settings, caches, profile_id, "card", (key, exp, sig), now, build
+    )
+    return cached(request, body, "text/html; charset=utf-8", allow, WIDGET_MAX_AGE_S, extra)
