@@ -33,13 +33,13 @@ NOW = 1_765_000_000
 BOOKKEEPING = {"backfills", "backfill"}  # the job's marks on aggregates and claims
 
 
-def deliveries(seed: int = 3, count: int = 40) -> list[list[Activity]]:
+def deliveries(seed: int = 3, count: int = 20) -> list[list[Activity]]:
     """Activities of ``count`` X deliveries: engagements of 25 accounts with each other's posts,
     and posts with hashtags (several deliveries share edges and terms)."""
     rng = random.Random(seed)
     out: list[list[Activity]] = []
     for number in range(count):
-        author = str(rng.randrange(1, 8))
+        author = str(rng.randrange(1, 6))
         batch = [(author, author, "post", NOW - 86_400 + number * 60, f"update {number} #higgs #cern")]
         for _ in range(rng.randrange(1, 6)):
             engager = str(rng.randrange(1, 26))
