@@ -52,6 +52,7 @@ def activity_lines(engagements: list[HiggsEngagement]) -> Iterator[str]:
     >>> [json.loads(line)["kind"] for line in activity_lines([e])]
     ['post', 'mention']
     """
+
     def terms(text: str) -> list[str]:
         tags = [w[1:] for w in text.split() if w.startswith("#") and len(w) > 2]
         return list(terms_of(text, tags, []))
