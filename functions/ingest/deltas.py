@@ -41,6 +41,8 @@ class ItemDelta:
     first_ts: int | None = None
     last_ts: int | None = None
     updated_at: int | None = None
+    #: the accounts the item belongs to, ``(network, account id)``: it cannot exist before they do
+    owners: tuple[tuple[str, str], ...] = ()
 
     @property
     def key_tuple(self) -> tuple[str, str]:
@@ -108,6 +110,7 @@ def item_deltas(work: Plan, now: int) -> list[ItemDelta]:
                 first_ts=edge.first_ts,
                 last_ts=edge.last_ts,
                 updated_at=now,
+                owners=((network, author), (network, engager)),
             )
         )
     for (network, account), counter in work.counters.items():
@@ -117,6 +120,7 @@ def item_deltas(work: Plan, now: int) -> list[ItemDelta]:
                     {"PK": keys.account_pk(network, account), "SK": keys.COUNTERS_SK},
                     {"posts": counter.posts},
                     {"network": network, "account_id": account},
+                    owners=((network, account),),
                 )
             )
     for (network, account, term), delta in work.terms.items():
@@ -126,6 +130,7 @@ def item_deltas(work: Plan, now: int) -> list[ItemDelta]:
                 {"PK": keys.account_pk(network, account), "SK": f"TERM#{term}"},
                 adds,
                 {"network": network, "account_id": account, "term": term},
+                owners=((network, account),),
             )
         )
     return out

@@ -93,14 +93,14 @@ class Display:
             line = self.status_line()
             if line != self._last_line:
                 self._last_line = line
-                self.console.print(line)
+                self.console.print(f"[{_duration(time.monotonic() - self.started)}] {line}")
 
     def status_line(self) -> str:
+        """The phase (and the backfill's), without counts: printed when it changes."""
         runner = self.runner
         phase = runner.progress.phase if runner else "starting"
         backfill = runner.backfill_status() if runner and runner.higgs else {}
-        extra = f" ({backfill.get('phase', '')})" if backfill.get("phase") else ""
-        return f"[{_duration(time.monotonic() - self.started)}] {phase}{extra}"
+        return f"{phase} ({backfill['phase']})" if backfill.get("phase") else phase
 
     # --- view ------------------------------------------------------------------------------------
     def render(self) -> Group:
