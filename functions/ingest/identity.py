@@ -66,6 +66,31 @@ def batch_get(
     return found
 
 
+def first_sight_items(network: str, ref: AccountRef, now: int) -> list[dict[str, Any]]:
+    """The account, profile and link items of an account seen for the first time (plain values).
+
+    Examples
+    --------
+    >>> [i["PK"] for i in first_sight_items("twitter", AccountRef(account_id="12"), 0)]
+    ['ACCOUNT#twitter#12', 'PROFILE#p4566502ab94e4ac0', 'PROFILE#p4566502ab94e4ac0']
+    """
+    profile_id = profile_id_for(network, ref.account_id)
+    handle = ref.handle or ref.account_id
+    account = AccountRecord(
+        network=network,
+        account_id=ref.account_id,
+        profile_id=profile_id,
+        handle=handle,
+        display_name=ref.name,
+        followers=ref.followers or 0,
+        created=ref.created,
+        linked_at=now,
+    )
+    profile = ProfileRecord(profile_id=profile_id, name=ref.name or handle, created_at=now)
+    link = LinkRecord(profile_id=profile_id, network=network, account_id=ref.account_id, handle=handle)
+    return [account.to_item(), profile.to_item(), link.to_item()]
+
+
 class Identity:
     """Opt-out checks and first-sight account/profile creation against the table.
 
@@ -104,31 +129,14 @@ class Identity:
 
     def create(self, network: str, ref: AccountRef, now: int) -> int:
         """Create account, profile and link on first sight; returns the number of items written."""
-        profile_id = profile_id_for(network, ref.account_id)
-        handle = ref.handle or ref.account_id
-        account = AccountRecord(
-            network=network,
-            account_id=ref.account_id,
-            profile_id=profile_id,
-            handle=handle,
-            display_name=ref.name,
-            followers=ref.followers or 0,
-            created=ref.created,
-            linked_at=now,
-        )
+        account, profile, link = first_sight_items(network, ref, now)
         written = 0
-        if self._put_new(account.to_item()):
+        if self._put_new(account):
             written += 1
             if ref.created is not None:
                 self.created[(network, ref.account_id)] = ref.created
-            name = ref.name or handle
-            written += self._put_new(
-                ProfileRecord(profile_id=profile_id, name=name, created_at=now).to_item()
-            )
-            link = LinkRecord(
-                profile_id=profile_id, network=network, account_id=ref.account_id, handle=handle
-            )
-            written += self._put_new(link.to_item())
+            written += self._put_new(profile)
+            written += self._put_new(link)
         self.known.add((network, ref.account_id))
         self.followers.setdefault((network, ref.account_id), ref.followers or 0)
         return written

@@ -26,7 +26,6 @@ import random
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
-from decimal import Decimal
 from typing import Any
 
 from boto3.dynamodb.types import TypeSerializer
@@ -35,6 +34,7 @@ from botocore.exceptions import ClientError
 from functions.ingest.accountcheck import check_accounts, clean_ref, created_times
 from functions.ingest.aggregate import Plan, additive, plan, update_keys
 from functions.ingest.claims import claim_expiry, claim_key
+from functions.ingest.deltas import item_deltas
 from functions.ingest.identity import AccountKey, Identity
 from functions.ingest.networks.base import AccountRef, Activity
 from functions.ingest.timecheck import admit
@@ -68,10 +68,6 @@ class IngestStats:
 
 
 FOLLOWERS_LOG_STEP = 0.01  # about 1%: the teleport uses log1p(followers)
-
-
-def _dec(value: float) -> Decimal:
-    return Decimal(format(value, ".15g"))
 
 
 class IngestTableWriter:
@@ -212,50 +208,10 @@ class IngestTableWriter:
         }
 
     def _update_items(self, work: Plan, now: int) -> list[dict[str, Any]]:
-        out: list[dict[str, Any]] = []
-        for (network, author, engager), edge in work.edges.items():
-            adds = (
-                {f"c_{k}": v for k, v in edge.counts.items()}
-                | {f"d_{k}": _dec(v) for k, v in edge.decayed.items()}
-                | {f"t_{k}": v for k, v in edge.terms.items()}
-            )
-            sets: dict[str, Any] = {
-                "network": network,
-                "author_id": author,
-                "engager_id": engager,
-                # GSI2 (keys only): what the engager gave, for erasure on opt-out
-                "GSI2PK": keys.gave_gsi2pk(network, engager),
-                "GSI2SK": keys.edges_pk(network, author),
-            }
-            out.append(
-                self._update(
-                    {"PK": keys.edges_pk(network, author), "SK": keys.engager_sk(network, engager)},
-                    adds,
-                    sets,
-                    first_ts=edge.first_ts,
-                    last_ts=edge.last_ts,
-                    updated_at=now,
-                )
-            )
-        for (network, account), counter in work.counters.items():
-            if counter.posts:
-                out.append(
-                    self._update(
-                        {"PK": keys.account_pk(network, account), "SK": keys.COUNTERS_SK},
-                        {"posts": counter.posts},
-                        {"network": network, "account_id": account},
-                    )
-                )
-        for (network, account, term), delta in work.terms.items():
-            adds = {k: v for k, v in (("posts", delta.posts), ("engagements", delta.engagements)) if v}
-            out.append(
-                self._update(
-                    {"PK": keys.account_pk(network, account), "SK": f"TERM#{term}"},
-                    adds,
-                    {"network": network, "account_id": account, "term": term},
-                )
-            )
-        return out
+        return [
+            self._update(d.key, d.adds, d.sets, d.first_ts, d.last_ts, d.updated_at)
+            for d in item_deltas(work, now)
+        ]
 
     def _followers(self, work: Plan) -> int:
         """Follower counts that moved enough, written with an idempotent ``SET``."""

@@ -9,7 +9,6 @@ import os
 import signal
 import sys
 import threading
-import time
 from pathlib import Path
 from typing import Any
 
@@ -37,9 +36,16 @@ def add_parser(sub: Any) -> None:
         help="replay at most this many Higgs engagements (default RENOWN_DEMO_LIMIT; 0 = all)",
     )
     parser.add_argument("--datasets", type=Path, default=None, help="folder holding higgs-twitter/")
+    parser.add_argument(
+        "--verbose",
+        action="store_true",
+        help="stream the functions' JSON logs and metrics to the terminal (they always go to the log file)",
+    )
+    parser.add_argument("--log-file", type=Path, default=None, help=f"where the logs go (default {LOG_FILE})")
 
 
 STATE_FILE = Path(".renown") / "local.json"
+LOG_FILE = Path(".renown") / "serve.log"
 
 
 def write_state(stack: Any) -> None:
@@ -56,22 +62,59 @@ def write_state(stack: Any) -> None:
     STATE_FILE.write_text(json.dumps(state, indent=2))
 
 
-def print_settings(settings: Any) -> None:
-    print("Settings (environment variables RENOWN_*; development defaults shown):")
+def print_settings(settings: Any, out: Any) -> None:
+    print("Settings (environment variables RENOWN_*; development defaults shown):", file=out)
     for name, value in settings.model_dump().items():
         shown = value.get_secret_value() if hasattr(value, "get_secret_value") else value
-        print(f"  RENOWN_{name.upper():<28} {shown}")
+        print(f"  RENOWN_{name.upper():<28} {shown}", file=out)
+
+
+class Tee:
+    """A text stream writing to several (the log file and, with ``--verbose``, the terminal)."""
+
+    def __init__(self, *streams: Any) -> None:
+        self.streams = streams
+
+    def write(self, text: str) -> int:
+        for stream in self.streams:
+            stream.write(text)
+        return len(text)
+
+    def flush(self) -> None:
+        for stream in self.streams:
+            stream.flush()
+
+    def isatty(self) -> bool:
+        return False
+
+
+def route_logs(log_file: Path, verbose: bool) -> tuple[Any, Any]:
+    """Send what the functions print (powertools JSON logs and metrics) and the Python logs to
+    ``log_file`` (and to the terminal with ``verbose``); returns ``(terminal, log stream)``.
+
+    Called before the functions are imported: powertools' logger keeps the stream it found."""
+    terminal = sys.stdout
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    stream = log_file.open("a", buffering=1, encoding="utf-8")
+    sink = Tee(stream, terminal) if verbose else stream
+    sys.stdout = sink
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s", stream=sink, force=True
+    )
+    for noisy in ("werkzeug", "botocore", "urllib3"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    return terminal, sink
 
 
 def run(args: argparse.Namespace) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s", stream=sys.stderr)
-    for noisy in ("werkzeug", "botocore", "urllib3"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    log_file = args.log_file or LOG_FILE
+    terminal, sink = route_logs(log_file, args.verbose)
 
     # the demo serves the current model (score integrity, v3) unless the environment names another
     os.environ.setdefault("RENOWN_ALGORITHM_VERSION", "v3")
     from functions.shared.settings import get_settings
     from renown.local.demo_runner import DemoRunner, demo_page
+    from renown.local.display import Display
     from renown.local.stack import LocalStack
 
     settings = get_settings()
@@ -79,7 +122,7 @@ def run(args: argparse.Namespace) -> int:
     port = settings.port if args.port is None else args.port
     datasets = args.datasets or Path(settings.datasets_dir or ROOT.parent / "shared" / "datasets")
     limit = settings.demo_limit if args.demo_limit is None else args.demo_limit
-    print_settings(settings)
+    print_settings(settings, sink)
 
     state: dict[str, Any] = {"runner": None}
 
@@ -97,37 +140,34 @@ def run(args: argparse.Namespace) -> int:
         return Response(demo_page(stack.url, settings, progress, leaders), mimetype="text/html")
 
     stack = LocalStack(host=host, port=port, extra_pages={"/health": health, "/": page, "/demo": page})
-    started = time.monotonic()
-    stack.start()
-    url = stack.url
+    display = Display(terminal, log_file=log_file, verbose=args.verbose)
+    display.start()
+    try:
+        stack.start()
+    except BaseException:
+        display.stop()
+        raise
     write_state(stack)
-    print(f"\nRenown is starting on {url}  (moto on {stack.moto.endpoint})")
-    print(f"  API docs      {url}/docs")
-    print(f"  Demo page     {url}/")
-    print(f"  Health        {url}/health   (503 while the demo loads, 200 when ready)")
-    print(f"  Dev API key   {settings.dev_api_key.get_secret_value()}   (header x-api-key)")
-    print(f"  Webhooks      {url}/webhooks/{{network}}\n", flush=True)
+    display.addresses(stack.url, stack.moto.endpoint, settings.dev_api_key.get_secret_value())
 
     if not args.no_demo:
         runner = DemoRunner(stack, settings, datasets, limit=limit)
         state["runner"] = runner
+        display.runner = runner
         threading.Thread(target=runner.run, name="demo", daemon=True).start()
 
     stop = threading.Event()
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    announced = False
     while not stop.wait(1.0):
-        runner = state["runner"]
-        if runner is not None and runner.progress.ready and not announced:
-            announced = True
-            print(f"\nReady after {time.monotonic() - started:.0f} s: {url}/  {runner.summary()}", flush=True)
+        display.refresh()
     # a second Ctrl-C (or the group's signal reaching us twice) must not cut the clean-up short
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    print("\nStopping: gateway, pollers, moto server ...", flush=True)
+    display.stop()
+    print("\nStopping: gateway, pollers, moto server ...", file=terminal, flush=True)
     if state["runner"] is not None:
         state["runner"].stopping.set()
     stack.stop()
     STATE_FILE.unlink(missing_ok=True)
-    print("Stopped; nothing left running.")
+    print("Stopped; nothing left running.", file=terminal)
     return 0

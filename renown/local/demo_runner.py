@@ -1,5 +1,7 @@
-"""What ``renown serve`` does after the stack is up: replay demo data as signed webhook deliveries,
-wait for the pipeline to drain, run a scoring pass through the rescoring workflow, report progress."""
+"""What ``renown serve`` does after the stack is up: the multi-network demo as signed webhook
+deliveries, a first scoring pass through the rescoring workflow (the service is ready), then the
+complete Higgs networks through the backfill function and a scoring pass over everything; progress
+is reported all along (the backfill's from its job record)."""
 
 from __future__ import annotations
 
@@ -8,22 +10,18 @@ import json
 import logging
 import threading
 import time
-from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
 import requests
 
-from renown.local.demo import Progress, Replayer, author_post, batches_by_author, read_higgs, wait_until
+from renown.local.context import LocalLambdaContext
+from renown.local.demo import Progress, Replayer, wait_until
+from renown.local.higgs_backfill import higgs_object, object_key
 
 log = logging.getLogger("renown.demo")
 
-#: seconds of replay before the first scoring pass (the service is ready after it); the rest of the
-#: replay goes on in the background, followed by another pass
-FIRST_PHASE_S = 45.0
-PER_DELIVERY = 25
-#: the replay waits while more than this many deliveries wait in the queue (backpressure)
-MAX_BACKLOG = 10
+BACKFILL_JOB = "higgs-twitter"  # the job id of the Higgs backfill (its record: BACKFILL#higgs-twitter)
 
 
 class DemoRunner:
@@ -36,6 +34,8 @@ class DemoRunner:
         self.replayer = Replayer(stack.url, self.progress)
         self.last_pass: dict[str, Any] = {}
         self.stopping = threading.Event()  # set when the service shuts down: stop quietly
+        self.higgs: dict[str, int] = {}  # engagements and accounts of the Higgs backfill
+        self.backfill_result: dict[str, Any] = {}
 
     # --- pipeline state ----------------------------------------------------------------------------
     def backlog(self) -> int:
@@ -63,27 +63,6 @@ class DemoRunner:
         return wait_until(idle_and_empty, timeout_s, interval_s=2.0)
 
     # --- phases ----------------------------------------------------------------------------------
-    def deliveries(self, engagements: list[Any]) -> Any:
-        from renown.demo_payloads import twitter_delivery
-
-        secret = self.settings.webhook_secret("twitter")
-        posted: dict[str, int] = defaultdict(int)
-        for count, batch in enumerate(batches_by_author(engagements, PER_DELIVERY)):
-            if self.stopping.is_set():
-                return
-            if count % 20 == 0:
-                while self.backlog() > MAX_BACKLOG and not self.stopping.is_set():
-                    time.sleep(0.5)
-            # deliveries carry the time they are sent: the receiver refuses stale ones, as in production
-            now = int(time.time())
-            author = batch[0].author
-            post = (author, author, "post", now, author_post(author, posted[author]))
-            posted[author] += 1
-            body, headers = twitter_delivery(
-                [post] + [(e.engager, e.author, e.kind, now, e.text) for e in batch], {}, secret, author
-            )
-            yield "twitter", body, headers
-
     def multi_network(self) -> None:
         from renown.demo_payloads import multi_network_demo
 
@@ -129,29 +108,59 @@ class DemoRunner:
     def _run(self) -> None:
         now = int(time.time())
         higgs_dir = self.datasets / "higgs-twitter"
-        self.progress.phase = "multi-network demo deliveries"
+        self.progress.phase = "multi-network demo: signed webhook deliveries"
         self.multi_network()
-        engagements = read_higgs(higgs_dir, now=now, limit=self.limit) if higgs_dir.exists() else []
-        if not engagements:
-            log.warning("no Higgs data at %s: only the multi-network demo is loaded", higgs_dir)
-        self.progress.total = self.progress.sent + sum(
-            1 for _ in batches_by_author(engagements, PER_DELIVERY)
-        )
-        deliveries = self.deliveries(engagements)
-        self.progress.phase = f"replaying {len(engagements):,} Higgs engagements, most engaged authors first"
-        done = self.replayer.replay(deliveries, until=time.monotonic() + FIRST_PHASE_S)
         self.progress.phase = "processing the queue"
         self.drain()
-        self.progress.phase = "scoring pass"
+        self.progress.phase = "scoring pass (multi-network demo)"
         self.score()
         self.progress.ready = True
-        if not done:
-            self.progress.phase = "background: replaying the rest of the Higgs engagements"
-            self.replayer.replay(deliveries)
-            self.drain(timeout_s=3600)
-            self.progress.phase = "background: scoring pass over everything"
-            self.score()
+        if not higgs_dir.exists():
+            log.warning("no Higgs data at %s: only the multi-network demo is loaded", higgs_dir)
+            self.progress.phase = "done"
+            return
+        self.progress.phase = "backfill: reading the Higgs networks"
+        self.backfill_higgs(higgs_dir, now)
+        self.progress.phase = "scoring pass over everything"
+        self.score()
         self.progress.phase = "done"
+
+    # --- backfill ----------------------------------------------------------------------------------
+    def backfill_higgs(self, higgs_dir: Path, now: int) -> dict[str, Any]:
+        """The complete Higgs networks through the backfill function (one S3 object)."""
+        body, engagements, accounts = higgs_object(higgs_dir, now, self.limit)
+        self.higgs = {"engagements": engagements, "accounts": accounts}
+        bucket = self.stack.template.physical["ArtifactsBucket"]
+        key = object_key(higgs_dir, now, self.limit)
+        self.stack.moto.client("s3").put_object(Bucket=bucket, Key=key, Body=body)
+        self.progress.phase = (
+            f"backfill: importing {engagements:,} Higgs engagements of {accounts:,} accounts"
+        )
+        function = self.stack.function_name("BackfillFunction")
+        event = {"bucket": bucket, "key": key, "job_id": BACKFILL_JOB}
+        started = time.monotonic()
+        result: dict[str, Any] = self.stack.handlers[function](
+            event, LocalLambdaContext(function_name=function, timeout_s=3600)
+        )
+        self.backfill_result = result | {"wall_s": round(time.monotonic() - started, 1)}
+        log.info("backfill done: %s", json.dumps(self.backfill_result))
+        return result
+
+    def backfill_status(self) -> dict[str, Any]:
+        """The job record of the Higgs backfill (phase, items done of total), or {} before it starts."""
+        from functions.ingest.backfill import job_key
+
+        try:
+            answer = self.stack.moto.client("dynamodb").get_item(
+                TableName=self.stack.template.physical["RenownTable"],
+                Key={k: {"S": v} for k, v in job_key(BACKFILL_JOB).items()},
+            )
+        except Exception:  # the stack is stopping
+            return {}
+        item = answer.get("Item") or {}
+        return {
+            k: next(iter(v.values())) for k, v in item.items() if k in ("status", "phase", "done", "total")
+        }
 
     def summary(self) -> str:
         return ", ".join(

@@ -103,6 +103,11 @@ class LocalGateway:
         multi_headers: dict[str, list[str]] = {}
         for key, value in request.headers.items():
             multi_headers.setdefault(key, []).append(value)
+        # API Gateway tells the function the scheme the client used (X-Forwarded-Proto: https); so
+        # does this one, with the scheme of the request (or of a proxy in front, when one says so), so
+        # that URLs the API builds (signed widget URLs) are http on a plain http server
+        if not any(k.lower() == "x-forwarded-proto" for k in multi_headers):
+            multi_headers["X-Forwarded-Proto"] = [request.scheme]
         query = parse_qs(request.query_string.decode(), keep_blank_values=True)
         request_id = str(uuid.uuid4())
         return {

@@ -99,3 +99,14 @@ def test_api_does_not_import_numba() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("scheme", ["http", "https"])
+def test_signed_widget_urls_use_the_scheme_the_request_came_in_with(handler_module: Any, scheme: str) -> None:
+    headers = {"x-api-key": DEV_KEY, "host": "127.0.0.1:8000", "x-forwarded-proto": scheme}
+    event = rest_event("/v1/profiles/p1/widget-urls", headers) | {"httpMethod": "POST"}
+    out = handler_module.handler(event, None)
+    assert out["statusCode"] == 200, out["body"]
+    urls = json.loads(out["body"])
+    assert urls["badge"].startswith(f"{scheme}://127.0.0.1:8000/v1/widgets/p1/badge.svg?exp=")
+    assert urls["card"].startswith(f"{scheme}://127.0.0.1:8000/v1/widgets/p1/card?exp=")

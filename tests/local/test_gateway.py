@@ -79,3 +79,14 @@ def test_failing_handler_is_a_502() -> None:
 
     gateway = LocalGateway([Route.of("/x", "GET", "boom")], {"boom": boom})
     assert Client(gateway).get("/x").status_code == 502
+
+
+def test_the_function_learns_the_scheme_the_client_used() -> None:
+    _echo.events.clear()  # type: ignore[attr-defined]
+    client = Client(make_gateway())
+    client.post("/v1/profiles/p1/widget-urls")
+    event = _echo.events[-1]  # type: ignore[attr-defined]
+    assert event["headers"]["X-Forwarded-Proto"] == "http"
+    assert event["multiValueHeaders"]["X-Forwarded-Proto"] == ["http"]
+    client.post("/v1/profiles/p1/widget-urls", headers={"X-Forwarded-Proto": "https"})  # a proxy in front
+    assert _echo.events[-1]["headers"]["X-Forwarded-Proto"] == "https"  # type: ignore[attr-defined]

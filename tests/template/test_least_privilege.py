@@ -26,6 +26,7 @@ ALLOWED_POLICIES = {
     "IngestProcessorFunction": {"DynamoDBCrudPolicy"},
     "ScoreUpdaterFunction": {"DynamoDBCrudPolicy", "DynamoDBStreamReadPolicy"},
     "PullSourcesFunction": {"DynamoDBCrudPolicy"},
+    "BackfillFunction": {"DynamoDBCrudPolicy", "S3ReadPolicy"},
     "RescoreTaskFunction": {"DynamoDBCrudPolicy", "S3CrudPolicy"},
 }
 
