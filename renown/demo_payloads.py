@@ -51,7 +51,7 @@ def _user(users: Mapping[str, Mapping[str, Any]], uid: str) -> dict[str, Any]:
         "followers_count": int(info.get("followers_count") or 0),
         "protected": False,
         "verified": False,
-    }
+    } | ({"created_at": _twitter_time(int(info["created"]))} if info.get("created") else {})
 
 
 def _twitter_time(ts: int) -> str:
@@ -354,7 +354,15 @@ def mastodon_account(uid: str, users: Mapping[str, Mapping[str, Any]]) -> dict[s
         "display_name": user["name"],
         "followers_count": user["followers_count"],
         "url": f"https://mastodon.example/@{user['screen_name']}",
-    }
+    } | (
+        {
+            "created_at": datetime.fromtimestamp(int(users[uid]["created"]), UTC).strftime(
+                "%Y-%m-%dT00:00:00.000Z"
+            )
+        }
+        if users.get(uid, {}).get("created")
+        else {}
+    )
 
 
 def mastodon_delivery(
@@ -475,11 +483,33 @@ def delivery(
 
 
 DEMO_USERS: dict[str, dict[str, Any]] = {
-    "100": {"screen_name": "peterhiggs", "name": "Peter Higgs", "followers_count": 52000},
-    "200": {"screen_name": "fgianotti", "name": "Fabiola Gianotti", "followers_count": 31000},
-    "300": {"screen_name": "cern", "name": "CERN", "followers_count": 2_900_000},
-    "400": {"screen_name": "physicsfan", "name": "Physics Fan", "followers_count": 120},
-    "500": {"screen_name": "sciencewriter", "name": "Science Writer", "followers_count": 8700},
+    # "created": when the account was created (unix seconds), sent as X's user.created_at and Mastodon's
+    # account.created_at
+    "100": {
+        "screen_name": "peterhiggs",
+        "name": "Peter Higgs",
+        "followers_count": 52000,
+        "created": 1341360000,
+    },
+    "200": {
+        "screen_name": "fgianotti",
+        "name": "Fabiola Gianotti",
+        "followers_count": 31000,
+        "created": 1357776000,
+    },
+    "300": {"screen_name": "cern", "name": "CERN", "followers_count": 2_900_000, "created": 1222819200},
+    "400": {
+        "screen_name": "physicsfan",
+        "name": "Physics Fan",
+        "followers_count": 120,
+        "created": 1622505600,
+    },
+    "500": {
+        "screen_name": "sciencewriter",
+        "name": "Science Writer",
+        "followers_count": 8700,
+        "created": 1425340800,
+    },
 }
 
 

@@ -404,7 +404,10 @@ def update_batch(
             logger.exception("score update failed", extra={"network": network, "author": author_id})
             failures.extend(sequences)
     # every account the service has ingested has a score at once: engagers never scored get theirs
-    engagers = {(n, e): c.sequences for (n, e, _), c in changes.items() if (n, e) not in authors}
+    engagers: dict[AccountKey, list[str]] = defaultdict(list)
+    for (n, e, _), change in changes.items():
+        if (n, e) not in authors:
+            engagers[(n, e)].extend(change.sequences)
     for network, account_id in unscored(ctx, list(engagers)):
         try:
             update(ctx, network, account_id)

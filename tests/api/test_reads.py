@@ -171,3 +171,20 @@ def test_explain_accepts_core_explain_shape(client: TestClient, ddb: Any) -> Non
     assert body["networks"][0]["points"] == 63.2
     assert body["top_engagers"][0]["account"] == "twitter:1003"
     assert body["other"]["additivity"] == "sum of signals"
+
+
+def test_a_provisional_score_says_so(client: TestClient, ddb: Any) -> None:
+    """A score the updater wrote between full passes is served with ``provisional: true``."""
+    from boto3.dynamodb.types import TypeSerializer
+
+    from functions.shared.records import ScoreRecord
+
+    assert client.get("/v1/profiles/p1/score").json()["provisional"] is False
+    rec = ScoreRecord(
+        profile_id="p1", name="Ada", score=61.0, algorithm_version="v2", computed_at=0, provisional=True
+    )
+    ddb.put_item(
+        TableName="renown", Item={k: TypeSerializer().serialize(v) for k, v in rec.to_item().items()}
+    )
+    assert client.get("/v1/profiles/p1/score").json()["provisional"] is True
+    assert client.get("/v1/profiles/p1").json()["provisional"] is True

@@ -197,7 +197,7 @@ class BlueskySource:
         if event.kind == "commit" and commit is not None and commit.operation == "create" and commit.record:
             record = commit.record
             created = record.get("createdAt")
-            if isinstance(created, str):
+            if isinstance(created, str) and not accounts:  # a profile's createdAt is the account's
                 try:
                     ts = iso_seconds(created)
                 except PayloadError:  # a bad client clock must not stop the stream
