@@ -206,6 +206,8 @@ class SearchHit(ApiModel):
     profile_id: str
     name: str
     score: float | None = None
+    network: str | None = Field(default=None, description="the network of the account whose handle matched")
+    handle: str | None = Field(default=None, description="the handle that matched `q` exactly")
 
 
 class SearchResult(ApiModel):

@@ -253,23 +253,45 @@ def compare(store: ApiTable, ids: list[str]) -> m.Compare:
 
 
 def search(store: ApiTable, query: str, limit: int) -> m.SearchResult:
-    """Profiles whose name starts with ``query`` (GSI1 ``NAME#<2 letters>``), with their scores.
+    """Profiles whose name starts with ``query`` (GSI1 ``NAME#<2 letters>``) and, when ``query`` can be
+    a handle, the profiles of the accounts with exactly that handle on any network (GSI1
+    ``HANDLE#<network>#<handle>``, one Query per network), handle matches first; with their scores.
 
     Examples
     --------
     >>> search(store, "ada", 10).hits[0].name  # doctest: +SKIP
     'Ada Lovelace'
+    >>> search(store, "@grace", 10).hits[0].handle  # doctest: +SKIP
+    'grace'
     """
+    handle = query.strip().lstrip("@").lower()
+    by_handle: dict[str, AccountRecord] = {}
+    if handle and not any(c.isspace() for c in handle):
+        for network in NETWORKS:
+            account = store.account_by_handle(network, handle)
+            if account is not None:
+                by_handle.setdefault(account.profile_id, account)
     profiles = store.search_profiles(query, limit)
-    scores = store.get_scores([p.profile_id for p in profiles]) if profiles else {}
-    hits = [
-        m.SearchHit(
-            profile_id=p.profile_id,
-            name=p.name,
-            score=scores[p.profile_id].score if p.profile_id in scores else None,
+    names = {p.profile_id: p.name for p in profiles}
+    ids = list(dict.fromkeys([*by_handle, *names]))[:limit]
+    for profile_id in [i for i in ids if i not in names]:  # a handle match: its profile's name
+        meta = store.get_profile_view(profile_id)[0]
+        if meta is not None and not meta.opted_out:
+            names[profile_id] = meta.name
+    ids = [i for i in ids if i in names]
+    scores = store.get_scores(ids) if ids else {}
+    hits = []
+    for profile_id in ids:
+        account = by_handle.get(profile_id)
+        hits.append(
+            m.SearchHit(
+                profile_id=profile_id,
+                name=names[profile_id],
+                score=scores[profile_id].score if profile_id in scores else None,
+                network=account.network if account else None,
+                handle=account.handle if account else None,
+            )
         )
-        for p in profiles
-    ]
     return m.SearchResult(query=query, hits=hits)
 
 

@@ -5,8 +5,7 @@ cursor (``CURSOR#<source> / META``), drains up to ``limit`` lines through a *fet
 activities through the same store as the processor, and saves the cursor of the last line written.
 Fetchers are injected (``drain(..., fetcher=...)``); tests use a fake one over recorded lines and
 never touch the network. The default Wikimedia fetcher reads the SSE stream with ``Last-Event-ID``;
-Bluesky's Jetstream is a WebSocket, which needs a client library the functions do not ship: its
-default fetcher raises ``PullError`` until one is added (the parser and cursor handling are done).
+Bluesky's reads the Jetstream WebSocket with ``cursor=<time_us>`` (``functions.ingest.jetstream``).
 Lines are written in batches of ``BATCH``; a crash between writing and saving the cursor replays
 that batch without double counting (every activity is claimed once, see ``claims``).
 
@@ -28,6 +27,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from functions.ingest.jetstream import jetstream_fetcher
 from functions.ingest.networks import SOURCES
 from functions.ingest.networks.base import AccountRef, Activity, PayloadError
 from functions.ingest.networks.wikipedia import STREAM_URL
@@ -89,7 +89,7 @@ def dead_letter(table: Any, source: str, line: str, error: str, cursor: str | No
 
 
 class PullError(Exception):
-    """A source cannot be pulled (unknown source, or no client for its transport)."""
+    """A source cannot be pulled (no such source)."""
 
 
 def wikimedia_fetcher(cursor: str | None, limit: int, timeout_s: float = 20.0) -> Iterator[str]:
@@ -108,10 +108,6 @@ def wikimedia_fetcher(cursor: str | None, limit: int, timeout_s: float = 20.0) -
                 count += 1
             if count >= limit or time.monotonic() > deadline:
                 return
-
-
-def jetstream_fetcher(cursor: str | None, limit: int) -> Iterator[str]:
-    raise PullError("Bluesky Jetstream needs a WebSocket client; inject a fetcher")
 
 
 DEFAULT_FETCHERS: dict[str, Fetcher] = {"wikipedia": wikimedia_fetcher, "bluesky": jetstream_fetcher}

@@ -113,7 +113,8 @@ def run(args: argparse.Namespace) -> int:
     # the demo serves the current model (score integrity, v3) unless the environment names another
     os.environ.setdefault("RENOWN_ALGORITHM_VERSION", "v3")
     from functions.shared.settings import get_settings
-    from renown.local.demo_runner import DemoRunner, demo_page
+    from renown.local.demo_page import demo_page
+    from renown.local.demo_runner import DemoRunner
     from renown.local.display import Display
     from renown.local.stack import LocalStack
 

@@ -5,15 +5,12 @@ is reported all along (the backfill's from its job record)."""
 
 from __future__ import annotations
 
-import html
 import json
 import logging
 import threading
 import time
 from pathlib import Path
 from typing import Any
-
-import requests
 
 from renown.local.context import LocalLambdaContext
 from renown.local.demo import Progress, Replayer, wait_until
@@ -68,6 +65,17 @@ class DemoRunner:
 
         for network, body, headers in multi_network_demo(self.settings):
             self.replayer.post(network, body, headers)
+        self.link_demo_people()
+
+    def link_demo_people(self) -> None:
+        """One person, one profile: each demo person's accounts go to their X profile (the API's
+        account-linking route), before the first scoring pass."""
+        from renown.demo_payloads import DEMO_USERS
+        from renown.local.demo_links import Linker
+
+        self.drain(timeout_s=120)
+        signing = self.settings.widget_signing_key.get_secret_value().encode()
+        Linker(self.stack.url, self.settings.dev_api_key.get_secret_value(), signing).link_people(DEMO_USERS)
 
     def score(self, version: str | None = None) -> dict[str, Any]:
         """One scoring pass through the rescoring state machine (activating the version)."""
@@ -166,57 +174,3 @@ class DemoRunner:
         return ", ".join(
             f"{k}={v}" for k, v in self.last_pass.items() if k in ("profiles", "engagements", "iterations")
         )
-
-
-def top_profiles(base_url: str, api_key: str, profile_ids: list[str]) -> list[dict[str, Any]]:
-    """The demo page's leaders (from the last scoring pass), read through the public API."""
-    out: list[dict[str, Any]] = []
-    for profile_id in profile_ids:
-        try:
-            reply = requests.get(
-                f"{base_url}/v1/profiles/{profile_id}", headers={"x-api-key": api_key}, timeout=5
-            )
-        except requests.RequestException:
-            continue
-        if reply.ok:
-            out.append(reply.json())
-    return out
-
-
-def _leader_row(profile: dict[str, Any], widget_key: str) -> str:
-    pid = html.escape(str(profile.get("profile_id", "")))
-    name = html.escape(str(profile.get("name", "")))
-    badge = f'<img alt="score badge" src="/v1/widgets/{pid}/badge.svg?key={widget_key}">'
-    card = f'<div data-renown-profile="{pid}" data-renown-key="{widget_key}"></div>'
-    topics = ", ".join(
-        f"{html.escape(str(t.get('name') or t.get('slug', '')))} ({t.get('score', '')})"
-        for t in profile.get("topics") or []
-    )
-    style = html.escape(str((profile.get("style") or {}).get("name", "")))
-    about = f"<br><small>{style}{' · influential about ' + topics if topics else ''}</small>"
-    return f"<li><code>{pid}</code> {name} {badge}{about}{card}</li>"
-
-
-def demo_page(base_url: str, settings: Any, progress: dict[str, Any], leaders_ids: list[str]) -> str:
-    """A page like a third-party site's: it embeds badges and cards through the widget script."""
-    from functions.api.security import publishable_key
-
-    key = settings.dev_api_key.get_secret_value()
-    # a publishable key restricted to this page's origin: what a third-party site embeds
-    widget_key = publishable_key(settings.widget_signing_key.get_secret_value().encode(), [base_url])
-    status = html.escape(json.dumps(progress))
-    leaders = top_profiles(base_url, key, leaders_ids)
-    rows = "\n".join(_leader_row(p, widget_key) for p in leaders)
-    return f"""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Renown - local demo</title>
-<style>body{{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}}
-li{{margin:1rem 0}} code{{background:#eee;padding:0 .3em}}</style></head><body>
-<h1>Renown, running locally</h1>
-<p>Status: <code id="status">{status}</code> (reload to refresh)</p>
-<p><a href="/docs">API docs</a> · dev API key <code>{html.escape(key)}</code>
- (header <code>x-api-key</code>)</p>
-<h2>Most influential accounts in the Higgs Twitter data</h2>
-<ol>{rows or "<li>Scores appear here once the first scoring pass is done.</li>"}</ol>
-<script src="/v1/widgets/widget.js" async></script>
-<p><small>Data: Higgs Twitter (De Domenico et al. 2013, SNAP).
- Topics: Klout Topic Ontology, CC BY 3.0.</small></p>
-</body></html>"""

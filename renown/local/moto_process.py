@@ -14,7 +14,13 @@ here:
   that grows with the table: ingest writes each delivery in a transaction, so a replay slowed down
   quadratically and a copy failed under concurrent writes). ``item_level_transactions`` keeps a
   backup of the items the transaction names instead and restores those when it is cancelled
-  (same outcome, conditions and errors).
+  (same outcome, conditions and errors);
+* moto's server answers each request on its own thread, and its DynamoDB backend is not thread-safe:
+  a Scan, a Query on an index or a transaction walking the table's dictionaries while another thread
+  adds a partition fails ("dictionary changed size during iteration"), and a transaction's checks and
+  writes can interleave with another writer. ``serialised_tables`` runs DynamoDB and DynamoDB Streams
+  requests one at a time (other services stay concurrent: a Step Functions task calls Lambda, whose
+  handler calls DynamoDB while the task waits).
 """
 
 from __future__ import annotations
@@ -157,6 +163,39 @@ def item_level_transactions() -> Callable[[], None]:
     return undo
 
 
+#: request targets (``X-Amz-Target``) of the services whose backends share the table dictionaries
+TABLE_TARGETS = ("DynamoDB_", "DynamoDBStreams_")
+
+
+def serialised_tables(app: Callable[..., Any]) -> Callable[..., Any]:
+    """Wrap moto's WSGI ``app`` so that DynamoDB and DynamoDB Streams requests run one at a time.
+
+    The response is produced under the lock (moto builds it in full before returning). Requests of
+    other services pass through concurrently.
+
+    Examples
+    --------
+    >>> app = serialised_tables(lambda environ, start_response: [b"{}"])
+    >>> app({"HTTP_X_AMZ_TARGET": "DynamoDB_20120810.GetItem"}, None)
+    [b'{}']
+    """
+    lock = threading.Lock()
+
+    def serialised(environ: dict[str, Any], start_response: Any) -> Any:
+        if not str(environ.get("HTTP_X_AMZ_TARGET", "")).startswith(TABLE_TARGETS):
+            return app(environ, start_response)
+        with lock:
+            response = app(environ, start_response)
+            try:
+                return [b"".join(response)]
+            finally:
+                close = getattr(response, "close", None)
+                if close is not None:
+                    close()
+
+    return serialised
+
+
 def _exit_with_parent(parent_pid: int) -> None:
     while True:
         time.sleep(1)
@@ -182,7 +221,7 @@ def main() -> None:
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
     from werkzeug.serving import run_simple
 
-    app = DomainDispatcherApplication(create_backend_app)
+    app = serialised_tables(DomainDispatcherApplication(create_backend_app))
     run_simple("127.0.0.1", args.port, app, threaded=True, use_reloader=False)
 
 

@@ -132,10 +132,25 @@ def test_compare(client: TestClient) -> None:
 
 def test_search(client: TestClient) -> None:
     hits = client.get("/v1/search", params={"q": "Ada"}).json()["hits"]
-    assert hits == [{"profile_id": "p1", "name": "Ada Lovelace", "score": 63.2}]
+    assert hits == [
+        {"profile_id": "p1", "name": "Ada Lovelace", "score": 63.2, "network": "twitter", "handle": "ada"}
+    ]
+    assert client.get("/v1/search", params={"q": "Ada L"}).json()["hits"][0]["handle"] is None  # by name
     assert client.get("/v1/search", params={"q": "al"}).json()["hits"][0]["profile_id"] == "p2"
     assert client.get("/v1/search", params={"q": "zz"}).json()["hits"] == []
     problem(client.get("/v1/search", params={"q": "a"}), 422, "validation-error")
+
+
+def test_search_by_handle_on_any_network(client: TestClient) -> None:
+    # "grace" is p3's X handle (her name starts otherwise): found through the handle, named by the profile
+    hits = client.get("/v1/search", params={"q": "@Grace"}).json()["hits"]
+    assert hits == [
+        {"profile_id": "p3", "name": "Grace Hopper", "score": 71.5, "network": "twitter", "handle": "grace"}
+    ]
+    mastodon = client.get("/v1/search", params={"q": "ada@hachyderm.io"}).json()["hits"]
+    assert [(h["profile_id"], h["network"]) for h in mastodon] == [("p1", "mastodon")]
+    # a handle match and a name match of the same person are one hit
+    assert [h["profile_id"] for h in client.get("/v1/search", params={"q": "ada"}).json()["hits"]] == ["p1"]
 
 
 def test_topic_leaders(client: TestClient) -> None:

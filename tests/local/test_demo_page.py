@@ -1,24 +1,8 @@
-"""The local demo page's leader rows: escaped, with style and topics."""
+"""The demo loader's Higgs deliveries: author posts and per-author batches."""
 
 from __future__ import annotations
 
 from renown.local.demo import HiggsEngagement, author_post, batches_by_author
-from renown.local.demo_runner import _leader_row
-
-
-def test_leader_row_shows_style_and_topics_escaped() -> None:
-    row = _leader_row(
-        {
-            "profile_id": "twitter-1",
-            "name": "<b>Ann</b>",
-            "style": {"name": "Specialist"},
-            "topics": [{"slug": "physics", "name": "Physics", "score": 61}],
-        },
-        "pk_1",
-    )
-    assert "&lt;b&gt;Ann&lt;/b&gt;" in row and "<b>" not in row
-    assert "Specialist" in row and "Physics (61)" in row
-    assert "influential about" not in _leader_row({"profile_id": "x", "name": "y"}, "k")
 
 
 def test_author_posts_are_distinct_and_carry_topic_hashtags() -> None:
