@@ -152,6 +152,30 @@ class AlgorithmParams:
             del d["integrity"]
         return d
 
+    @classmethod
+    def from_dict(cls, name: str, data: dict[str, object]) -> AlgorithmParams:
+        """The validated parameters of release ``name`` from their JSON form (:meth:`to_dict`).
+
+        Raises
+        ------
+        InvalidParametersError
+            When a parameter is unknown or out of range.
+
+        Examples
+        --------
+        >>> AlgorithmParams.from_dict("v2b", {**get_version("v2").to_dict(), "damping": 0.8}).damping
+        0.8
+        """
+        values = dict(data)
+        values["name"] = name
+        for field in ("type_weights", "amplification_types"):
+            if isinstance(values.get(field), list):
+                values[field] = tuple(values[field])  # type: ignore[arg-type]
+        try:
+            return cls(**values).validate()  # type: ignore[arg-type]
+        except TypeError as exc:
+            raise InvalidParametersError(f"parameters of {name}: {exc}") from None
+
 
 _VERSIONS: dict[str, AlgorithmParams] = {
     "v1": AlgorithmParams(name="v1"),

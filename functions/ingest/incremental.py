@@ -35,6 +35,7 @@ the full pass. The measured gap to a fresh full pass is in ``docs/data-model.md`
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -42,7 +43,7 @@ from typing import Any
 
 from core import model
 from core.types import ENGAGEMENT_TYPES
-from core.versions import AlgorithmParams, get_version
+from core.versions import AlgorithmParams, get_version, list_versions
 from functions.shared.rank_state import BASE_PREFIX, NOW_PREFIX
 from functions.shared.records import DECAY_EPOCH, DECAY_HALF_LIFE_S
 
@@ -222,5 +223,9 @@ def author_state(
     )
 
 
-def load_params(version: str) -> AlgorithmParams:
-    return get_version(version)
+def load_params(version: str, stored: str | None = None) -> AlgorithmParams:
+    """The parameters of ``version``: a built-in version, else those it was published with (``stored``,
+    the JSON the full pass wrote on ``VERSION#<version>``: a release with custom parameters)."""
+    if version in list_versions() or not stored:
+        return get_version(version)
+    return AlgorithmParams.from_dict(version, json.loads(stored))

@@ -347,7 +347,8 @@ def load_context(table: Any, version: str, now: float) -> Context | None:
     calibration = CalibrationTable.from_dict(
         {k: [float(x) for x in v] if isinstance(v, list) else v for k, v in record["calibration"].items()}
     )
-    params = inc.load_params(version)
+    stored = record.get("params")
+    params = inc.load_params(version, stored if isinstance(stored, str) else None)
     pop_item = found.get(keys.incr_sk(version))
     population = (
         inc.Population(

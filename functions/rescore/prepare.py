@@ -52,11 +52,7 @@ def load_release_params(
             data = get_json(store or artifact_store(), params_key)
         if not isinstance(data, dict):
             raise TaskInputError(f"{params_key}: expected a JSON object of parameters")
-        data["name"] = version
-        for name in ("type_weights", "amplification_types"):
-            if isinstance(data.get(name), list):
-                data[name] = tuple(data[name])
-        return AlgorithmParams(**data).validate()
+        return AlgorithmParams.from_dict(version, data)
     except (RenownCoreError, TypeError, ValueError, KeyError) as exc:
         if isinstance(exc, TaskInputError):
             raise
