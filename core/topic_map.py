@@ -140,7 +140,7 @@ def _stem(word: str) -> str:
     return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
 
 
-def fold_words(text: str) -> list[str]:
+def fold_words(text: str, stem: bool = True) -> list[str]:
     """Folded words of a text: accents dropped, case folded, apostrophes removed, plural ``s`` dropped.
 
     Examples
@@ -150,7 +150,8 @@ def fold_words(text: str) -> list[str]:
     """
     decomposed = unicodedata.normalize("NFKD", _APOS.sub("", text))
     plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
-    return [_stem(w) for w in _WORD.findall(plain)]
+    words = _WORD.findall(plain)
+    return [_stem(w) for w in words] if stem else words
 
 
 def text_features(text: str) -> set[str]:
@@ -181,6 +182,17 @@ def text_features(text: str) -> set[str]:
     if text.rstrip().endswith(")"):
         out.add("#qualified")
     return out
+
+
+def slug_of(name: str) -> str:
+    """A slug for a topic name (the ontology's own slugs replace it when loaded from the CSVs).
+
+    Examples
+    --------
+    >>> slug_of("Women's Rights")
+    'womens-rights'
+    """
+    return "-".join(fold_words(name, stem=False))
 
 
 def _compact(words: Sequence[str]) -> str:
@@ -281,6 +293,7 @@ class TopicMapper:
             raise InvalidParametersError("parent_weight must be in [0, 1] and threshold in (0, 1]")
         self.ids = list(ids)
         self.names = list(names)
+        self.slugs = [slug_of(name) for name in self.names]
         self.parents = [list(p) for p in parents]
         self.parent_weight = parent_weight
         self.threshold = threshold
@@ -402,13 +415,13 @@ class TopicMapper:
         names: list[str] = []
         parents_of: dict[str, list[str]] = defaultdict(list)
         aliases: dict[str, list[str]] = defaultdict(list)
-        slug_of: dict[str, str] = {}
+        slugs: dict[str, str] = {}
         try:
             with open(os.path.join(base, ONTOLOGY_FILE), newline="", encoding="utf-8") as fh:
                 for row in csv.DictReader(fh):
                     ids.append(str(row["topicId"]))
                     names.append(row["topicDisplayName"])
-                    slug_of[ids[-1]] = row["topicSlug"]
+                    slugs[ids[-1]] = row["topicSlug"]
             with open(os.path.join(base, EDGE_FILE), newline="", encoding="utf-8") as fh:
                 rows = csv.reader(fh)
                 next(rows, None)
@@ -424,12 +437,12 @@ class TopicMapper:
         except (OSError, KeyError, csv.Error) as exc:
             raise InputFormatError(f"cannot read the topic ontology: {exc}", base) from None
         position = {t: i for i, t in enumerate(ids)}
-        for t, slug in slug_of.items():
+        for t, slug in slugs.items():
             if not slug.endswith("-super"):
                 aliases[t].append(slug)
         if isinstance(learned, (str, os.PathLike)):
             learned = load_learned(learned)
-        return cls(
+        mapper = cls(
             ids,
             names,
             [[position[p] for p in parents_of.get(t, []) if p in position] for t in ids],
@@ -437,6 +450,8 @@ class TopicMapper:
             learned,
             **kwargs,
         )
+        mapper.slugs = [slugs[t] for t in ids]
+        return mapper
 
     def _name_evidence(self, text: str) -> dict[int, float]:
         """Weights from names (rules 1 and 2 of the module docstring)."""
@@ -479,6 +494,14 @@ class TopicMapper:
 
     def weights(self, text: str) -> dict[int, float]:
         """Weight of every topic the text supports (topic index -> weight in (0, 1])."""
+        evidence, background = self._evidence(text)
+        rel = self.reliability
+        for t, b in background.items():
+            evidence[t] = min(1.0, evidence.get(t, 0.0) + b)
+        return {t: w * rel[t] for t, w in evidence.items() if w * rel[t] > 0}
+
+    def _evidence(self, text: str) -> tuple[dict[int, float], dict[int, float]]:
+        """The evidence after the hierarchy (rules 1-5), and the background (rule 7)."""
         evidence = self._name_evidence(text)
         features = text_features(text)
         more: dict[int, float] = {}
@@ -502,7 +525,7 @@ class TopicMapper:
             for t, v in assoc:
                 background[t] += self.background_weight * v / len(shapes)
         if not evidence and not background:
-            return {}
+            return {}, {}
         if self.parent_weight > 0:
             for i in self.order:
                 own = evidence.get(i)
@@ -512,10 +535,7 @@ class TopicMapper:
                 for p in self.parents[i]:
                     if evidence.get(p, 0.0) < up:
                         evidence[p] = up
-        rel = self.reliability
-        for t, b in background.items():
-            evidence[t] = min(1.0, evidence.get(t, 0.0) + b)
-        return {t: w * rel[t] for t, w in evidence.items() if w * rel[t] > 0}
+        return evidence, background
 
     def map(self, text: str) -> list[tuple[int, float]]:
         """Topics of a text, ``(topic index, weight)`` strongest first (ties by index)."""
@@ -524,6 +544,21 @@ class TopicMapper:
     def assert_topics(self, text: str) -> list[tuple[int, float]]:
         """The topics :meth:`map` gives at least :attr:`threshold`."""
         return [(t, w) for t, w in self.map(text) if w >= self.threshold]
+
+    def evidence_of(self, text: str) -> list[tuple[int, float]]:
+        """The asserted topics with the weight of the text's evidence alone (rules 1-5: before the
+        topic's reliability and without the background), strongest first: a term's matched topic
+        weighs more than the topics above it. What the service's topic support counts.
+
+        Examples
+        --------
+        >>> m = TopicMapper(["1", "2"], ["Physics", "Science"], [[1], []], [[], []])
+        >>> m.evidence_of("#physics")
+        [(0, 1.0), (1, 0.8)]
+        """
+        evidence, _ = self._evidence(text)
+        asserted = {t for t, _ in self.assert_topics(text)}
+        return sorted(((t, evidence[t]) for t in asserted if t in evidence), key=lambda tw: (-tw[1], tw[0]))
 
 
 def learn_terms(
