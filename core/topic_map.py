@@ -134,6 +134,7 @@ _URL = re.compile(r"https?://(?:www\.)?([^/\s:?#]+)", re.IGNORECASE)
 _TAG = re.compile(r"[#@]([^\W_][\w]*)", re.UNICODE)
 _PAREN = re.compile(r"^(.*?)\s*\(([^)]*)\)\s*$")
 MAX_PHRASE = 8
+SERVICE_MINIMUM = 0.3  # evidence a term needs to count for a topic in the service (TopicMapper.evidence_of)
 
 
 def _stem(word: str) -> str:
@@ -545,10 +546,12 @@ class TopicMapper:
         """The topics :meth:`map` gives at least :attr:`threshold`."""
         return [(t, w) for t, w in self.map(text) if w >= self.threshold]
 
-    def evidence_of(self, text: str) -> list[tuple[int, float]]:
+    def evidence_of(self, text: str, minimum: float = SERVICE_MINIMUM) -> list[tuple[int, float]]:
         """The asserted topics with the weight of the text's evidence alone (rules 1-5: before the
-        topic's reliability and without the background), strongest first: a term's matched topic
-        weighs more than the topics above it. What the service's topic support counts.
+        topic's reliability and without the background), strongest first, those of at least
+        ``minimum``: what the service's topic support counts. A term counts for the topics it names
+        and those above them (0.8 per level), not for the weak evidence of single words or learned
+        terms (a ``#science`` post is not about Actuarial Science).
 
         Examples
         --------
@@ -558,7 +561,8 @@ class TopicMapper:
         """
         evidence, _ = self._evidence(text)
         asserted = {t for t, _ in self.assert_topics(text)}
-        return sorted(((t, evidence[t]) for t in asserted if t in evidence), key=lambda tw: (-tw[1], tw[0]))
+        found = ((t, evidence[t]) for t in asserted if evidence.get(t, 0.0) >= minimum)
+        return sorted(found, key=lambda tw: (-tw[1], tw[0]))
 
 
 def learn_terms(
