@@ -10,11 +10,16 @@ links contribute their domain's first label after ``www.`` (``https://www.nasa.g
 a compacted key matches a topic whose compacted slug or English display name equals it. Keys of
 fewer than 3 characters and a few stop words are ignored.
 
+Terms map onto topics with :class:`core.topic_map.TopicMapper` (names in six languages, aliases,
+disambiguation, learned terms, hierarchy; ``docs/topics.md``) or, for a :class:`TopicOntology`, the
+exact matching above.
+
 Support: a topic is assigned to a profile only if it is matched in at least ``topic_min_posts``
 distinct posts of the profile that together drew at least ``topic_min_engagers`` distinct engagers,
-so one viral post does not make anyone influential about lizards. Topic score: the profile score
-times the square root of the topic's share of the engagement of the profile's posts, clipped to
-[1, 100] and rounded.
+so one viral post does not make anyone influential about lizards. Topic score
+(:func:`influence_topic_scores`): the calibrated score of the rank the profile received through its
+posts about the topic; :func:`score_topics` keeps the earlier rule (the profile score times the square
+root of the topic's share of the engagement of the profile's posts, clipped to [1, 100]).
 """
 
 from __future__ import annotations
@@ -29,16 +34,20 @@ from typing import Any
 
 import numpy as np
 
+from core.calibration import CalibrationTable, apply_calibration
 from core.errors import InputFormatError, InvalidParametersError
+from core.topic_map import TopicMapper
 from core.versions import AlgorithmParams, resolve
 
 __all__ = [
     "ATTRIBUTION",
     "TopicOntology",
     "assign_topics",
+    "influence_topic_scores",
     "load_ontology",
     "match_topics",
     "score_topics",
+    "term_text",
     "topic_score",
     "topic_support",
     "topics_from_evidence",
@@ -250,7 +259,7 @@ def assign_topics(
 
 
 def topic_support(
-    ontology: TopicOntology,
+    ontology: TopicOntology | TopicMapper,
     evidence_profile: Sequence[int] | np.ndarray,
     evidence_term: Sequence[str],
     evidence_posts: Sequence[int] | np.ndarray,
@@ -259,8 +268,18 @@ def topic_support(
     version: str | AlgorithmParams = "v1",
     evidence_engagers: Sequence[int] | np.ndarray | None = None,
     profile_engagements: Sequence[float] | np.ndarray | None = None,
+    evidence_influence: Sequence[float] | np.ndarray | None = None,
+    profile_influence: Sequence[float] | np.ndarray | None = None,
 ) -> list[list[tuple[str, float]]]:
     """The topics each profile has enough support for, with their share of its engagement.
+
+    ``ontology`` is a :class:`TopicOntology` (exact matching, :func:`match_topics`) or a
+    :class:`core.topic_map.TopicMapper`: then each term is mapped to the topics it asserts (its
+    parents included), each topic counting the term's posts and engagers whole (the support rule)
+    and its engagement times the weight of the term's evidence for the topic
+    (``TopicMapper.evidence_of``: the share). With ``evidence_influence`` and ``profile_influence``
+    (the rank the posts carrying the term received, and all the rank the profile's posts received)
+    the share is the topic's share of the received rank.
 
     The ingest pipeline keeps, per account and term (hashtag, keyword, link domain), how many posts
     carried the term, how many engagements those posts received and from how many distinct engagers.
@@ -307,8 +326,8 @@ def topic_support(
     [[('physics', 1.0)]]
     """
     params = resolve(version)
-    if not isinstance(ontology, TopicOntology):
-        raise InvalidParametersError("ontology must be a TopicOntology (see load_ontology)")
+    if not isinstance(ontology, (TopicOntology, TopicMapper)):
+        raise InvalidParametersError("ontology must be a TopicOntology or a TopicMapper")
     prof = np.asarray(evidence_profile, dtype=np.int64)
     posts = np.asarray(evidence_posts, dtype=np.float64)
     engaged = np.asarray(evidence_engagements, dtype=np.float64)
@@ -321,6 +340,14 @@ def topic_support(
         raise InvalidParametersError("evidence_profile must index range(n_profiles)")
     if len(prof) and (posts.min() < 0 or engaged.min() < 0 or engagers.min() < 0):
         raise InvalidParametersError("evidence counts must be >= 0")
+    if (evidence_influence is None) != (profile_influence is None):
+        raise InvalidParametersError("evidence_influence and profile_influence go together")
+    if evidence_influence is not None and profile_influence is not None:
+        engaged = np.asarray(evidence_influence, dtype=np.float64)
+        profile_engagements = profile_influence
+        bad = len(engaged) and (engaged.min() < 0 or not np.isfinite(engaged).all())
+        if len(engaged) != len(prof) or bad:
+            raise InvalidParametersError("evidence_influence must be one finite value >= 0 per row")
     support: list[dict[int, list[float]]] = [{} for _ in range(n_profiles)]
     if profile_engagements is not None:
         total = np.asarray(profile_engagements, dtype=np.float64)
@@ -330,23 +357,83 @@ def topic_support(
         total = np.bincount(prof, weights=engaged, minlength=n_profiles).astype(np.float64)
     else:
         total = np.zeros(n_profiles)
+    cache: dict[str, list[tuple[int, float]]] = {}
     for p, term, n_posts, n_eng, n_engagers in zip(
         prof.tolist(), evidence_term, posts.tolist(), engaged.tolist(), engagers.tolist(), strict=True
     ):
-        for t in match_topics(term.lstrip("#").replace("-", " ").replace("_", " "), ontology):
+        found = cache.get(term)
+        if found is None:
+            found = cache[term] = _term_topics(ontology, term)
+        for t, weight in found:
             rec = support[p].setdefault(t, [0.0, 0.0, 0.0])
             rec[0] += n_posts
-            rec[1] += n_eng
+            rec[1] += n_eng * weight
             rec[2] += n_engagers
+    slugs = ontology.slugs
     out: list[list[tuple[str, float]]] = []
     for p, topics in enumerate(support):
         chosen = [
-            (ontology.slugs[t], float(min(1.0, n_eng / total[p])) if total[p] > 0 else 0.0)
+            (slugs[t], float(min(1.0, n_eng / total[p])) if total[p] > 0 else 0.0)
             for t, (n_posts, n_eng, n_engagers) in topics.items()
             if n_posts >= params.topic_min_posts and n_engagers >= params.topic_min_engagers
         ]
         chosen.sort(key=lambda st: (-st[1], st[0]))
         out.append(chosen)
+    return out
+
+
+def term_text(term: str) -> str:
+    """The text a stored evidence term stands for: ``domain:home.cern`` -> ``https://home.cern``,
+    ``#higgs_boson`` -> ``#higgs_boson``, ``higgs-boson`` -> ``higgs boson``.
+
+    Examples
+    --------
+    >>> term_text("domain:www.nasa.gov"), term_text("particle-physics"), term_text("#HiggsBoson")
+    ('https://www.nasa.gov', 'particle physics', '#HiggsBoson')
+    """
+    if term.startswith("domain:"):
+        return "https://" + term.removeprefix("domain:")
+    if term.startswith(("#", "@")):
+        return term
+    return term.replace("-", " ").replace("_", " ")
+
+
+def _term_topics(ontology: TopicOntology | TopicMapper, term: str) -> list[tuple[int, float]]:
+    if isinstance(ontology, TopicMapper):
+        return ontology.evidence_of(term_text(term))
+    return [(t, 1.0) for t in match_topics(term.lstrip("#").replace("-", " ").replace("_", " "), ontology)]
+
+
+def influence_topic_scores(
+    support: Sequence[Sequence[tuple[str, float]]],
+    raw: np.ndarray,
+    table: CalibrationTable,
+    version: str | AlgorithmParams = "v1",
+) -> list[list[tuple[str, int]]]:
+    """Topic scores as influence in the topic: the score, on the version's calibrated scale, of the
+    rank a profile received through its posts about the topic (its raw influence times the topic's
+    share of the rank its posts received, :func:`topic_support` with ``evidence_influence``).
+
+    Examples
+    --------
+    >>> t = CalibrationTable(np.array([0.0, 1.0, 10.0]), np.array([1.0, 50.0, 100.0]))
+    >>> influence_topic_scores([[("physics", 0.5), ("cats", 0.05)]], np.array([2.0]), t)
+    [[('physics', 50), ('cats', 6)]]
+    """
+    params = resolve(version)
+    r = np.asarray(raw, dtype=np.float64)
+    if r.ndim != 1 or len(r) != len(support):
+        raise InvalidParametersError("raw must have one value per profile of the support")
+    out: list[list[tuple[str, int]]] = []
+    for p, topics in enumerate(support):
+        if not topics:
+            out.append([])
+            continue
+        shares = np.array([share for _, share in topics])
+        values = apply_calibration(r[p] * np.clip(shares, 0.0, 1.0), table)
+        chosen = [(slug, round(float(v))) for (slug, _), v in zip(topics, values, strict=True)]
+        chosen.sort(key=lambda st: (-st[1], st[0]))
+        out.append(chosen[: params.topic_max])
     return out
 
 

@@ -66,7 +66,7 @@ def refresh_partition(run: Run, payload: dict[str, Any]) -> dict[str, Any]:
     meta = get_json(store, run.layout.part(p, "meta.json"))
     calibration = engine.load_table(store, run.layout)
     scores = engine.partition_scores(store, run.layout, p, calibration)
-    records = score_records(meta, scores, run, active=True)
+    records = score_records(meta, scores, run, active=True, calibration=calibration)
     items = [r.to_item() for r in records]
     for r in records:
         old_version = meta["previous"].get(r.profile_id, {}).get("old_version")

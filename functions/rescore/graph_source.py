@@ -57,6 +57,7 @@ class TermEvidence:
     posts: int = 0
     engagements: int = 0
     engagers: int = 0
+    influence: float = 0.0  # the engagements weighed by what each engager passes on (see term_evidence)
 
 
 @dataclass
@@ -175,9 +176,10 @@ class GraphSnapshot:
         )
         return engagements, accounts
 
-    def term_evidence(self) -> list[TermEvidence]:
+    def term_evidence(self, passes: dict[str, float] | None = None) -> list[TermEvidence]:
         """Topic evidence per (account, term): posts from the ``TERM#`` items, engagements and distinct
-        engagers from the ``t_<term>`` counters of the account's received edges."""
+        engagers from the ``t_<term>`` counters of the account's received edges; with ``passes``
+        (engager key -> what one engagement of theirs passes on), the engagements weighed by it."""
         rows: dict[tuple[str, str], TermEvidence] = {}
 
         def row(key: str, term: str) -> TermEvidence:
@@ -201,6 +203,8 @@ class GraphSnapshot:
                     entry = row(author, term)
                     entry.engagements += int(count)
                     entry.engagers += 1
+                    if passes is not None:
+                        entry.influence += count * passes.get(f"{edge.network}:{edge.engager_id}", 0.0)
         return list(rows.values())
 
     def _live(self, key: str, live: set[str]) -> bool:

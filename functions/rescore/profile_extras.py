@@ -2,10 +2,12 @@
 
 Both are known before the solve: style needs only the engagement rows, topics need the topic
 evidence ingest keeps (``TERM#`` items for the posts carrying a term, ``t_<term>`` counters on the
-edges for the engagements and engagers they drew) mapped onto the Klout topic ontology (CC BY 3.0).
-The snapshot step stores, per profile, its style and the *support* of its topics (topic, share of its
-engagement); the write steps turn shares into topic scores with the profile's new score
-(``core.topics.score_topics``).
+edges for the engagements and engagers they drew) mapped onto the Klout topic ontology (CC BY 3.0) by
+``core.topic_map.TopicMapper``. The snapshot step stores, per profile, its style and the *support* of
+its topics (topic, share of the rank its posts received: each engagement weighs what its engager
+passes on, ``(1 + engagement the engager received) / engagement the engager gave``, one step of the
+rank); the write steps turn shares into topic scores: the calibrated score of the profile's raw
+influence times the share (``core.topics.influence_topic_scores``), its influence in the topic.
 """
 
 from __future__ import annotations
@@ -16,8 +18,10 @@ from typing import Any
 
 import numpy as np
 
+from core.calibration import CalibrationTable
 from core.style import style
-from core.topics import load_ontology, score_topics, topic_support
+from core.topic_map import TopicMapper
+from core.topics import influence_topic_scores, score_topics, topic_support
 from functions.rescore.graph_source import GraphSnapshot
 from functions.shared.settings import get_settings
 
@@ -37,8 +41,8 @@ def topics_dir() -> Path | None:
 
 
 @lru_cache(maxsize=1)
-def _ontology(path: str) -> Any:
-    return load_ontology(path)
+def _mapper(path: str) -> TopicMapper:
+    return TopicMapper.load(path)
 
 
 def profile_extras(
@@ -62,24 +66,31 @@ def profile_extras(
     for pid, entry in zip(accounts.profile_ids, style(engagements, accounts, now=now), strict=True):
         out[pid]["style"] = {"name": entry["style"], "axes": entry["axes"]}
     folder = topics_dir()
-    evidence = snapshot.term_evidence()
-    if folder is None or not evidence:
+    if folder is None or not snapshot.terms:
         return out
-    ontology = _ontology(str(folder))
-    names = dict(zip(ontology.slugs, ontology.names, strict=True))
+    # what one engagement of each account passes on: one step of the rank from uniform
+    n = accounts.n_accounts
+    received = np.bincount(engagements.dst, weights=engagements.weight, minlength=n)
+    given = np.bincount(engagements.src, weights=engagements.weight, minlength=n)
+    passes = (1.0 + received) / np.maximum(given, 1e-12)
+    evidence = snapshot.term_evidence(dict(zip(accounts.ids, passes.tolist(), strict=True)))
+    if not evidence:
+        return out
+    mapper = _mapper(str(folder))
+    names = dict(zip(mapper.slugs, mapper.names, strict=True))
     index = {key: i for i, key in enumerate(accounts.ids)}
     rows = [
-        (int(accounts.profile[index[e.account]]), e.term, e.posts, e.engagements, e.engagers)
+        (int(accounts.profile[index[e.account]]), e.term, e.posts, e.engagements, e.engagers, e.influence)
         for e in evidence
         if e.account in index
     ]
     if not rows:
         return out
-    profiles, terms, posts, engaged, engagers = zip(*rows, strict=True)
-    # all the engagement each account received (each engagement once): the engagement rows' weights
-    received = np.bincount(engagements.dst, weights=engagements.weight, minlength=accounts.n_accounts)
+    profiles, terms, posts, engaged, engagers, influence = zip(*rows, strict=True)
+    # all the rank each account's posts received (each engagement once)
+    rank_in = np.bincount(engagements.dst, weights=engagements.weight * passes[engagements.src], minlength=n)
     support = topic_support(
-        ontology,
+        mapper,
         profiles,
         terms,
         posts,
@@ -87,7 +98,8 @@ def profile_extras(
         accounts.n_profiles,
         version,
         evidence_engagers=engagers,
-        profile_engagements=np.bincount(accounts.profile, weights=received, minlength=accounts.n_profiles),
+        evidence_influence=influence,
+        profile_influence=np.bincount(accounts.profile, weights=rank_in, minlength=accounts.n_profiles),
     )
     for pid, chosen in zip(accounts.profile_ids, support, strict=True):
         out[pid]["topic_support"] = [[slug, names[slug], round(share, 6)] for slug, share in chosen]
@@ -95,10 +107,16 @@ def profile_extras(
 
 
 def scored_topics(
-    extras: list[dict[str, Any]], scores: np.ndarray, version: Any
+    extras: list[dict[str, Any]],
+    scores: np.ndarray,
+    version: Any,
+    raw: np.ndarray | None = None,
+    calibration: CalibrationTable | None = None,
 ) -> list[list[dict[str, Any]]]:
     """Each profile's topics with scores (``{"slug", "name", "score"}``, best first, at most
-    ``topic_max``) from its ``topic_support`` and its new score, for a whole partition at once.
+    ``topic_max``) from its ``topic_support``, for a whole partition at once: with the profiles' raw
+    influence and the calibration, the score of the rank received through the topic's posts
+    (``core.topics.influence_topic_scores``); without, the share rule of ``core.topics.score_topics``.
 
     Examples
     --------
@@ -106,9 +124,11 @@ def scored_topics(
     [[{'slug': 'physics', 'name': 'Physics', 'score': 32}], []]
     """
     supports = [extra.get("topic_support") or [] for extra in extras]
-    chosen = score_topics(
-        [[(slug, float(share)) for slug, _, share in support] for support in supports], scores, version
-    )
+    shares = [[(slug, float(share)) for slug, _, share in support] for support in supports]
+    if raw is not None and calibration is not None:
+        chosen = influence_topic_scores(shares, raw, calibration, version)
+    else:
+        chosen = score_topics(shares, scores, version)
     out = []
     for support, picked in zip(supports, chosen, strict=True):
         names = {slug: name for slug, name, _ in support}

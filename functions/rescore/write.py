@@ -33,12 +33,15 @@ from functions.shared.score_record import score_record, topic_leaders
 
 
 def score_records(
-    meta: dict[str, Any], scores: engine.PartitionScores, run: Run, active: bool
+    meta: dict[str, Any], scores: engine.PartitionScores, run: Run, active: bool, calibration: Any = None
 ) -> list[ScoreRecord]:
     """``ScoreRecord`` of every linked profile of a partition, with the topics scored from the
-    snapshot's topic support and the new score."""
+    snapshot's topic support: the calibrated score of the rank received through each topic's posts
+    (with ``calibration``), else the share rule."""
     extras = [meta["previous"].get(pid, {}) for pid in scores.profile_ids]
-    topics = scored_topics(extras, np.clip(scores.score, 1.0, 100.0), params_of(run))
+    topics = scored_topics(
+        extras, np.clip(scores.score, 1.0, 100.0), params_of(run), scores.raw_profile, calibration
+    )
     out: list[ScoreRecord] = []
     for i, pid in enumerate(scores.profile_ids):
         if pid.startswith("unlinked:"):
@@ -106,7 +109,7 @@ def write_shadow(run: Run, payload: dict[str, Any]) -> dict[str, Any]:
     meta = get_json(store, run.layout.part(p, "meta.json"))
     calibration = engine.load_table(store, run.layout)
     scores = engine.partition_scores(store, run.layout, p, calibration)
-    records = score_records(meta, scores, run, active=False)
+    records = score_records(meta, scores, run, active=False, calibration=calibration)
     explanations = _explanations(run, p, scores)
     items = [r.to_item() for r in records]
     items += [leader.to_item() for leader in topic_leaders(records)]

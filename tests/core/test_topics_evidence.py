@@ -112,3 +112,69 @@ def test_share_counts_each_engagement_once_when_posts_carry_several_terms() -> N
         topic_support(onto, [0, 0], *rows, 1, profile_engagements=[10.0, 1.0])
     with pytest.raises(InvalidParametersError):
         topic_support(onto, [0, 0], *rows, 1, profile_engagements=[-1.0])
+
+
+def _mapper() -> Any:
+    from core.topic_map import TopicMapper
+
+    # Reptiles > Lizards; Science > Physics
+    return TopicMapper(
+        ["1", "2", "3", "4"],
+        ["Reptiles", "Lizards", "Science", "Physics"],
+        [[], [0], [], [2]],
+        [[], [], [], []],
+    )
+
+
+def test_the_lizards_case_one_viral_post_never_makes_a_topic_with_the_mapper() -> None:
+    m = _mapper()
+    # profile 0: one blog post about lizards, shared by 5,000 people; profile 1: steady physics posting
+    support = topic_support(
+        m,
+        [0, 1],
+        ["#lizards", "physics"],
+        [1, 6],
+        [5000, 30],
+        2,
+        evidence_engagers=[5000, 12],
+    )
+    assert support[0] == []
+    assert [slug for slug, _ in support[1]] == ["physics", "science"]  # the parent is supported too
+    # the same lizard posts, several and engaged by several people: now a topic, with its parent
+    steady = topic_support(m, [0], ["#lizards"], [4], [40], 1, evidence_engagers=[9])
+    assert [slug for slug, _ in steady[0]] == ["lizards", "reptiles"]
+    # several posts but one devoted fan: not a topic
+    fan = topic_support(m, [0], ["#lizards"], [4], [40], 1, evidence_engagers=[1])
+    assert fan == [[]]
+
+
+def test_topic_scores_are_the_influence_received_through_the_topic_posts() -> None:
+    from core.calibration import CalibrationTable
+    from core.topics import influence_topic_scores
+
+    m = _mapper()
+    table = CalibrationTable(np.array([0.0, 1.0, 4.0, 16.0]), np.array([1.0, 40.0, 70.0, 100.0]))
+    # both profiles post 4 physics posts to 8 engagers; profile 0's engagers pass on much more rank
+    support = topic_support(
+        m,
+        [0, 0, 1, 1],
+        ["physics", "cats", "physics", "cats"],
+        [4, 4, 4, 4],
+        [8, 8, 8, 8],
+        2,
+        evidence_engagers=[8, 8, 8, 8],
+        evidence_influence=[12.0, 4.0, 2.0, 14.0],
+        profile_influence=[16.0, 16.0],
+    )
+    assert dict(support[0])["physics"] == pytest.approx(0.75)
+    assert dict(support[1])["physics"] == pytest.approx(0.125)
+    raw = np.array([8.0, 8.0])  # same overall influence
+    scores = influence_topic_scores(support, raw, table)
+    physics = [dict(s)["physics"] for s in scores]
+    assert physics[0] > physics[1]  # the same engagement count, from more influential engagers
+    overall = np.interp(raw, table.raw, table.score)
+    assert all(p <= o for p, o in zip(physics, overall, strict=True))
+    # the score of the rank received through the topic's posts, on the same scale
+    assert physics[0] == round(float(np.interp(8.0 * 0.75, table.raw, table.score)))
+    with pytest.raises(InvalidParametersError):
+        topic_support(m, [0], ["physics"], [1], [1], 1, evidence_influence=[1.0])

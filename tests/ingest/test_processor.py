@@ -182,7 +182,8 @@ def test_demo_deliveries_average_at_most_one_write_per_engagement(stack: Stack) 
                 totals[kind] += stats["items_written"]
     print(f"demo, known accounts: {totals}")
     assert totals["engagement_items"] <= 2 * totals["engagements"]  # its claim and its edge, at most
-    assert totals["posts"] == 1 and totals["post_items"] == 7  # claim, activity, posts counter, 4 terms
+    # claim, activity, posts counter, 6 terms (#physics, three keywords, two two-word names)
+    assert totals["posts"] == 1 and totals["post_items"] == 9
 
 
 def test_receiver_to_processor_many_deliveries_exactly_once(stack: Stack) -> None:

@@ -7,7 +7,6 @@ from typing import Any
 
 import pytest
 
-from core.topics import topic_score
 from functions.rescore.profile_extras import topics_dir
 from functions.shared import keys
 from functions.shared.records import EdgeRecord, TopicEvidenceRecord
@@ -68,11 +67,13 @@ def test_topics_and_style_are_written_with_the_scores(aws_env: Any, solver: str)
     one = item(aws_env, keys.profile_pk("p0001"), keys.SCORE_SK)
     two = item(aws_env, keys.profile_pk("p0002"), keys.SCORE_SK)
     assert one is not None and two is not None
-    # 8 of the engagements account 1 received carried #physics
+    # 8 of the engagements account 1 received carried #physics: Physics and the topics above it,
+    # each scored as the rank received through those posts (less than all the rank received)
     assert received > 8
-    assert [(t["slug"], int(t["score"])) for t in one["topics"]] == [
-        ("physics", topic_score(float(one["score"]), 8 / received))
-    ]
+    slugs = [t["slug"] for t in one["topics"]]
+    assert slugs[0] == "physics" and "science" in slugs
+    scores = {t["slug"]: int(t["score"]) for t in one["topics"]}
+    assert 1 <= scores["science"] <= scores["physics"] <= float(one["score"])
     assert two["topics"] == []  # one devoted fan is not a topic
     assert one["style"]["name"] and set(one["style"]["axes"]) == {
         "listening_participating",

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import itertools
 import json
 import re
 from collections.abc import Mapping
@@ -282,6 +283,7 @@ def load_xml(raw_body: bytes) -> ElementTree.Element:
 
 
 _HASHTAG = re.compile(r"(?<![\w#])#(\w{2,50})", re.UNICODE)
+_MENTION = re.compile(r"(?<![\w@])@(\w{2,30})", re.UNICODE)
 _STOP = frozenset(
     [
         "with",
@@ -316,12 +318,15 @@ _WORD = re.compile(r"[a-z][a-z0-9]{3,29}")
 def terms_of(
     text: str | None, hashtags: list[str] | None = None, urls: list[str] | None = None, keywords: int = 3
 ) -> tuple[str, ...]:
-    """Topic terms of a post: ``#hashtags``, link ``domain:`` names and a few longest keywords.
+    """Topic terms of a post: ``#hashtags``, link ``domain:`` names, ``@mentions`` (two), a few
+    longest keywords and two-word names (two, ``higgs-boson``): what the topic mapper reads.
 
     Examples
     --------
     >>> terms_of("The #Higgs boson at CERN", urls=["https://home.cern/news"])
     ('#higgs', 'domain:home.cern', 'boson', 'cern')
+    >>> terms_of("Higgs boson explained by @CERN")
+    ('@cern', 'boson', 'explained', 'higgs', 'higgs-boson', 'boson-explained')
     """
     found: list[str] = []
     tags = hashtags if hashtags is not None else _HASHTAG.findall(text or "")
@@ -336,11 +341,22 @@ def terms_of(
             continue
         if host and f"domain:{host}" not in found:
             found.append(f"domain:{host}")
+    for mention in _MENTION.findall(text or "")[:2]:
+        if f"@{mention.lower()}" not in found:
+            found.append(f"@{mention.lower()}")
     if text and keywords:
         plain = re.sub(r"https?://\S+|[@#]\w+", " ", text.lower())
         words = [w for w in dict.fromkeys(_WORD.findall(plain)) if w not in _STOP]
         words.sort(key=len, reverse=True)
         found.extend(sorted(words[:keywords]))
+        # two-word names ("higgs boson", "machine learning"): adjacent keywords, joined by "-"
+        tokens = re.findall(r"\w+", plain)
+        pairs = [
+            f"{a}-{b}"
+            for a, b in itertools.pairwise(tokens)
+            if _WORD.fullmatch(a) and _WORD.fullmatch(b) and a not in _STOP and b not in _STOP
+        ]
+        found.extend(list(dict.fromkeys(pairs))[:2])
     return tuple(found[:12])
 
 
