@@ -1,5 +1,8 @@
 """Compressed in-adjacency (CSR by author) built with a parallel two-pass counting sort.
 
+(One module over 500 lines on purpose: the CSR build and the grouping of engagements by pair share the
+counting sort, its fixed edge chunks and the row chunking that makes them independent of the threads.)
+
 Row ``v`` of a :class:`CSRGraph` lists the engagers ``u`` of author ``v`` with their pair weights, the
 layout a *pull* solver wants: each row is reduced by one thread, so the solver needs no atomics.
 """

@@ -194,15 +194,6 @@ def per_network(accounts: Accounts, values: np.ndarray) -> tuple[np.ndarray, np.
     return sums, present.reshape(n_prof, nn)
 
 
-def _network_scores(raw_pn: np.ndarray, present: np.ndarray, table: CalibrationTable) -> np.ndarray:
-    """Calibrated per-network scores, 0 where a profile has no account on the network: computed in
-    the array of the raw sums (which it replaces), on the present entries only.
-    """
-    raw_pn[present] = apply_calibration(raw_pn[present], table)
-    raw_pn[~present] = 0.0
-    return raw_pn
-
-
 def _check_inputs(engagements: Engagements, accounts: Accounts) -> None:
     if not isinstance(accounts, Accounts):
         raise InvalidEngagementsError("accounts must be a core.types.Accounts")
@@ -301,7 +292,9 @@ def score_population(
     for k, name in enumerate(SUBSCORES):
         subscores[name] = np.bincount(prof, weights=comp[:, k], minlength=n_prof) * share
     raw_pn, present = per_network(accounts, raw_account)
-    network_scores = _network_scores(raw_pn, present, table)
+    network_scores = raw_pn  # calibrated in place, on the present entries only
+    network_scores[present] = apply_calibration(raw_pn[present], table)
+    network_scores[~present] = 0.0
     t3 = time.perf_counter()
     return ScoreResult(
         raw_account=raw_account,
