@@ -61,6 +61,8 @@ _COLUMNAR = {".parquet": "parquet", ".pq": "parquet", ".feather": "ipc", ".arrow
 _TEXT_NAMES = ("source", "target", "weight", "type", "ts")
 _BAD_TOKEN = re.compile(rb"[\x00-\x20\x7f]")
 _BLOCK = 1 << 22
+#: Bytes of text parsed at a time by the numeric fast path (each segment by several threads).
+SEGMENT = 1 << 25
 
 
 def edge_file_kind(path: str) -> str:
@@ -195,7 +197,9 @@ def _read_text_fast(path: str, progress: Callable[[int], None] | None) -> _Colum
     cols: _Columns | None = None
     if numeric:
         try:
-            cols = _stream_numeric(open_file, options(pa.int64()), names, _estimate_rows(path, offset))
+            cols = _stream_numeric(
+                path, offset, options(pa.int64()), names, _estimate_rows(path, offset), progress
+            )
         except pa.ArrowInvalid as exc:
             if "to int64" not in str(exc):
                 raise _FastPathError from None
@@ -251,10 +255,16 @@ def _grow(a: np.ndarray, size: int) -> np.ndarray:
 
 
 def _stream_numeric(
-    open_file: Callable[[], Any], options: tuple[Any, Any, Any], names: list[str], rows: int
+    path: str,
+    offset: int,
+    options: tuple[Any, Any, Any],
+    names: list[str],
+    rows: int,
+    progress: Callable[[int], None] | None,
 ) -> _Columns:
-    """Numeric tokens: pyarrow's streaming CSV reader, batch by batch into growing numpy columns (no
-    table of the whole file next to its numpy copy).
+    """Numeric tokens: the file (memory-mapped) in segments of about :data:`SEGMENT` bytes cut at line
+    ends, each parsed by pyarrow's multithreaded CSV reader and copied into growing numpy columns:
+    never a table of the whole file next to its numpy copy.
     """
     import pyarrow as pa
     import pyarrow.csv as pcsv
@@ -263,24 +273,39 @@ def _stream_numeric(
     dtypes["ts"] = np.float64
     out = {name: np.empty(rows, dtypes[name]) for name in names}
     pos = 0
-    src = open_file()
-    try:
-        reader = pcsv.open_csv(src, *options)
-        for batch in reader:
-            k = batch.num_rows
+    with pa.memory_map(path) as mm:
+        size = mm.size()
+        start = offset
+        while start < size:
+            end = min(size, start + SEGMENT)
+            if end < size:  # cut after the next line end
+                mm.seek(end)
+                tail = mm.read(1 << 16)
+                nl = tail.find(b"\n")
+                while nl < 0 and end + len(tail) < size:
+                    more = mm.read(1 << 16)
+                    tail += more
+                    nl = tail.find(b"\n")
+                end = size if nl < 0 else end + nl + 1
+            table = pcsv.read_csv(pa.BufferReader(mm.read_at(end - start, start)), *options)
+            k = table.num_rows
             if pos + k > len(out["source"]):
-                size = max(2 * len(out["source"]), pos + k)
-                out = {name: _grow(a, size) for name, a in out.items()}
+                grown = max(2 * len(out["source"]), pos + k)
+                out = {name: _grow(a, grown) for name, a in out.items()}
             for name in names:
-                col = batch.column(name)
+                col = table.column(name)
                 if name == "type":
-                    out[name][pos : pos + k] = _dictionary_codes(pa.chunked_array([col]))
+                    out[name][pos : pos + k] = _dictionary_codes(col)
                 else:
-                    out[name][pos : pos + k] = col.to_numpy(zero_copy_only=False)
+                    j = pos
+                    for ch in col.chunks:
+                        out[name][j : j + len(ch)] = ch.to_numpy(zero_copy_only=False)
+                        j += len(ch)
             pos += k
-            del batch
-    finally:
-        src.close()
+            del table
+            if progress is not None:
+                progress(end - start)
+            start = end
     out = {name: _grow(a, pos) for name, a in out.items()}
     return _Columns(out["source"], out["target"], out["weight"], out.get("type"), out.get("ts"))
 
