@@ -27,7 +27,7 @@ from core import integrity, model, pairs
 from core.calibration import CalibrationTable, apply_calibration, fit_calibration
 from core.errors import InvalidEngagementsError, InvalidParametersError
 from core.flow import inflows
-from core.graph import DROP_SELF, CSRGraph, aggregate_pairs, group_pairs
+from core.graph import DROP_GROUP, DROP_SELF, CSRGraph, group_pairs
 from core.rank import influence_rank
 from core.types import NETWORKS, Accounts, Engagements
 from core.versions import AlgorithmParams, params_digest, resolve
@@ -359,20 +359,18 @@ def prepare_integrity_graph(
     rules = params.integrity
     assert rules is not None
     n = accounts.n_accounts
-    counts, amp_counts, base = model.decayed_counts(
-        engagements.weight, engagements.etype, engagements.ts, params, now
+    rows = group_pairs(engagements.src, engagements.dst, n, DROP_GROUP, accounts.profile)
+    pc = pairs.pair_counts(
+        rows, engagements.src, engagements.weight, engagements.etype, engagements.ts, params, now
     )
-    keep = accounts.profile[engagements.src] != accounts.profile[engagements.dst]
-    vals = np.stack([counts[keep], amp_counts[keep], base[keep]], axis=1)
-    indptr, indices, sums = aggregate_pairs(engagements.src[keep], engagements.dst[keep], vals, n)
-    pair_count = sums[:, 0]
+    indptr, indices, pair_count = rows.indptr, pc.indices, pc.count
+    del rows
     reverse = integrity.reverse_counts(indptr, indices, pair_count, n)
     w32 = integrity.mutual_discounted_weights(pair_count, reverse, params.pair_exponent, rules.reciprocity)
-    amp_frac = model.amplification_share(sums[:, 1], pair_count)
-    out_weight = np.bincount(indices, weights=w32.astype(np.float64), minlength=n)
+    out_weight = pairs.out_weights(indices, w32, n)
     # an engager's selectivity counts its engagement before the mutual discount: what a mutual
     # exchange no longer carries leaks (it does not flow to the engager's other authors instead)
-    given = np.bincount(indices, weights=model.pair_weights(pair_count, params.pair_exponent), minlength=n)
+    given = pairs.out_weights(indices, pairs.pair_weights(pair_count, params.pair_exponent), n)
     m = len(engagements.ts)
     coverage = float(np.isfinite(engagements.ts).sum()) / m if m else 0.0
     seen = integrity.first_seen(engagements.src, engagements.dst, engagements.ts, n)
@@ -389,7 +387,7 @@ def prepare_integrity_graph(
     csr = CSRGraph(n, indptr, indices, w32, out_weight)
     unit = float(max(1.0, est.sum()))
     graph = ScoringGraph(
-        csr, pair_count, sums[:, 2], amp_frac, scale, teleport, est < 0.5, vol, float(now), unit
+        csr, pair_count, pc.nodecay, pc.amp_frac, scale, teleport, est < 0.5, vol, float(now), unit
     )
     return graph, est, (reverse > 0) & (pair_count > 0)
 
