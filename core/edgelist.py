@@ -61,6 +61,8 @@ _COLUMNAR = {".parquet": "parquet", ".pq": "parquet", ".feather": "ipc", ".arrow
 _TEXT_NAMES = ("source", "target", "weight", "type", "ts")
 _BAD_TOKEN = re.compile(rb"[\x00-\x20\x7f]")
 _BLOCK = 1 << 22
+#: Bytes of text parsed at a time by the numeric fast path (each segment by several threads).
+SEGMENT = 1 << 25
 
 
 def edge_file_kind(path: str) -> str:
@@ -157,75 +159,155 @@ def _read_text_fast(path: str, progress: Callable[[int], None] | None) -> _Colum
     names = list(_TEXT_NAMES[:k])
     numeric = all(f.isdigit() and len(f) <= MAX_NUMERIC_DIGITS for f in fields[:2])
 
-    def read(token_type: Any) -> Any:
+    def options(token_type: Any) -> tuple[Any, Any, Any]:
         types = {"source": token_type, "target": token_type, "weight": pa.float64()}
         if k >= 4:
             types["type"] = pa.dictionary(pa.int32(), pa.string())
         if k == 5:
             types["ts"] = pa.float64()
+        return (
+            pcsv.ReadOptions(column_names=names, block_size=_BLOCK),
+            pcsv.ParseOptions(
+                delimiter=delim.decode(),
+                quote_char=False,
+                escape_char=False,
+                double_quote=False,
+                newlines_in_values=False,
+                ignore_empty_lines=True,
+                invalid_row_handler=_skip_comments,
+            ),
+            pcsv.ConvertOptions(
+                column_types=types,
+                null_values=[],
+                true_values=[],
+                false_values=[],
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+                check_utf8=True,
+            ),
+        )
+
+    def open_file() -> Any:
         src: Any = pa.OSFile(path)
         src.seek(offset)
         if progress is not None:
             src = pa.PythonFile(_ProgressReader(src, progress), mode="r")
-        try:
-            return pcsv.read_csv(
-                src,
-                pcsv.ReadOptions(column_names=names, block_size=_BLOCK),
-                pcsv.ParseOptions(
-                    delimiter=delim.decode(),
-                    quote_char=False,
-                    escape_char=False,
-                    double_quote=False,
-                    newlines_in_values=False,
-                    ignore_empty_lines=True,
-                    invalid_row_handler=_skip_comments,
-                ),
-                pcsv.ConvertOptions(
-                    column_types=types,
-                    null_values=[],
-                    true_values=[],
-                    false_values=[],
-                    strings_can_be_null=False,
-                    quoted_strings_can_be_null=False,
-                    check_utf8=True,
-                ),
-            )
-        finally:
-            src.close()
+        return src
 
-    table = None
+    cols: _Columns | None = None
     if numeric:
         try:
-            table = read(pa.int64())
+            cols = _stream_numeric(
+                path, offset, options(pa.int64()), names, _estimate_rows(path, offset), progress
+            )
         except pa.ArrowInvalid as exc:
             if "to int64" not in str(exc):
                 raise _FastPathError from None
-        if table is not None:
-            s = _to_numpy(table.column("source"), np.int64)
-            d = _to_numpy(table.column("target"), np.int64)
-            if not (_numeric_ok(s) and _numeric_ok(d)):
-                table = None  # negative or too long: the tokens stay text
-    if table is None:
-        try:
-            table = read(pa.string())
-        except pa.ArrowInvalid:
+        except (ValueError, RenownCoreError):
             raise _FastPathError from None
-        comment = pc.starts_with(table.column("source"), "#")
-        if pc.any(comment).as_py():
-            table = table.filter(pc.invert(comment))
-        s = table.column("source")
-        d = table.column("target")
-    cols = {name: table.column(name) for name in names[2:]}
+        if cols is not None:
+            if _numeric_ok(cols.src) and _numeric_ok(cols.dst):
+                return cols
+            cols = None  # negative or too long: the tokens stay text
+    src = open_file()
+    try:
+        table = pcsv.read_csv(src, *options(pa.string()))
+    except pa.ArrowInvalid:
+        raise _FastPathError from None
+    finally:
+        src.close()
+    comment = pc.starts_with(table.column("source"), "#")
+    if pc.any(comment).as_py():
+        table = table.filter(pc.invert(comment))
+    s = table.column("source")
+    d = table.column("target")
+    rest = {name: table.column(name) for name in names[2:]}
     del table
-    weight = _to_numpy(cols.pop("weight"), np.float64)
+    weight = _to_numpy(rest.pop("weight"), np.float64)
     etype = None
     if k >= 4:
         try:
-            etype = _dictionary_codes(cols.pop("type"))
+            etype = _dictionary_codes(rest.pop("type"))
         except (ValueError, RenownCoreError):
             raise _FastPathError from None
-    ts = _to_numpy(cols.pop("ts"), np.float64) if k == 5 else None
+    ts = _to_numpy(rest.pop("ts"), np.float64) if k == 5 else None
     return _Columns(s, d, weight, etype, ts)
+
+
+def _estimate_rows(path: str, offset: int) -> int:
+    """Rows of a text file, from the mean length of its first lines (a first guess: columns grow)."""
+    size = os.path.getsize(path) - offset
+    with open(path, "rb") as fh:
+        fh.seek(offset)
+        head = fh.read(1 << 20)
+    lines = head.count(b"\n") + 1
+    return int(size / max(1.0, len(head) / lines) * 1.05) + 1024
+
+
+def _grow(a: np.ndarray, size: int) -> np.ndarray:
+    """``a`` with room for ``size`` rows (``realloc``: large arrays are remapped, not copied)."""
+    if a.flags.owndata:
+        a.resize(size, refcheck=False)
+        return a
+    b = np.empty(size, a.dtype)  # pragma: no cover - the columns own their data
+    b[: min(len(a), size)] = a[:size]
+    return b
+
+
+def _stream_numeric(
+    path: str,
+    offset: int,
+    options: tuple[Any, Any, Any],
+    names: list[str],
+    rows: int,
+    progress: Callable[[int], None] | None,
+) -> _Columns:
+    """Numeric tokens: the file (memory-mapped) in segments of about :data:`SEGMENT` bytes cut at line
+    ends, each parsed by pyarrow's multithreaded CSV reader and copied into growing numpy columns:
+    never a table of the whole file next to its numpy copy.
+    """
+    import pyarrow as pa
+    import pyarrow.csv as pcsv
+
+    dtypes = {"source": np.int64, "target": np.int64, "weight": np.float64, "type": np.uint8}
+    dtypes["ts"] = np.float64
+    out = {name: np.empty(rows, dtypes[name]) for name in names}
+    pos = 0
+    with pa.memory_map(path) as mm:
+        size = mm.size()
+        start = offset
+        while start < size:
+            end = min(size, start + SEGMENT)
+            if end < size:  # cut after the next line end
+                mm.seek(end)
+                tail = mm.read(1 << 16)
+                nl = tail.find(b"\n")
+                while nl < 0 and end + len(tail) < size:
+                    more = mm.read(1 << 16)
+                    tail += more
+                    nl = tail.find(b"\n")
+                end = size if nl < 0 else end + nl + 1
+            table = pcsv.read_csv(pa.BufferReader(mm.read_at(end - start, start)), *options)
+            k = table.num_rows
+            if pos + k > len(out["source"]):
+                grown = max(2 * len(out["source"]), pos + k)
+                out = {name: _grow(a, grown) for name, a in out.items()}
+            for name in names:
+                col = table.column(name)
+                if name == "type":
+                    out[name][pos : pos + k] = _dictionary_codes(col)
+                else:
+                    j = pos
+                    for ch in col.chunks:
+                        out[name][j : j + len(ch)] = ch.to_numpy(zero_copy_only=False)
+                        j += len(ch)
+            pos += k
+            del table
+            if progress is not None:
+                progress(end - start)
+            start = end
+    out = {name: _grow(a, pos) for name, a in out.items()}
+    return _Columns(out["source"], out["target"], out["weight"], out.get("type"), out.get("ts"))
 
 
 class _ProgressReader:
@@ -252,13 +334,17 @@ class _ProgressReader:
         self.raw.close()
 
 
-def _to_numpy(col: Any, dtype: Any) -> np.ndarray:
-    """A writable numpy copy of a chunked pyarrow column."""
+def _to_numpy(col: Any, dtype: Any, cast: Any = None) -> np.ndarray:
+    """A writable numpy copy of a chunked pyarrow column (each chunk cast to ``cast`` first, if given:
+    one chunk at a time, not a cast copy of the whole column).
+    """
     if col.num_chunks == 0:
         return np.zeros(0, dtype)
     out = np.empty(len(col), dtype)
     pos = 0
     for ch in col.chunks:
+        if cast is not None and ch.type != cast:
+            ch = ch.cast(cast)
         out[pos : pos + len(ch)] = ch.to_numpy(zero_copy_only=False)
         pos += len(ch)
     return out
@@ -434,6 +520,9 @@ def _read_columnar(path: str, kind: str, ts_max: float) -> _Columns:
         if pa.types.is_integer(t):
             arr = _to_numpy(col, np.int64)
             cols[name] = arr
+            del col
+            table = table.drop_columns([name])  # its buffers go as soon as they are copied
+            pa.default_memory_pool().release_unused()
         elif pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_binary(t):
             if pa.types.is_binary(t):
                 try:
@@ -459,7 +548,10 @@ def _read_columnar(path: str, kind: str, ts_max: float) -> _Columns:
         pa.types.is_integer(wcol.type) or pa.types.is_floating(wcol.type) or pa.types.is_decimal(wcol.type)
     ):
         raise InputFormatError(f"column weight must be numeric, not {wcol.type}", path)
-    weight = _to_numpy(wcol.cast(pa.float64()), np.float64)
+    weight = _to_numpy(wcol, np.float64, pa.float64())
+    del wcol
+    table = table.drop_columns(["weight"])
+    pa.default_memory_pool().release_unused()
     bad = _first_false((weight >= 0) & (weight <= MAX_WEIGHT))
     if bad is not None:
         raise fail(bad, f"bad weight {weight[bad]!r} ({_WEIGHT_HINT})")
@@ -783,11 +875,15 @@ def read_edges(
     default_type: str = "mention",
     network: str = "twitter",
     progress: Callable[[int], None] | None = None,
+    compact: bool = False,
 ) -> tuple[Engagements, Accounts]:
     """Read edge files (text, Parquet, Arrow IPC) into engagements and their accounts.
 
     See :func:`core.io.read_edge_files`; ``progress`` is called with the number of bytes read as a
-    text file is parsed.
+    text file is parsed. With ``compact``, the table takes about a third of the memory and scores the
+    same, bit for bit: account indices are int32 (below 2**31 accounts), weights float32 when every
+    weight is exact in float32 (whole counts are), and a column that no file has (``type``, ``ts``)
+    is one value broadcast over the rows (a read-only view).
     """
     import pyarrow as pa
 
@@ -808,10 +904,12 @@ def read_edges(
             raise InputFormatError("no engagements: the file is empty or holds only comments", path)
         files.append((path, cols))
     numeric = all(isinstance(c.src, np.ndarray) for _, c in files)
-    m = sum(len(c) for _, c in files)
+    lengths = [len(c) for _, c in files]
+    m = sum(lengths)
     if numeric:
         src = np.concatenate([c.src for _, c in files]) if len(files) > 1 else files[0][1].src
         dst = np.concatenate([c.dst for _, c in files]) if len(files) > 1 else files[0][1].dst
+        _release(files, "src", "dst")
         uniq = _factorise_ints([src, dst])
         ids = [str(v) for v in uniq.tolist()]
         net = np.full(len(ids), network_code(network), np.uint8)
@@ -827,6 +925,7 @@ def read_edges(
         dsts = [text(c.dst) for _, c in files]
         codes, tokens = _factorise_text(srcs + dsts)
         del srcs, dsts
+        _release(files, "src", "dst")
         for i, (path, _c) in enumerate(files):
             if edge_file_kind(path) != "text":
                 _token_errors(path, tokens, [codes[i], codes[len(files) + i]])
@@ -835,18 +934,58 @@ def read_edges(
         del codes
         accounts = _text_accounts(tokens, network)
     weight = np.concatenate([c.weight for _, c in files]) if len(files) > 1 else files[0][1].weight
-    etype = np.full(m, dtype_code, np.uint8)
-    ts = np.full(m, np.nan)
+    _release(files, "weight")
+    if compact:  # each column converted once the file columns no longer hold the original
+        if len(accounts.ids) < 2**31:
+            src = _to_int32(src)
+            dst = _to_int32(dst)
+        weight = _float32_if_exact(weight)
+    typed = any(c.etype is not None for _, c in files)
+    timed = any(c.ts is not None for _, c in files)
+    if typed or not compact:
+        etype = np.full(m, dtype_code, np.uint8)
+    else:
+        etype = np.broadcast_to(np.uint8(dtype_code), (m,))
+    ts = np.full(m, np.nan) if timed or not compact else np.broadcast_to(np.float64(np.nan), (m,))
     pos = 0
-    for _, c in files:
+    for (_, c), k in zip(files, lengths, strict=True):
         if c.etype is not None:
             et = c.etype
-            etype[pos : pos + len(c)] = np.where(et == 255, dtype_code, et) if (et == 255).any() else et
+            etype[pos : pos + k] = np.where(et == 255, dtype_code, et) if (et == 255).any() else et
         if c.ts is not None:
-            ts[pos : pos + len(c)] = c.ts
-        pos += len(c)
+            ts[pos : pos + k] = c.ts
+        pos += k
     files.clear()
+    pa.default_memory_pool().release_unused()  # the columns' buffers, held by the pool
     return Engagements(src, dst, weight, etype, ts), accounts
+
+
+def _release(files: list[tuple[str, _Columns]], *names: str) -> None:
+    """Drop the files' references to columns already gathered (their memory goes as they are converted)."""
+    for _, c in files:
+        for name in names:
+            setattr(c, name, None)
+
+
+def _float32_if_exact(w: np.ndarray) -> np.ndarray:
+    """``w`` as float32 when every weight is exact in float32 (counts are), else ``w`` itself."""
+    out = np.empty(len(w), np.float32)
+    step = 1 << 22
+    for i in range(0, len(w), step):
+        part = w[i : i + step]
+        out[i : i + step] = part
+        if not np.array_equal(out[i : i + step], part):
+            return w
+    return out
+
+
+def _to_int32(a: np.ndarray) -> np.ndarray:
+    """An int32 copy of dense ids (which fit), converted in slices (no second int64 temporary)."""
+    out = np.empty(len(a), np.int32)
+    step = 1 << 22
+    for i in range(0, len(a), step):
+        out[i : i + step] = a[i : i + step]
+    return out
 
 
 def _accounts(ids: list[str], net: np.ndarray) -> Accounts:

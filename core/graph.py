@@ -1,5 +1,8 @@
 """Compressed in-adjacency (CSR by author) built with a parallel two-pass counting sort.
 
+(One module over 500 lines on purpose: the CSR build and the grouping of engagements by pair share the
+counting sort, its fixed edge chunks and the row chunking that makes them independent of the threads.)
+
 Row ``v`` of a :class:`CSRGraph` lists the engagers ``u`` of author ``v`` with their pair weights, the
 layout a *pull* solver wants: each row is reduced by one thread, so the solver needs no atomics.
 """
@@ -14,7 +17,18 @@ from numba import njit, prange
 
 from core.errors import InvalidEngagementsError, InvalidParametersError
 
-__all__ = ["N_CHUNKS", "CSRGraph", "aggregate_pairs", "build_csr", "row_chunks"]
+__all__ = [
+    "DROP_GROUP",
+    "DROP_NONE",
+    "DROP_SELF",
+    "N_CHUNKS",
+    "CSRGraph",
+    "PairRows",
+    "aggregate_pairs",
+    "build_csr",
+    "group_pairs",
+    "row_chunks",
+]
 
 #: Fixed number of edge chunks of the parallel build (results do not depend on the thread count).
 N_CHUNKS = 4
@@ -224,20 +238,6 @@ def row_chunks(indptr: np.ndarray, n_chunks: int) -> np.ndarray:
     return np.maximum.accumulate(bounds)
 
 
-@njit(parallel=True, cache=True)
-def _scatter_order(dst, offsets, order):  # pragma: no cover - compiled
-    n_chunks = offsets.shape[0]
-    m = len(dst)
-    for c in prange(n_chunks):
-        lo = m * c // n_chunks
-        hi = m * (c + 1) // n_chunks
-        for e in range(lo, hi):
-            v = dst[e]
-            p = offsets[c, v]
-            offsets[c, v] = p + 1
-            order[p] = e
-
-
 def _check_edges(src: np.ndarray, dst: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
     if not isinstance(n, int | np.integer) or n < 1:
         raise InvalidParametersError(f"n must be a positive integer, got {n!r}")
@@ -249,8 +249,9 @@ def _check_edges(src: np.ndarray, dst: np.ndarray, n: int) -> tuple[np.ndarray, 
         raise InvalidEngagementsError("src and dst must be 1-D arrays of equal length")
     if len(s) and not (np.issubdtype(s.dtype, np.integer) and np.issubdtype(d.dtype, np.integer)):
         raise InvalidEngagementsError("src and dst must be integer arrays")
-    s = s.astype(np.int64, copy=False)
-    d = d.astype(np.int64, copy=False)
+    if s.dtype != np.int32 or d.dtype != np.int32:  # int32 stays int32 (a compact table), no copy
+        s = s.astype(np.int64, copy=False)
+        d = d.astype(np.int64, copy=False)
     return s, d
 
 
@@ -319,28 +320,203 @@ def build_csr(src: np.ndarray, dst: np.ndarray, weight: np.ndarray | None, n: in
     return CSRGraph(int(n), indptr, indices, weights, out_weight)
 
 
+#: Rows up to this long are sorted by insertion (longer ones through packed int64 keys).
+_SHORT_ROW = 32
+#: Which engagements :func:`group_pairs` leaves out: none, an account's own, or those within a group.
+DROP_NONE, DROP_SELF, DROP_GROUP = 0, 1, 2
+
+
+@njit(cache=True)
+def _kept(s, d, group, drop):  # pragma: no cover - compiled
+    if drop == 1:
+        return s != d
+    if drop == 2:
+        return group[s] != group[d]
+    return True
+
+
 @njit(parallel=True, cache=True)
-def _dedup_count(indptr, order, src):  # pragma: no cover - compiled
+def _count_kept(src, dst, group, drop, n, n_chunks):  # pragma: no cover - compiled
+    # per-chunk histograms of the destinations of the edges kept
+    m = len(dst)
+    counts = np.zeros((n_chunks, n), np.int64)
+    for c in prange(n_chunks):
+        lo = m * c // n_chunks
+        hi = m * (c + 1) // n_chunks
+        for e in range(lo, hi):
+            d = dst[e]
+            if _kept(src[e], d, group, drop):
+                counts[c, d] += 1
+    return counts
+
+
+@njit(parallel=True, cache=True)
+def _cursors(counts):  # pragma: no cover - compiled
+    # rows' start offsets (indptr) and, in ``counts``, every chunk's first write position in each row
+    n_chunks, n = counts.shape
+    deg = np.zeros(n, np.int64)
+    for v in prange(n):
+        d = 0
+        for c in range(n_chunks):
+            d += counts[c, v]
+        deg[v] = d
+    indptr = np.empty(n + 1, np.int64)
+    acc = 0
+    for v in range(n):
+        indptr[v] = acc
+        acc += deg[v]
+    indptr[n] = acc
+    for v in prange(n):
+        o = indptr[v]
+        for c in range(n_chunks):
+            t = counts[c, v]
+            counts[c, v] = o
+            o += t
+    return indptr
+
+
+@njit(parallel=True, cache=True)
+def _scatter_kept(src, dst, group, drop, offsets, order):  # pragma: no cover - compiled
+    # every kept edge's index into its row: rows by destination, edges of a row in input order
+    n_chunks = offsets.shape[0]
+    m = len(dst)
+    for c in prange(n_chunks):
+        lo = m * c // n_chunks
+        hi = m * (c + 1) // n_chunks
+        for e in range(lo, hi):
+            d = dst[e]
+            if _kept(src[e], d, group, drop):
+                p = offsets[c, d]
+                offsets[c, d] = p + 1
+                order[p] = e
+
+
+@njit(parallel=True, cache=True)
+def _sort_by_engager(indptr, order, src, bounds):  # pragma: no cover - compiled
+    # Sort every row's edges by engager, stably (ties keep input order), and count its distinct
+    # engagers. Short rows by insertion sort; long rows through int64 keys (engager << 32 | position),
+    # each chunk of rows with one key buffer.
     n = len(indptr) - 1
     uniq = np.zeros(n, np.int64)
-    for v in prange(n):
-        a = indptr[v]
-        b = indptr[v + 1]
-        if b - a > 1:
-            seg = order[a:b].copy()
-            keys = src[seg]
-            o = np.argsort(keys, kind="mergesort")
-            for j in range(b - a):
-                order[a + j] = seg[o[j]]
-        k = 0
-        prev = -1
-        for j in range(a, b):
-            s = src[order[j]]
-            if s != prev:
-                k += 1
-                prev = s
-        uniq[v] = k
+    for c in prange(len(bounds) - 1):
+        longest = 0
+        for v in range(bounds[c], bounds[c + 1]):
+            longest = max(longest, indptr[v + 1] - indptr[v])
+        size = longest if longest > _SHORT_ROW else 0
+        keys = np.empty(size, np.int64)
+        seg = order[:size].copy()
+        for v in range(bounds[c], bounds[c + 1]):
+            a = indptr[v]
+            b = indptr[v + 1]
+            k = b - a
+            if k <= _SHORT_ROW:
+                for j in range(a + 1, b):
+                    e = order[j]
+                    key = src[e]
+                    i = j - 1
+                    while i >= a and src[order[i]] > key:
+                        order[i + 1] = order[i]
+                        i -= 1
+                    order[i + 1] = e
+            else:
+                done = True
+                for t in range(k):
+                    e = order[a + t]
+                    seg[t] = e
+                    keys[t] = (np.int64(src[e]) << 32) | t
+                    if t and keys[t] < keys[t - 1]:
+                        done = False
+                if not done:
+                    part = keys[:k]
+                    part.sort()
+                    for t in range(k):
+                        order[a + t] = seg[part[t] & 0xFFFFFFFF]
+            distinct = 0
+            prev = -1
+            for j in range(a, b):
+                s = src[order[j]]
+                if s != prev:
+                    distinct += 1
+                    prev = s
+            uniq[v] = distinct
     return uniq
+
+
+@dataclass(frozen=True)
+class PairRows:
+    """Edges grouped by (author, engager) pair, from :func:`group_pairs`.
+
+    Attributes
+    ----------
+    edge_indptr : ndarray of int64, shape (n + 1,)
+        Row ``v`` (author) spans ``order[edge_indptr[v]:edge_indptr[v + 1]]``.
+    order : ndarray of int32 (int64 from 2**31 edges)
+        Index of each kept edge, rows by author, each row by engager, ties in input order.
+    indptr : ndarray of int64, shape (n + 1,)
+        Row ``v`` spans pairs ``indptr[v]:indptr[v + 1]`` (one per distinct engager).
+    """
+
+    edge_indptr: np.ndarray
+    order: np.ndarray
+    indptr: np.ndarray
+
+    @property
+    def n_pairs(self) -> int:
+        return int(self.indptr[-1])
+
+
+def group_pairs(
+    src: np.ndarray, dst: np.ndarray, n: int, drop: int = DROP_NONE, group: np.ndarray | None = None
+) -> PairRows:
+    """Group the edges by ``(dst, src)`` pair without moving them: one index per kept edge.
+
+    A two-pass counting sort by ``dst`` over a fixed number of edge chunks (input order within a row),
+    then every row sorted stably by ``src`` (rows in parallel). Memory: 4 bytes per kept edge (8 from
+    2**31 edges) and a few arrays per node; the edges themselves are not copied.
+
+    Parameters
+    ----------
+    src, dst : ndarray of int
+        Edges (node indices in ``[0, n)``; not checked here beyond what indexing needs: the callers'
+        engagement tables are validated).
+    n : int
+        Number of nodes.
+    drop : int
+        :data:`DROP_NONE`, :data:`DROP_SELF` (edges ``u -> u``) or :data:`DROP_GROUP` (edges within one
+        ``group``, e.g. the accounts of one profile).
+    group : ndarray of int or None
+        Group of each node, for :data:`DROP_GROUP`.
+
+    Returns
+    -------
+    PairRows
+
+    Examples
+    --------
+    >>> r = group_pairs(np.array([2, 0, 2, 1]), np.array([1, 1, 1, 1]), 3, DROP_SELF)
+    >>> r.edge_indptr.tolist(), r.order.tolist(), r.indptr.tolist()
+    ([0, 0, 3, 3], [1, 0, 2], [0, 0, 2, 2])
+    """
+    s, d = _check_edges(src, dst, n)
+    if drop == DROP_GROUP:
+        if group is None or len(group) != n:
+            raise InvalidParametersError("drop=DROP_GROUP needs a group per node")
+        g = np.ascontiguousarray(group, dtype=np.int64)
+    elif drop in (DROP_NONE, DROP_SELF):
+        g = np.zeros(1, np.int64)
+    else:
+        raise InvalidParametersError(f"unknown drop rule {drop!r}")
+    m = len(s)
+    counts = _count_kept(s, d, g, drop, n, N_CHUNKS)
+    edge_indptr = _cursors(counts)
+    kept = int(edge_indptr[-1])
+    order = np.empty(kept, dtype=np.int32 if m < 2**31 else np.int64)
+    _scatter_kept(s, d, g, drop, counts, order)
+    del counts
+    uniq = _sort_by_engager(edge_indptr, order, s, row_chunks(edge_indptr, SORT_CHUNKS))
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(uniq, out=indptr[1:])
+    return PairRows(edge_indptr, order, indptr)
 
 
 @njit(parallel=True, cache=True)
@@ -398,22 +574,11 @@ def aggregate_pairs(
     vals = np.ascontiguousarray(values, dtype=np.float64)
     if vals.ndim != 2 or vals.shape[0] != len(s):
         raise InvalidEngagementsError("values must have shape (len(src), k)")
-    m = len(s)
-    ones = np.zeros(m, dtype=np.float64)
-    counts, outw = _count(s, d, ones, n, N_CHUNKS)
-    indptr, _ = _offsets(counts, outw)
-    del outw
-    order = np.empty(m, dtype=np.int64)
-    _scatter_order(d, counts, order)
-    del counts
-    uniq = _dedup_count(indptr, order, s)
-    new_indptr = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(uniq, out=new_indptr[1:])
-    pairs = int(new_indptr[-1])
-    indices = np.empty(pairs, dtype=np.int32)
-    out = np.empty((pairs, vals.shape[1]), dtype=np.float64)
-    _dedup_fill(indptr, order, s, vals, new_indptr, indices, out)
-    return new_indptr, indices, out
+    rows = group_pairs(s, d, n)
+    indices = np.empty(rows.n_pairs, dtype=np.int32)
+    out = np.empty((rows.n_pairs, vals.shape[1]), dtype=np.float64)
+    _dedup_fill(rows.edge_indptr, rows.order, s, vals, rows.indptr, indices, out)
+    return rows.indptr, indices, out
 
 
 def num_threads() -> int:

@@ -23,11 +23,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from core import integrity, model
+from core import integrity, model, pairs
 from core.calibration import CalibrationTable, apply_calibration, fit_calibration
 from core.errors import InvalidEngagementsError, InvalidParametersError
 from core.flow import inflows
-from core.graph import CSRGraph, aggregate_pairs
+from core.graph import DROP_GROUP, DROP_SELF, CSRGraph, group_pairs
 from core.rank import influence_rank
 from core.types import NETWORKS, Accounts, Engagements
 from core.versions import AlgorithmParams, params_digest, resolve
@@ -138,30 +138,28 @@ def prepare_graph(
 ) -> ScoringGraph:
     """Build the weighted, normalised engagement graph of a population (inputs already validated).
 
-    The model's steps are those of :mod:`core.model`; the pairs are aggregated by
-    :func:`core.graph.aggregate_pairs`.
+    The model's steps are those of :mod:`core.model`, computed per pair by :mod:`core.pairs` (the rows
+    grouped by :func:`core.graph.group_pairs`, self-engagement left out) with no array per row.
     """
     n = accounts.n_accounts
-    counts, amp_counts, base = model.decayed_counts(
-        engagements.weight, engagements.etype, engagements.ts, params, now
+    rows = group_pairs(engagements.src, engagements.dst, n, DROP_SELF)
+    pc = pairs.pair_counts(
+        rows, engagements.src, engagements.weight, engagements.etype, engagements.ts, params, now
     )
-    keep = engagements.src != engagements.dst
-    vals = np.stack([counts[keep], amp_counts[keep], base[keep]], axis=1)
-    indptr, indices, sums = aggregate_pairs(engagements.src[keep], engagements.dst[keep], vals, n)
-    pair_count = sums[:, 0]
-    w32 = model.pair_weights(pair_count, params.pair_exponent)
-    amp_frac = model.amplification_share(sums[:, 1], pair_count)
-    out_weight = np.bincount(indices, weights=w32.astype(np.float64), minlength=n)
+    indptr = rows.indptr
+    del rows
+    w32 = pairs.pair_weights(pc.count, params.pair_exponent)
+    out_weight = pairs.out_weights(pc.indices, w32, n)
 
     cand = model.fresh_candidates(accounts.created, accounts.followers, params, now)
-    fresh = model.fresh_flags(cand, indptr, cand[indices], w32)
+    fresh = pairs.fresh_flags(cand, indptr, pc.indices, w32)
     scale = model.out_scale(out_weight, model.passing_factors(fresh, params), params.selectivity_k)
     teleport = model.teleport_weights(accounts.followers, fresh, params)
     teleport = teleport / teleport.sum()
     vol = model.volume_divisors(accounts.posts, params)
-    csr = CSRGraph(n, indptr, indices, w32, out_weight)
+    csr = CSRGraph(n, indptr, pc.indices, w32, out_weight)
     unit = float(max(1, n - int(fresh.sum())))
-    return ScoringGraph(csr, pair_count, sums[:, 2], amp_frac, scale, teleport, fresh, vol, float(now), unit)
+    return ScoringGraph(csr, pc.count, pc.nodecay, pc.amp_frac, scale, teleport, fresh, vol, float(now), unit)
 
 
 def account_components(
@@ -191,8 +189,9 @@ def per_network(accounts: Accounts, values: np.ndarray) -> tuple[np.ndarray, np.
     n_prof = accounts.n_profiles
     key = accounts.profile * nn + accounts.network.astype(np.int64)
     sums = np.bincount(key, weights=values, minlength=n_prof * nn).reshape(n_prof, nn)
-    present = np.bincount(key, minlength=n_prof * nn).reshape(n_prof, nn) > 0
-    return sums, present
+    present = np.zeros(n_prof * nn, dtype=np.bool_)
+    present[key] = True
+    return sums, present.reshape(n_prof, nn)
 
 
 def _check_inputs(engagements: Engagements, accounts: Accounts) -> None:
@@ -248,9 +247,9 @@ def score_population(
     """
     params = resolve(version)
     _check_inputs(engagements, accounts)
-    if now is None:
-        finite = engagements.ts[np.isfinite(engagements.ts)]
-        now = float(finite.max()) if len(finite) else 0.0
+    if now is None:  # the latest time (NaN: unknown; validated tables hold no infinity)
+        latest = float(np.fmax.reduce(engagements.ts)) if len(engagements) else np.nan
+        now = 0.0 if np.isnan(latest) else latest
     now = float(now)
     if not np.isfinite(now):
         raise InvalidParametersError(f"now must be a finite unix time, got {now}")
@@ -293,7 +292,9 @@ def score_population(
     for k, name in enumerate(SUBSCORES):
         subscores[name] = np.bincount(prof, weights=comp[:, k], minlength=n_prof) * share
     raw_pn, present = per_network(accounts, raw_account)
-    network_scores = np.where(present, apply_calibration(raw_pn, table), 0.0)
+    network_scores = raw_pn  # calibrated in place, on the present entries only
+    network_scores[present] = apply_calibration(raw_pn[present], table)
+    network_scores[~present] = 0.0
     t3 = time.perf_counter()
     return ScoreResult(
         raw_account=raw_account,
@@ -358,20 +359,18 @@ def prepare_integrity_graph(
     rules = params.integrity
     assert rules is not None
     n = accounts.n_accounts
-    counts, amp_counts, base = model.decayed_counts(
-        engagements.weight, engagements.etype, engagements.ts, params, now
+    rows = group_pairs(engagements.src, engagements.dst, n, DROP_GROUP, accounts.profile)
+    pc = pairs.pair_counts(
+        rows, engagements.src, engagements.weight, engagements.etype, engagements.ts, params, now
     )
-    keep = accounts.profile[engagements.src] != accounts.profile[engagements.dst]
-    vals = np.stack([counts[keep], amp_counts[keep], base[keep]], axis=1)
-    indptr, indices, sums = aggregate_pairs(engagements.src[keep], engagements.dst[keep], vals, n)
-    pair_count = sums[:, 0]
+    indptr, indices, pair_count = rows.indptr, pc.indices, pc.count
+    del rows
     reverse = integrity.reverse_counts(indptr, indices, pair_count, n)
     w32 = integrity.mutual_discounted_weights(pair_count, reverse, params.pair_exponent, rules.reciprocity)
-    amp_frac = model.amplification_share(sums[:, 1], pair_count)
-    out_weight = np.bincount(indices, weights=w32.astype(np.float64), minlength=n)
+    out_weight = pairs.out_weights(indices, w32, n)
     # an engager's selectivity counts its engagement before the mutual discount: what a mutual
     # exchange no longer carries leaks (it does not flow to the engager's other authors instead)
-    given = np.bincount(indices, weights=model.pair_weights(pair_count, params.pair_exponent), minlength=n)
+    given = pairs.out_weights(indices, pairs.pair_weights(pair_count, params.pair_exponent), n)
     m = len(engagements.ts)
     coverage = float(np.isfinite(engagements.ts).sum()) / m if m else 0.0
     seen = integrity.first_seen(engagements.src, engagements.dst, engagements.ts, n)
@@ -388,7 +387,7 @@ def prepare_integrity_graph(
     csr = CSRGraph(n, indptr, indices, w32, out_weight)
     unit = float(max(1.0, est.sum()))
     graph = ScoringGraph(
-        csr, pair_count, sums[:, 2], amp_frac, scale, teleport, est < 0.5, vol, float(now), unit
+        csr, pair_count, pc.nodecay, pc.amp_frac, scale, teleport, est < 0.5, vol, float(now), unit
     )
     return graph, est, (reverse > 0) & (pair_count > 0)
 

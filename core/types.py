@@ -99,11 +99,12 @@ class Engagements:
     Attributes
     ----------
     src : ndarray of int64
-        Engager account index, ``0 .. n_accounts-1``.
+        Engager account index, ``0 .. n_accounts-1`` (int32 in a compact table, see
+        :func:`core.edgelist.read_edges`).
     dst : ndarray of int64
-        Author account index.
+        Author account index (int32 in a compact table).
     weight : ndarray of float64
-        Count of engagements (>= 0) that the row stands for.
+        Count of engagements (>= 0) that the row stands for (float32 in a compact table).
     etype : ndarray of uint8
         Code into :data:`ENGAGEMENT_TYPES`.
     ts : ndarray of float64
@@ -179,10 +180,16 @@ class Engagements:
                 raise InvalidEngagementsError(
                     f"engagements.{name} has {len(arr)} rows but engagements.src has {m}"
                 )
+        for name in ("src", "dst"):  # int32 indices: a compact table (fewer than 2**31 accounts)
+            if cols[name].dtype not in (np.int64, np.int32):
+                raise InvalidEngagementsError(
+                    f"engagements.{name} must have dtype int64 (or int32), got {cols[name].dtype}"
+                )
+        if self.weight.dtype not in (np.float64, np.float32):
+            raise InvalidEngagementsError(
+                f"engagements.weight must have dtype float64 (or float32), got {self.weight.dtype}"
+            )
         expected = {
-            "src": np.int64,
-            "dst": np.int64,
-            "weight": np.float64,
             "etype": np.uint8,
             "ts": np.float64,
         }

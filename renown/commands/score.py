@@ -321,7 +321,7 @@ def run(args: argparse.Namespace) -> int:
         t0 = time.perf_counter()
         with _Bar(list(args.edges), show) as bar:
             engagements, accounts = read_edges(
-                args.edges, default_type=args.default_type, progress=bar.callback
+                args.edges, default_type=args.default_type, progress=bar.callback, compact=True
             )
         linked = False
         if args.accounts:

@@ -275,3 +275,24 @@ def test_csv_writer_matches_reference_formatting(tmp_path):
     out = tmp_path / "s.csv"
     score_cmd.write_scores(str(out), acc, res, True)
     assert out.read_text() == ref.getvalue()
+
+
+def test_text_read_in_segments_is_the_same_table(tmp_path, monkeypatch):
+    import core.edgelist
+
+    rng = np.random.default_rng(8)
+    lines = [f"{s} {d} {w} {t} {ts}" for s, d, w, t, ts in zip(
+        rng.integers(0, 500, 3000), rng.integers(0, 500, 3000), rng.integers(1, 9, 3000),
+        rng.choice(["like", "share", "reply"], 3000), rng.integers(10**9, 1.7 * 10**9, 3000), strict=True
+    )]  # fmt: skip
+    lines[1000:1000] = ["# a comment", ""]
+    p = tmp_path / "e.txt"
+    p.write_text("\n".join(lines) + "\n")
+    whole, acc = read_edge_files([p])
+    monkeypatch.setattr(core.edgelist, "SEGMENT", 97)  # cut every few lines, never inside one
+    seen: list[int] = []
+    parts, acc2 = core.edgelist.read_edges([p], progress=seen.append, compact=True)
+    assert acc.ids == acc2.ids and len(seen) > 100 and sum(seen) == p.stat().st_size
+    assert parts.src.dtype == np.int32 and parts.weight.dtype == np.float32
+    for name in ("src", "dst", "weight", "etype", "ts"):
+        np.testing.assert_array_equal(getattr(whole, name), getattr(parts, name))

@@ -209,7 +209,7 @@ def test_input_validation_errors():
     with pytest.raises(InvalidEngagementsError, match="dtype"):
         score_population(
             Engagements(
-                np.array([0]), np.array([1]), np.ones(1, np.float32), np.zeros(1, np.uint8), np.zeros(1)
+                np.array([0]), np.array([1]), np.ones(1, np.float16), np.zeros(1, np.uint8), np.zeros(1)
             ),
             acc,
         )

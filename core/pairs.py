@@ -1,0 +1,217 @@
+"""The model's per-pair quantities (:mod:`core.model`) computed without arrays per engagement row.
+
+``core.model`` states the steps on whole arrays: a decayed count per row, a sum per (engager, author)
+pair, a pair weight, an out-weight per engager, the fresh flags. Done literally on tens of millions of
+rows that is a dozen arrays per row alive at once (masks, stacked columns, copies of the kept rows,
+sort orders). Here the rows stay where they are: :func:`core.graph.group_pairs` gives one index per
+kept row, a kernel reads each row's weight, type and decay through it and sums them per pair, and the
+elementwise steps run on bounded chunks. Every value is bit for bit what the literal steps give: the
+same float operations in the same order (rows of a pair are summed in input order), and the ``numpy``
+functions of ``core.model`` (decay, pair weights, fresh flags) are applied to slices.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numba import njit, prange
+
+from core import model
+from core.graph import PairRows
+from core.types import ENGAGEMENT_TYPES
+from core.versions import AlgorithmParams
+
+__all__ = ["PairCounts", "fresh_flags", "out_weights", "pair_counts", "pair_weights"]
+
+#: Rows (or pairs) per slice of the elementwise ``numpy`` steps: bounds their temporaries.
+CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class PairCounts:
+    """Counts per pair, in the order of :class:`core.graph.PairRows` (rows by author, then engager).
+
+    Attributes
+    ----------
+    indices : ndarray of int32
+        Engager of each pair.
+    count : ndarray of float64
+        Decayed, type-weighted count.
+    nodecay : ndarray of float64
+        The same without decay (the very array ``count`` when no row is older than ``now``).
+    amp_frac : ndarray of float64
+        Share of the count from amplification types (:func:`core.model.amplification_share`).
+    """
+
+    indices: np.ndarray
+    count: np.ndarray
+    nodecay: np.ndarray
+    amp_frac: np.ndarray
+
+
+@njit(parallel=True, cache=True)
+def _fill_counts(
+    edge_indptr, order, src, indptr, weight, etype, type_w, amp_type, decay, decays, indices, count,
+    nodecay, amp_frac,
+):  # pragma: no cover - compiled  # fmt: skip
+    # per row (author), per pair (engager): base = weight * type_weight, c = base * decay, summed in
+    # input order from 0.0 (what summing the stacked columns gives); the amplification part sums
+    # c * 1.0 or c * 0.0 (``counts * amp`` of a boolean mask)
+    n = len(indptr) - 1
+    for v in prange(n):
+        p = indptr[v] - 1
+        prev = -1
+        c = 0.0
+        a = 0.0
+        b = 0.0
+        for j in range(edge_indptr[v], edge_indptr[v + 1]):
+            e = order[j]
+            s = src[e]
+            if s != prev:
+                if p >= indptr[v]:
+                    _store(p, c, a, b, decays, count, nodecay, amp_frac)
+                p += 1
+                prev = s
+                indices[p] = s
+                c = 0.0
+                a = 0.0
+                b = 0.0
+            t = etype[e]
+            base = weight[e] * type_w[t]
+            ce = base * decay[e] if decays else base
+            c += ce
+            a += ce * (1.0 if amp_type[t] else 0.0)
+            b += base
+        if p >= indptr[v]:
+            _store(p, c, a, b, decays, count, nodecay, amp_frac)
+
+
+@njit(cache=True)
+def _store(p, c, a, b, decays, count, nodecay, amp_frac):  # pragma: no cover - compiled
+    count[p] = c
+    if decays:
+        nodecay[p] = b
+    f = 0.0
+    if c > 0:
+        f = min(max(a / c, 0.0), 1.0)
+    amp_frac[p] = f
+
+
+def _older_than(ts: np.ndarray, now: float) -> bool:
+    """Whether any time lies before ``now`` (then some row decays), without a mask per row."""
+    if len(ts) and ts.strides == (0,):  # a constant column
+        return bool(ts[0] < now)
+    return any(bool((ts[i : i + CHUNK] < now).any()) for i in range(0, len(ts), CHUNK))
+
+
+def pair_counts(
+    rows: PairRows,
+    src: np.ndarray,
+    weight: np.ndarray,
+    etype: np.ndarray,
+    ts: np.ndarray,
+    params: AlgorithmParams,
+    now: float,
+) -> PairCounts:
+    """Sum :func:`core.model.decayed_counts` of the rows per pair (and the amplification share).
+
+    Parameters
+    ----------
+    rows : PairRows
+        The grouping of the rows (:func:`core.graph.group_pairs` of ``src`` and the authors).
+    src : ndarray of int64
+        Engager of each row.
+    weight, etype, ts : ndarray
+        The engagement table's columns (validated).
+    params : AlgorithmParams
+    now : float
+        Reference time of the decay.
+
+    Returns
+    -------
+    PairCounts
+
+    Examples
+    --------
+    >>> from core.graph import group_pairs, DROP_SELF
+    >>> from core.versions import get_version
+    >>> src, dst = np.array([0, 0, 1, 2]), np.array([1, 1, 1, 2])
+    >>> rows = group_pairs(src, dst, 3, DROP_SELF)
+    >>> pc = pair_counts(rows, src, np.array([1.0, 2.0, 1.0, 5.0]), np.array([0, 1, 0, 0], np.uint8),
+    ...                  np.full(4, np.nan), get_version("v1"), 0.0)
+    >>> pc.indices.tolist(), pc.count.tolist(), pc.amp_frac.tolist(), pc.nodecay is pc.count
+    ([0], [7.0], [0.8571428571428571], True)
+    """
+    pairs = rows.n_pairs
+    m = len(weight)
+    type_w = np.asarray(params.type_weights, dtype=np.float64)
+    amp_type = np.array([t in params.amplification_types for t in ENGAGEMENT_TYPES], dtype=np.bool_)
+    decays = _older_than(ts, now)
+    if decays:
+        decay = np.empty(m, dtype=np.float64)
+        for i in range(0, m, CHUNK):
+            decay[i : i + CHUNK] = model.decay_factors(ts[i : i + CHUNK], now, params.half_life_days)
+    else:  # every factor is exactly 1 (2 ** -0.0)
+        decay = np.ones(1, dtype=np.float64)
+    indices = np.empty(pairs, dtype=np.int32)
+    count = np.empty(pairs, dtype=np.float64)
+    nodecay = np.empty(pairs if decays else 0, dtype=np.float64)
+    amp_frac = np.empty(pairs, dtype=np.float64)
+    _fill_counts(
+        rows.edge_indptr, rows.order, src, rows.indptr, weight, etype, type_w, amp_type, decay, decays,
+        indices, count, nodecay, amp_frac,
+    )  # fmt: skip
+    return PairCounts(indices, count, nodecay if decays else count, amp_frac)
+
+
+def pair_weights(count: np.ndarray, exponent: float) -> np.ndarray:
+    """:func:`core.model.pair_weights` slice by slice (float32, no float64 temporary per pair)."""
+    out = np.empty(len(count), dtype=np.float32)
+    for i in range(0, len(count), CHUNK):
+        out[i : i + CHUNK] = model.pair_weights(count[i : i + CHUNK], exponent)
+    return out
+
+
+@njit(cache=True)
+def _out_weights(indices, weights, n):  # pragma: no cover - compiled
+    # ``np.bincount(indices, weights=weights.astype(float64), minlength=n)``: the same sums, same order
+    out = np.zeros(n, np.float64)
+    for j in range(len(indices)):
+        out[indices[j]] += np.float64(weights[j])
+    return out
+
+
+def out_weights(indices: np.ndarray, weights: np.ndarray, n: int) -> np.ndarray:
+    """Total pair weight each engager gives (float64 sums in pair order).
+
+    Examples
+    --------
+    >>> out_weights(np.array([1, 0, 1], np.int32), np.array([1.0, 2.0, 0.5], np.float32), 3).tolist()
+    [2.0, 1.5, 0.0]
+    """
+    return _out_weights(indices, weights, int(n))
+
+
+def fresh_flags(cand: np.ndarray, indptr: np.ndarray, indices: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """:func:`core.model.fresh_flags` applied to the candidate rows only (rows are independent; a row
+    that is no candidate is never fresh).
+
+    Examples
+    --------
+    >>> fresh_flags(np.array([True, True, False]), np.array([0, 1, 2, 3]), np.array([2, 1, 0], np.int32),
+    ...             np.ones(3, np.float32)).tolist()
+    [False, True, False]
+    """
+    n = len(cand)
+    rows = np.flatnonzero(cand)
+    fresh = np.zeros(n, dtype=np.bool_)
+    if len(rows) == 0:
+        return fresh
+    starts = indptr[rows]
+    lengths = indptr[rows + 1] - starts
+    sub_indptr = np.zeros(len(rows) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=sub_indptr[1:])
+    edges = np.repeat(starts - sub_indptr[:-1], lengths) + np.arange(int(sub_indptr[-1]), dtype=np.int64)
+    fresh[rows] = model.fresh_flags(cand[rows], sub_indptr, cand[indices[edges]], weights[edges])
+    return fresh
