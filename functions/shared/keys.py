@@ -281,3 +281,22 @@ def incr_sk(version: str) -> str:
     'INCR#v1'
     """
     return f"INCR#{version}"
+
+
+# --- WebSub subscriptions (YouTube) ----------------------------------------------------------------
+
+
+def websub_pk(topic: str) -> str:
+    """Partition of the subscription of one WebSub topic (a feed URL, hashed to bound the key).
+
+    Examples
+    --------
+    >>> websub_pk("https://www.youtube.com/xml/feeds/videos.xml?channel_id=UC1")[:15]
+    'WEBSUB#614358a7'
+    """
+    return "WEBSUB#" + hashlib.sha256(topic.encode()).hexdigest()
+
+
+LEASE_SK = "LEASE"
+#: GSI1 partition of every WebSub lease, ordered by lease end (the leases to renew are one Query).
+WEBSUB_GSI1PK = "WEBSUB"
