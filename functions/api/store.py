@@ -641,8 +641,9 @@ class DynamoApiTable:
         explanations, links, topic leaderboard entries, endorsements received, +K counters), each linked
         account's partitions (account, activities, counters, topic evidence, rank state of every
         version, engagement received), the engagement they gave (GSI2 ``GAVE#``: their ``FROM#`` items
-        in other accounts' edges, the +K they gave), their ``renown`` edges, and the pair counts naming
-        them in their engagers' rank state. Every item is found by key or index, never by a scan.
+        in other accounts' edges, the +K they gave), their ``renown`` edges, the pair counts naming
+        them in their engagers' rank state, and the pull sources' poison lines that name their accounts
+        (``DEADLETTER#<source>``). Every item is found by key or index, never by a scan.
         Returns (items erased, links)."""
         pk = keys.profile_pk(profile_id)
         links = [
@@ -666,7 +667,30 @@ class DynamoApiTable:
         doomed += self._partition_keys(keys.edges_pk(ENDORSEMENT_NETWORK, profile_id))
         for network, giver in given:
             doomed += self._given_keys(network, giver)
+        doomed += self._dead_letters_naming(links)
         return self._batch_delete(doomed), links
+
+    def _dead_letters_naming(self, links: list[LinkRecord]) -> list[tuple[str, str]]:
+        """Keys of the pull sources' poison lines (``DEADLETTER#<source>``, one Query per source, filtered
+        in the table) whose text names one of the accounts: their id or handle (3 characters or more).
+        A poison line did not parse, so it is matched as text; erasing one more than needed only drops
+        a diagnostic."""
+        names = sorted({n for lk in links for n in (lk.account_id, lk.handle) if n and len(n) >= 3})
+        if not names:
+            return []
+        values = {f":n{i}": name for i, name in enumerate(names)}
+        condition = " OR ".join(f"contains(#line, {k})" for k in values)
+        found: list[tuple[str, str]] = []
+        for source in keys.PULL_SOURCES:
+            items = self._query(
+                KeyConditionExpression="PK = :pk",
+                FilterExpression=condition,
+                ExpressionAttributeNames={"#line": "line"},
+                ExpressionAttributeValues=_ser({":pk": keys.dead_letter_pk(source), **values}),
+                ProjectionExpression="PK, SK",
+            )
+            found += [(it["PK"], it["SK"]) for it in items]
+        return found
 
     def export_profile(self, profile_id: str) -> dict[str, list[dict[str, Any]]]:
         """Everything stored about a person, by partition: their profile partition, each linked

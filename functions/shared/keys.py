@@ -168,6 +168,21 @@ def endorsement_sk(giver_profile_id: str, topic_slug: str, day: str) -> str:
     return f"ENDORSE#{day}#{giver_profile_id}#{topic_slug}"
 
 
+#: The pull-only sources (no webhooks): each keeps a resume cursor and its poison lines.
+PULL_SOURCES: tuple[str, ...] = ("wikipedia", "bluesky")
+
+
+def dead_letter_pk(source: str) -> str:
+    """Partition of a pull source's poison lines (kept so its cursor can move past them; TTL).
+
+    Examples
+    --------
+    >>> dead_letter_pk("wikipedia")
+    'DEADLETTER#wikipedia'
+    """
+    return f"DEADLETTER#{source}"
+
+
 def cursor_pk(source: str) -> str:
     """Resume cursor of a pull-only source (Wikimedia EventStreams, Bluesky Jetstream)."""
     return f"CURSOR#{source}"
