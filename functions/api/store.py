@@ -455,7 +455,7 @@ class DynamoApiTable:
 
     def opted_out(self, accounts: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
         """Which of ``(network, account_id)`` carry an opt-out marker (one BatchGetItem per 100)."""
-        by_marker = {keys.optout_pk(n, a): (n, a) for n, a in accounts}
+        by_marker = {pk: (n, a) for n, a in accounts for pk in keys.optout_pks(n, a)}
         if not by_marker:
             return set()
         found = self._batch_get([(pk, keys.META_SK) for pk in by_marker])
@@ -719,14 +719,18 @@ class DynamoApiTable:
         return out
 
     def opt_in(self, profile_id: str) -> int:
-        """Remove the opt-out markers of a profile (found by the hash of its id, GSI2): its accounts are
-        counted again from the next delivery. Returns how many markers were removed."""
-        markers = self._query(
-            IndexName="GSI2",
-            KeyConditionExpression="GSI2PK = :g",
-            ExpressionAttributeValues=_ser({":g": keys.optedout_gsi2pk(profile_id)}),
-        )
-        return self._batch_delete([(it["PK"], it["SK"]) for it in markers])
+        """Remove the opt-out markers of a profile (found by the keyed hash of its id, GSI2, and by the
+        plain hash of old): its accounts are counted again from the next delivery. Returns how many
+        markers were removed."""
+        found: list[tuple[str, str]] = []
+        for gsi2pk in (keys.optedout_gsi2pk(profile_id), keys.legacy_optedout_gsi2pk(profile_id)):
+            markers = self._query(
+                IndexName="GSI2",
+                KeyConditionExpression="GSI2PK = :g",
+                ExpressionAttributeValues=_ser({":g": gsi2pk}),
+            )
+            found += [(it["PK"], it["SK"]) for it in markers]
+        return self._batch_delete(found) if found else 0
 
     def _given_keys(self, network: str, giver: str) -> list[tuple[str, str]]:
         """Keys of what ``giver`` gave (GSI2, keys only): edges where it engaged, +K it gave."""
