@@ -588,6 +588,13 @@ def connect_account(
     account = store.account_by_id(body.network, body.account_id)
     if account is None:
         raise Problem("account-not-found", f"no {body.network} account {body.account_id}")
+    # an opted-out person cannot be linked: neither their account nor a profile holding one of theirs
+    wanted = (body.network, body.account_id)
+    gone = store.opted_out([wanted, *((lk.network, lk.account_id) for lk in target.links)])
+    if wanted in gone:
+        raise Problem("account-not-found", f"no {body.network} account {body.account_id}")
+    if gone:
+        raise Problem("profile-not-found", f"no profile {profile_id}")
     if not verify_owner_token(secret, account.profile_id, body.proof.account_owner_token):
         raise Problem(
             "invalid-account-proof",

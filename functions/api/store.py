@@ -455,7 +455,7 @@ class DynamoApiTable:
 
     def opted_out(self, accounts: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
         """Which of ``(network, account_id)`` carry an opt-out marker (one BatchGetItem per 100)."""
-        by_marker = {keys.optout_pk(n, a): (n, a) for n, a in accounts}
+        by_marker = {pk: (n, a) for n, a in accounts for pk in keys.optout_pks(n, a)}
         if not by_marker:
             return set()
         found = self._batch_get([(pk, keys.META_SK) for pk in by_marker])
@@ -641,8 +641,9 @@ class DynamoApiTable:
         explanations, links, topic leaderboard entries, endorsements received, +K counters), each linked
         account's partitions (account, activities, counters, topic evidence, rank state of every
         version, engagement received), the engagement they gave (GSI2 ``GAVE#``: their ``FROM#`` items
-        in other accounts' edges, the +K they gave), their ``renown`` edges, and the pair counts naming
-        them in their engagers' rank state. Every item is found by key or index, never by a scan.
+        in other accounts' edges, the +K they gave), their ``renown`` edges, the pair counts naming
+        them in their engagers' rank state, and the pull sources' poison lines that name their accounts
+        (``DEADLETTER#<source>``). Every item is found by key or index, never by a scan.
         Returns (items erased, links)."""
         pk = keys.profile_pk(profile_id)
         links = [
@@ -666,7 +667,30 @@ class DynamoApiTable:
         doomed += self._partition_keys(keys.edges_pk(ENDORSEMENT_NETWORK, profile_id))
         for network, giver in given:
             doomed += self._given_keys(network, giver)
+        doomed += self._dead_letters_naming(links)
         return self._batch_delete(doomed), links
+
+    def _dead_letters_naming(self, links: list[LinkRecord]) -> list[tuple[str, str]]:
+        """Keys of the pull sources' poison lines (``DEADLETTER#<source>``, one Query per source, filtered
+        in the table) whose text names one of the accounts: their id or handle (3 characters or more).
+        A poison line did not parse, so it is matched as text; erasing one more than needed only drops
+        a diagnostic."""
+        names = sorted({n for lk in links for n in (lk.account_id, lk.handle) if n and len(n) >= 3})
+        if not names:
+            return []
+        values = {f":n{i}": name for i, name in enumerate(names)}
+        condition = " OR ".join(f"contains(#line, {k})" for k in values)
+        found: list[tuple[str, str]] = []
+        for source in keys.PULL_SOURCES:
+            items = self._query(
+                KeyConditionExpression="PK = :pk",
+                FilterExpression=condition,
+                ExpressionAttributeNames={"#line": "line"},
+                ExpressionAttributeValues=_ser({":pk": keys.dead_letter_pk(source), **values}),
+                ProjectionExpression="PK, SK",
+            )
+            found += [(it["PK"], it["SK"]) for it in items]
+        return found
 
     def export_profile(self, profile_id: str) -> dict[str, list[dict[str, Any]]]:
         """Everything stored about a person, by partition: their profile partition, each linked
@@ -695,14 +719,18 @@ class DynamoApiTable:
         return out
 
     def opt_in(self, profile_id: str) -> int:
-        """Remove the opt-out markers of a profile (found by the hash of its id, GSI2): its accounts are
-        counted again from the next delivery. Returns how many markers were removed."""
-        markers = self._query(
-            IndexName="GSI2",
-            KeyConditionExpression="GSI2PK = :g",
-            ExpressionAttributeValues=_ser({":g": keys.optedout_gsi2pk(profile_id)}),
-        )
-        return self._batch_delete([(it["PK"], it["SK"]) for it in markers])
+        """Remove the opt-out markers of a profile (found by the keyed hash of its id, GSI2, and by the
+        plain hash of old): its accounts are counted again from the next delivery. Returns how many
+        markers were removed."""
+        found: list[tuple[str, str]] = []
+        for gsi2pk in (keys.optedout_gsi2pk(profile_id), keys.legacy_optedout_gsi2pk(profile_id)):
+            markers = self._query(
+                IndexName="GSI2",
+                KeyConditionExpression="GSI2PK = :g",
+                ExpressionAttributeValues=_ser({":g": gsi2pk}),
+            )
+            found += [(it["PK"], it["SK"]) for it in markers]
+        return self._batch_delete(found) if found else 0
 
     def _given_keys(self, network: str, giver: str) -> list[tuple[str, str]]:
         """Keys of what ``giver`` gave (GSI2, keys only): edges where it engaged, +K it gave."""

@@ -391,7 +391,8 @@ class Backfill:
 
     def _lookup(self, refs: dict[AccountKey, AccountRef]) -> tuple[set[AccountKey], set[AccountKey]]:
         """``(opted_out, missing)`` among the accounts named (never cached: opt-out holds)."""
-        markers = {(keys.optout_pk(n, a), keys.META_SK): (n, a) for n, a in refs}
+        # the keyed marker and the one of old (``keys.optout_pks``): both hold
+        markers = {(pk, keys.META_SK): (n, a) for n, a in refs for pk in keys.optout_pks(n, a)}
         accounts = {(keys.account_pk(n, a), keys.META_SK): (n, a) for n, a in refs}
         found = self.bulk.get(list(markers) + list(accounts), projection="PK, SK, followers", done=self._tick)
         opted_out = {markers[k] for k in found if k in markers}

@@ -107,7 +107,8 @@ class Identity:
     def lookup(self, accounts: Iterable[AccountKey]) -> tuple[set[AccountKey], set[AccountKey]]:
         """``(opted_out, missing)``: accounts with an opt-out marker, and accounts not stored yet."""
         wanted = set(accounts)
-        key_list = [{"PK": keys.optout_pk(n, a), "SK": keys.META_SK} for n, a in wanted]
+        markers = {(n, a): keys.optout_pks(n, a) for n, a in wanted}
+        key_list = [{"PK": pk, "SK": keys.META_SK} for pks in markers.values() for pk in pks]
         key_list += [
             {"PK": keys.account_pk(n, a), "SK": keys.META_SK} for n, a in wanted if (n, a) not in self.known
         ]
@@ -121,7 +122,7 @@ class Identity:
             if pk.startswith("ACCOUNT#") and "created" in item:
                 _, network, account = pk.split("#", 2)
                 self.created[(network, account)] = int(item["created"]["N"])
-        opted_out = {(n, a) for n, a in wanted if keys.optout_pk(n, a) in present}
+        opted_out = {acct for acct, pks in markers.items() if any(pk in present for pk in pks)}
         for n, a in wanted:
             if keys.account_pk(n, a) in present:
                 self.known.add((n, a))

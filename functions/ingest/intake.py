@@ -28,6 +28,7 @@ from functions.ingest.networks import NOT_WEBHOOKS, get_adapter
 from functions.ingest.networks.base import HandshakeError, PayloadError
 from functions.ingest.replay import ReplayGuard
 from functions.ingest.timecheck import MAX_CLOCK_SKEW_S, admit, retry_window
+from functions.ingest.websub import LeaseBook
 from functions.shared.observability import logger
 from functions.shared.settings import Settings
 
@@ -49,14 +50,31 @@ class Outcome:
     activities: int = 0
 
 
+#: Networks whose handshake is a WebSub verification of a subscription the service asked for.
+WEBSUB_NETWORKS = ("youtube",)
+
+
+def _asked_for(query: Any, leases: LeaseBook | None, now: float) -> bool:
+    """Did the service ask for the (un)subscription that this verification request confirms?"""
+    mode, topic = str(query.get("hub.mode") or ""), str(query.get("hub.topic") or "")
+    if leases is None or not topic or len(topic) > 2048:
+        return False
+    raw = str(query.get("hub.lease_seconds") or "0")
+    lease_seconds = int(raw) if raw.isdigit() and len(raw) < 10 else 0
+    return leases.confirm(mode, topic, lease_seconds, now)
+
+
 def receive(
     request: WebhookRequest,
     settings: Settings,
     queue: Queue,
     guard: ReplayGuard,
     clock: Callable[[], float] = time.time,
+    leases: LeaseBook | None = None,
 ) -> Outcome:
-    """Answer one webhook request.
+    """Answer one webhook request. A WebSub verification (YouTube) is confirmed only when ``leases``
+    holds a pending request of the service for that mode and topic (``functions.ingest.websub``);
+    otherwise it is answered 404, as WebSub asks of a subscriber that did not ask.
 
     Examples
     --------
@@ -76,6 +94,12 @@ def receive(
         except HandshakeError as exc:
             return Outcome(
                 problem(exc.status, "bad-handshake", "Handshake refused", exc.detail), "rejected_handshake"
+            )
+        if adapter.network in WEBSUB_NETWORKS and not _asked_for(request.query, leases, clock()):
+            detail = "this service did not ask the hub for this subscription change (or asked too long ago)"
+            return Outcome(
+                problem(404, "unknown-subscription", "Subscription not requested", detail),
+                "rejected_handshake",
             )
         return Outcome(response(answer.status, answer.body, answer.content_type), "handshake")
     if request.method != "POST":

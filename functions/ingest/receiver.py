@@ -17,6 +17,7 @@ from functions.ingest.http import WebhookRequest, problem
 from functions.ingest.intake import Outcome, QueueError, receive
 from functions.ingest.replay import MemoryReplayGuard
 from functions.ingest.timecheck import MAX_CLOCK_SKEW_S, RETRY_WINDOW_S
+from functions.ingest.websub import TableLeaseBook
 from functions.shared import aws
 from functions.shared.observability import MetricUnit, logger, metrics
 from functions.shared.settings import get_settings
@@ -58,7 +59,9 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     settings = get_settings()
     request = WebhookRequest.from_event(event, settings.max_body_bytes)
     try:
-        outcome = receive(request, settings, SqsQueue(settings.ingest_queue_url), _guard(), clock)
+        queue = SqsQueue(settings.ingest_queue_url)
+        leases = TableLeaseBook(aws.client("dynamodb"), settings.table_name)
+        outcome = receive(request, settings, queue, _guard(), clock, leases)
     except Exception:  # a bug, not the sender's fault: a problem+json 500 (the network retries), not a 502
         logger.exception("receiver failed", extra={"network": request.network[:40]})
         detail = "the delivery could not be handled; it was not queued: retry later"

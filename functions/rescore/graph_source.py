@@ -107,7 +107,7 @@ class GraphSnapshot:
         """Does account ``"network:account_id"`` carry an opt-out marker (whether or not its META is
         still there: an opt-out is final, as engager and as author)."""
         network, _, account_id = key.partition(":")
-        return table_keys.optout_pk(network, account_id) in self.optouts
+        return any(pk in self.optouts for pk in table_keys.optout_pks(network, account_id))
 
     # --- to the core ---------------------------------------------------------------------------
     def to_core(self) -> tuple[Engagements, Accounts]:

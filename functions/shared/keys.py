@@ -8,6 +8,9 @@ one definition.
 from __future__ import annotations
 
 import hashlib
+import hmac
+
+from functions.shared.settings import get_settings
 
 # --- partition keys -------------------------------------------------------------------------
 
@@ -86,19 +89,48 @@ def score_gsi1sk(score: float, profile_id: str) -> str:
     return f"{score:07.3f}#{profile_id}"
 
 
-def optout_pk(network: str, account_id: str) -> str:
+def _marker_key() -> bytes:
+    """The secret of the opt-out marker HMAC (``settings.optout_marker_key``)."""
+    return get_settings().optout_marker_key.get_secret_value().encode()
+
+
+def optout_pk(network: str, account_id: str, secret: bytes | None = None) -> str:
     """Marker of an account whose owner opted out: every writer drops what names it.
 
-    The key holds only a hash of the account (not the account id, nor the profile id, which hashes
-    ``"<network>:<account id>"`` without the ``optout:`` prefix).
+    The key holds only a keyed hash of the account, HMAC-SHA256 under ``settings.optout_marker_key``
+    (default: that setting): without the key, nobody can test whether a given account opted out.
 
     Examples
     --------
-    >>> optout_pk("twitter", "12")[:15]
+    >>> optout_pk("twitter", "12", secret=b"k")[:15]
+    'OPTOUT#2f497875'
+    """
+    message = f"optout:{network}:{account_id}".encode()
+    return "OPTOUT#" + hmac.new(secret or _marker_key(), message, hashlib.sha256).hexdigest()
+
+
+def legacy_optout_pk(network: str, account_id: str) -> str:
+    """The marker key of old: a plain SHA-256 of the account (markers written before the keyed hash).
+    Readers look both up (:func:`optout_pks`); writers write only :func:`optout_pk`.
+
+    Examples
+    --------
+    >>> legacy_optout_pk("twitter", "12")[:15]
     'OPTOUT#15c572e0'
     """
     digest = hashlib.sha256(f"optout:{network}:{account_id}".encode()).hexdigest()
     return f"OPTOUT#{digest}"
+
+
+def optout_pks(network: str, account_id: str) -> tuple[str, str]:
+    """Every key a marker of the account may have: the keyed one, then the one of old.
+
+    Examples
+    --------
+    >>> optout_pks("twitter", "12")[1] == legacy_optout_pk("twitter", "12")
+    True
+    """
+    return optout_pk(network, account_id), legacy_optout_pk(network, account_id)
 
 
 def gave_gsi2pk(network: str, account_id: str) -> str:
@@ -113,13 +145,25 @@ def gave_gsi2pk(network: str, account_id: str) -> str:
     return f"GAVE#{network}#{account_id}"
 
 
-def optedout_gsi2pk(profile_id: str) -> str:
-    """GSI2 key of the opt-out markers of one profile (opting back in finds them): a hash of the profile
-    id, never the id itself.
+def optedout_gsi2pk(profile_id: str, secret: bytes | None = None) -> str:
+    """GSI2 key of the opt-out markers of one profile (opting back in finds them): a keyed hash of the
+    profile id (HMAC-SHA256 under ``settings.optout_marker_key``), never the id itself.
 
     Examples
     --------
-    >>> optedout_gsi2pk("p1")[:18]
+    >>> optedout_gsi2pk("p1", secret=b"k")[:18]
+    'OPTEDOUT#5dcf262b7'
+    """
+    message = f"optout-profile:{profile_id}".encode()
+    return "OPTEDOUT#" + hmac.new(secret or _marker_key(), message, hashlib.sha256).hexdigest()
+
+
+def legacy_optedout_gsi2pk(profile_id: str) -> str:
+    """The GSI2 key of old (plain SHA-256): opting in also finds markers written before the keyed hash.
+
+    Examples
+    --------
+    >>> legacy_optedout_gsi2pk("p1")[:18]
     'OPTEDOUT#29d9de6e6'
     """
     return "OPTEDOUT#" + hashlib.sha256(f"optout-profile:{profile_id}".encode()).hexdigest()
@@ -166,6 +210,21 @@ PERKS_GSI1PK = "PERKS"
 def endorsement_sk(giver_profile_id: str, topic_slug: str, day: str) -> str:
     """Under the receiver's profile partition: one +K per giver, topic and day."""
     return f"ENDORSE#{day}#{giver_profile_id}#{topic_slug}"
+
+
+#: The pull-only sources (no webhooks): each keeps a resume cursor and its poison lines.
+PULL_SOURCES: tuple[str, ...] = ("wikipedia", "bluesky")
+
+
+def dead_letter_pk(source: str) -> str:
+    """Partition of a pull source's poison lines (kept so its cursor can move past them; TTL).
+
+    Examples
+    --------
+    >>> dead_letter_pk("wikipedia")
+    'DEADLETTER#wikipedia'
+    """
+    return f"DEADLETTER#{source}"
 
 
 def cursor_pk(source: str) -> str:
@@ -281,3 +340,22 @@ def incr_sk(version: str) -> str:
     'INCR#v1'
     """
     return f"INCR#{version}"
+
+
+# --- WebSub subscriptions (YouTube) ----------------------------------------------------------------
+
+
+def websub_pk(topic: str) -> str:
+    """Partition of the subscription of one WebSub topic (a feed URL, hashed to bound the key).
+
+    Examples
+    --------
+    >>> websub_pk("https://www.youtube.com/xml/feeds/videos.xml?channel_id=UC1")[:15]
+    'WEBSUB#614358a7'
+    """
+    return "WEBSUB#" + hashlib.sha256(topic.encode()).hexdigest()
+
+
+LEASE_SK = "LEASE"
+#: GSI1 partition of every WebSub lease, ordered by lease end (the leases to renew are one Query).
+WEBSUB_GSI1PK = "WEBSUB"

@@ -385,6 +385,34 @@ class WidgetKeyRecord(Record):
         }
 
 
+class WebSubLeaseRecord(Record):
+    """The subscription of one WebSub topic (a YouTube channel feed): ``WEBSUB#<sha256(topic)> / LEASE``.
+
+    ``pending_mode`` is what the service last asked the hub (subscribe or unsubscribe), valid for a
+    verification until ``pending_until``; the hub's verification request is confirmed only when it
+    matches. ``lease_expires_at`` is set when a subscription is confirmed (0 while there is none); GSI1
+    ``WEBSUB`` orders the leases by their end, so those to renew are one Query.
+    """
+
+    topic: str
+    callback: str = ""
+    pending_mode: str = ""  # subscribe | unsubscribe | "" (nothing asked)
+    pending_until: int = 0
+    requested_at: int = 0
+    subscribed: bool = False
+    confirmed_at: int = 0
+    lease_expires_at: int = 0
+
+    def keys(self) -> dict[str, str]:
+        pk = keys.websub_pk(self.topic)
+        return {
+            "PK": pk,
+            "SK": keys.LEASE_SK,
+            "GSI1PK": keys.WEBSUB_GSI1PK,
+            "GSI1SK": f"{self.lease_expires_at:012d}#{pk}",
+        }
+
+
 class OptOutRecord(Record):
     """Marker of an account whose owner opted out: every writer drops what names it.
 

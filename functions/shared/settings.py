@@ -85,6 +85,8 @@ class Settings(BaseSettings):
     # public API
     dev_api_key: SecretStr = SecretStr("renown-dev-key-0000")
     widget_signing_key: SecretStr = SecretStr(_DEV + "-widgets")
+    # opt-out markers: the key of the HMAC that names an opted-out account (``keys.optout_pk``)
+    optout_marker_key: SecretStr = SecretStr(_DEV + "-optout")
     daily_quota: int = Field(default=10_000, ge=1)
     legacy_widget_keys_sunset: int = Field(
         default=1_811_808_000,  # 2027-06-01T00:00:00Z

@@ -7,11 +7,14 @@ import base64
 import hashlib
 import hmac
 import json
+import time
 
 import pytest
 
-from functions.ingest import receiver
+from functions.ingest import receiver, websub
 from functions.ingest.networks import parse_body
+from functions.shared import aws
+from functions.shared.settings import get_settings
 from renown.demo_payloads import sign
 from tests.conftest import LambdaContext
 from tests.ingest.conftest import (
@@ -60,9 +63,19 @@ def test_twitter_crc(stack: Stack) -> None:
     assert json.loads(answer["body"]) == {"response_token": "sha256=" + base64.b64encode(digest).decode()}
 
 
+def asked_for(network: str, query: dict[str, str]) -> None:
+    """YouTube confirms only what the service asked the hub for (``functions.ingest.websub``)."""
+    if network == "youtube":
+        book = websub.TableLeaseBook(aws.client("dynamodb"), get_settings().table_name)
+        book.note_request(
+            query["hub.topic"], "https://api.example/webhooks/youtube", query["hub.mode"], time.time()
+        )
+
+
 @pytest.mark.parametrize("network", ["facebook", "instagram", "youtube"])
 def test_hub_challenge_is_echoed(stack: Stack, network: str) -> None:
     query = handshake_query(network)
+    asked_for(network, query)
     answer = call(rest_event(network, "GET", query=query))
     assert answer["statusCode"] == 200 and answer["body"] == query["hub.challenge"]
 

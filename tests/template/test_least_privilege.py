@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[2]
 #: SAM policy templates each function may have (by template name); anything else is a finding
 ALLOWED_POLICIES = {
     "ApiFunction": {"DynamoDBCrudPolicy"},
-    "WebhookReceiverFunction": {"SQSSendMessagePolicy"},
+    "WebhookReceiverFunction": {"SQSSendMessagePolicy", "Statement"},
     "IngestProcessorFunction": {"DynamoDBCrudPolicy"},
     "ScoreUpdaterFunction": {"DynamoDBCrudPolicy", "DynamoDBStreamReadPolicy"},
     "PullSourcesFunction": {"DynamoDBCrudPolicy"},

@@ -1,7 +1,8 @@
 """YouTube push notifications (WebSub / PubSubHubbub, Atom XML).
 
 Handshake: ``GET ?hub.mode=subscribe|unsubscribe&hub.topic=..&hub.challenge=C&hub.lease_seconds=N``
-answered with ``C`` (with ``hub.verify_token`` checked when the hub sends one). Deliveries: ``POST``
+answered with ``C`` (with ``hub.verify_token`` checked when the hub sends one), and only for a change the
+service asked the hub for (``functions.ingest.websub``, checked by the receiver). Deliveries: ``POST``
 of an Atom feed signed with ``X-Hub-Signature: sha1=<hex>`` (or ``sha256=``) under the subscription's
 ``hub.secret``. The XML is parsed with DTDs and entities refused (``base.load_xml``).
 
