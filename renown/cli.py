@@ -1,4 +1,5 @@
-"""The ``renown`` command: ``serve``, ``score``, ``explain``, ``bench``, ``release``, ``evaluate``.
+"""The ``renown`` command: ``serve``, ``score``, ``explain``, ``bench``, ``release``, ``evaluate``,
+``keys``, ``usage``.
 
 Each subcommand lives in its own module under ``renown.commands`` (``evaluate``: ``renown.evaluate``)
 exposing
@@ -20,6 +21,8 @@ COMMANDS: dict[str, str] = {
     "bench": "renown.commands.bench",
     "release": "renown.commands.release",
     "evaluate": "renown.evaluate.command",
+    "keys": "renown.commands.keys",
+    "usage": "renown.commands.usage",
 }
 
 

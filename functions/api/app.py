@@ -15,7 +15,17 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from functions.api import problems
 from functions.api.deps import Caches, require_api_key
-from functions.api.routers import accounts, actions, discovery, health, identity, profiles, usage, widgets
+from functions.api.routers import (
+    accounts,
+    actions,
+    admin,
+    discovery,
+    health,
+    identity,
+    profiles,
+    usage,
+    widgets,
+)
 from functions.api.store import ApiTable, DynamoApiTable
 from functions.shared.settings import Settings, get_settings
 
@@ -136,6 +146,7 @@ def create_app(
     keyed = [Depends(require_api_key)]
     app.include_router(health.router)
     app.include_router(widgets.router)
+    app.include_router(admin.router)  # its own credential (IAM in AWS), no API key
     for module in (identity, profiles, accounts, discovery, actions, usage):
         app.include_router(module.router, dependencies=keyed)
     app.openapi = _problem_openapi(app)  # type: ignore[method-assign]

@@ -9,9 +9,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from functions.api import models as m
-from functions.api.deps import Caches, day_of
+from functions.api.deps import Caches, day_of, owner_token_problem
 from functions.api.problems import Problem
-from functions.api.security import verify_owner_token
 from functions.api.store import ApiTable, EndorsementRejected, LinkConflict, ProfileState
 from functions.shared import keys
 from functions.shared.records import (
@@ -22,6 +21,7 @@ from functions.shared.records import (
     ProfileRecord,
     ScoreRecord,
 )
+from functions.shared.settings import Settings
 
 ENDORSEMENTS_PER_DAY = 5
 RECIPROCAL_WINDOW_DAYS = 30
@@ -500,7 +500,7 @@ def _move(
 
 
 def connect_account(
-    store: ApiTable, caches: Caches, profile_id: str, body: m.ConnectAccountIn, secret: bytes, now: float
+    store: ApiTable, caches: Caches, profile_id: str, body: m.ConnectAccountIn, settings: Settings, now: float
 ) -> m.AccountLinkResult:
     """Link a network account to ``profile_id`` (the caller already proved they own the profile):
     check the proof of the account (owner token of its current profile), then move it in one
@@ -508,20 +508,21 @@ def connect_account(
 
     Examples
     --------
-    >>> proof = m.AccountProof(account_owner_token="own_...")
+    >>> proof = m.AccountProof(account_owner_token="ot_...")
     >>> body = m.ConnectAccountIn(network="mastodon", account_id="m1", proof=proof)
-    >>> connect_account(store, caches, "p2", body, b"k", now=0).to_profile_id  # doctest: +SKIP
+    >>> connect_account(store, caches, "p2", body, settings, now=0).to_profile_id  # doctest: +SKIP
     'p2'
     """
     target = _live_profile(store, profile_id)
     account = store.account_by_id(body.network, body.account_id)
     if account is None:
         raise Problem("account-not-found", f"no {body.network} account {body.account_id}")
-    if not verify_owner_token(secret, account.profile_id, body.proof.account_owner_token):
+    refused = owner_token_problem(settings, store, account.profile_id, body.proof.account_owner_token, now)
+    if refused is not None:
         raise Problem(
             "invalid-account-proof",
-            f"proof.account_owner_token must be the owner token of {account.profile_id}, "
-            f"the profile {body.network} account {body.account_id} is linked to",
+            f"proof.account_owner_token must be a live owner token of {account.profile_id}, "
+            f"the profile {body.network} account {body.account_id} is linked to ({refused.slug})",
         )
     unchanged = m.AccountLinkResult(
         action="connected",

@@ -86,6 +86,11 @@ class Settings(BaseSettings):
     dev_api_key: SecretStr = SecretStr("renown-dev-key-0000")
     widget_signing_key: SecretStr = SecretStr(_DEV + "-widgets")
     daily_quota: int = Field(default=10_000, ge=1)
+    # self-service keys: the admin credential of the local stack (empty in AWS, where the admin route
+    # is IAM-authorised) and the usage plans keys are created in, "name=<plan id or name>,..."
+    admin_key: SecretStr = SecretStr("renown-dev-admin-0000")
+    usage_plans: str = ""
+    owner_token_ttl_days: int = Field(default=30, ge=1, le=365)
 
     # ingest limits
     max_body_bytes: int = Field(default=256 * 1024, ge=1024)

@@ -58,7 +58,7 @@ def endorse(
     --------
     >>> # POST /v1/profiles/p2/endorsements {"giver_profile_id": "p1", "topic": "python"} -> 201
     """
-    require_owner(settings, body.giver_profile_id, owner_token)
+    require_owner(settings, body.giver_profile_id, owner_token, store, now)
     return service.endorse(store, profile_id, body, now)
 
 
@@ -111,9 +111,9 @@ def opt_out(
 
     Examples
     --------
-    >>> # POST /v1/profiles/p1/opt-out  (x-renown-owner-token: own_...) -> {"erased_items": 42, ...}
+    >>> # POST /v1/profiles/p1/opt-out  (x-renown-owner-token: ot_...) -> {"erased_items": 42, ...}
     """
-    require_owner(settings, profile_id, owner_token)
+    require_owner(settings, profile_id, owner_token, store, now)
     return service.opt_out(store, caches, profile_id, now)
 
 
@@ -130,9 +130,9 @@ def delete_profile(
 
     Examples
     --------
-    >>> # DELETE /v1/profiles/p1  (x-renown-owner-token: own_...) -> {"erased_items": 42, ...}
+    >>> # DELETE /v1/profiles/p1  (x-renown-owner-token: ot_...) -> {"erased_items": 42, ...}
     """
-    require_owner(settings, profile_id, owner_token)
+    require_owner(settings, profile_id, owner_token, store, now)
     return service.opt_out(store, caches, profile_id, now)
 
 
@@ -146,15 +146,16 @@ def export_profile(
     profile_id: ProfileId,
     store: StoreDep,
     settings: SettingsDep,
+    now: NowDep,
     owner_token: OwnerToken = None,
 ) -> ProfileExport:
     """Everything stored about you, as JSON (the right of access).
 
     Examples
     --------
-    >>> # GET /v1/profiles/p1/export  (x-renown-owner-token: own_...) -> {"profile": [...], ...}
+    >>> # GET /v1/profiles/p1/export  (x-renown-owner-token: ot_...) -> {"profile": [...], ...}
     """
-    require_owner(settings, profile_id, owner_token)
+    require_owner(settings, profile_id, owner_token, store, now)
     return service.export(store, profile_id)
 
 
@@ -168,13 +169,14 @@ def opt_in(
     profile_id: ProfileId,
     store: StoreDep,
     settings: SettingsDep,
+    now: NowDep,
     owner_token: OwnerToken = None,
 ) -> OptInResult:
     """Opt back in after an opt-out: your accounts are counted again from their next engagement.
 
     Examples
     --------
-    >>> # POST /v1/profiles/p1/opt-in  (x-renown-owner-token: own_...) -> {"markers_removed": 2, ...}
+    >>> # POST /v1/profiles/p1/opt-in  (x-renown-owner-token: ot_...) -> {"markers_removed": 2, ...}
     """
-    require_owner(settings, profile_id, owner_token)
+    require_owner(settings, profile_id, owner_token, store, now)
     return service.opt_in(store, profile_id)
