@@ -22,6 +22,8 @@ from functions.api.routers import (
     discovery,
     health,
     identity,
+    ownership,
+    perks,
     profiles,
     usage,
     widgets,
@@ -147,7 +149,7 @@ def create_app(
     app.include_router(health.router)
     app.include_router(widgets.router)
     app.include_router(admin.router)  # its own credential (IAM in AWS), no API key
-    for module in (identity, profiles, accounts, discovery, actions, usage):
+    for module in (identity, profiles, accounts, discovery, actions, usage, ownership, perks):
         app.include_router(module.router, dependencies=keyed)
     app.openapi = _problem_openapi(app)  # type: ignore[method-assign]
     app.add_middleware(Cors)

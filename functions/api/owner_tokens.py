@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 PREFIX = "ot_"
 DAY_S = 86_400
+MAX_TTL_DAYS = 90
 
 
 @dataclass(frozen=True)

@@ -61,20 +61,6 @@ class UsageGroupDay(ApiModel):
     groups: dict[str, int] = Field(description="requests per route group (the route's tag)")
 
 
-class UsageRange(ApiModel):
-    """Requests of the calling key per day and route group, from the counters the quota reads."""
-
-    key_id: str
-    owner: str
-    plan: str | None
-    daily_quota: int
-    first_day: str
-    last_day: str
-    total: int
-    groups: dict[str, int] = Field(description="requests per route group over the range")
-    days: list[UsageGroupDay]
-
-
 class OwnerUsage(ApiModel):
     owner: str
     billable: bool = Field(description="false for test keys")
@@ -115,7 +101,7 @@ class Challenge(ApiModel):
 
 class TokenExchangeIn(ApiModel):
     secret: str = Field(min_length=16, max_length=100)
-    ttl_days: int = Field(default=30, ge=1, le=90, description="how long the owner token lives")
+    ttl_days: int = Field(default=30, ge=1, le=90, description="how long the owner token lives (days)")
 
 
 class ChallengeStatus(ApiModel):

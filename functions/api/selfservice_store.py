@@ -204,11 +204,29 @@ class SelfServiceTable(DynamoApiTable):
         )
         return [PerkClaimRecord.from_item(it) for it in items]
 
-    def version_calibration(self, version: str) -> dict[str, Any]:
-        """The calibration stored with an algorithm version (``ALGO / VERSION#<v>``)."""
-        item = self._get(keys.ALGO_PK, keys.version_sk(version)) or {}
-        calibration: dict[str, Any] = item.get("calibration") or {}
-        return calibration
+    def count_topic_at_least(self, topic: str, version: str, min_score: float) -> int:
+        """Profiles in a topic's leaderboard whose overall score is at least ``min_score`` (COUNT)."""
+        kwargs: dict[str, Any] = {
+            "TableName": self.table_name,
+            "IndexName": "GSI1",
+            "KeyConditionExpression": "GSI1PK = :pk",
+            "FilterExpression": "score >= :min",
+            "ExpressionAttributeValues": _ser({":pk": keys.topic_gsi1pk(topic, version), ":min": min_score}),
+            "Select": "COUNT",
+        }
+        total = 0
+        while True:
+            out = self.client.query(**kwargs)
+            total += int(out.get("Count", 0))
+            if not out.get("LastEvaluatedKey"):
+                return total
+            kwargs["ExclusiveStartKey"] = out["LastEvaluatedKey"]
+
+    def score_report(self, version: str) -> dict[str, Any]:
+        """The shift report of a version (``ALGO / REPORT#<v>``: its score histogram), or {}."""
+        item = self._get(keys.ALGO_PK, keys.report_sk(version)) or {}
+        report: dict[str, Any] = item.get("report") or {}
+        return report
 
 
 def selfservice_of(store: Any) -> SelfServiceTable:

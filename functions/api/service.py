@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -17,7 +16,6 @@ from functions.shared.records import (
     AccountRecord,
     EndorsementRecord,
     LinkRecord,
-    PerkRecord,
     ProfileRecord,
     ScoreRecord,
 )
@@ -346,27 +344,6 @@ def endorse(store: ApiTable, profile_id: str, body: m.EndorsementIn, now: float)
     )
 
 
-def define_perk(store: ApiTable, body: m.PerkIn, key_hash: str, now: float) -> m.Perk:
-    """Store a brand's perk.
-
-    Examples
-    --------
-    >>> perk = m.PerkIn(brand="b", title="t", min_score=50, expires_at=2**31)
-    >>> define_perk(store, perk, "h", 0).min_score  # doctest: +SKIP
-    50.0
-    """
-    if body.expires_at <= now:
-        raise Problem("validation-error", "expires_at must be in the future")
-    rec = PerkRecord(
-        perk_id="perk_" + secrets.token_hex(8),
-        created_at=int(now),
-        created_by=key_hash[:12],
-        **body.model_dump(),
-    )
-    store.put_perk(rec)
-    return m.Perk.model_validate(rec.model_dump())
-
-
 def perks_for(store: ApiTable, profile_id: str, now: float) -> m.Perks:
     """The live perks a profile qualifies for (score at least the minimum, topic among its topics).
 
@@ -432,23 +409,6 @@ def opt_in(store: ApiTable, profile_id: str) -> m.OptInResult:
     2
     """
     return m.OptInResult(profile_id=profile_id, markers_removed=store.opt_in(profile_id))
-
-
-def usage(store: ApiTable, key_hash: str, quota: int, days: int, now: float) -> m.Usage:
-    """Requests per day of the calling key over the last ``days`` days.
-
-    Examples
-    --------
-    >>> usage(store, "ab" * 32, 100, 7, now=0).daily_quota  # doctest: +SKIP
-    100
-    """
-    today = day_of(now)
-    counts = store.usage(key_hash, _days_before(today, days - 1), today)
-    return m.Usage(
-        key_id=key_hash[:12],
-        daily_quota=quota,
-        days=[m.UsageDay(day=d, requests=n) for d, n in sorted(counts.items())],
-    )
 
 
 # --- account linking ------------------------------------------------------------------------------
@@ -524,6 +484,21 @@ def connect_account(
             f"proof.account_owner_token must be a live owner token of {account.profile_id}, "
             f"the profile {body.network} account {body.account_id} is linked to ({refused.slug})",
         )
+    return link_account(store, caches, target, account, now)
+
+
+def link_account(
+    store: ApiTable, caches: Caches, target: ProfileState, account: AccountRecord, now: float
+) -> m.AccountLinkResult:
+    """Move a proven account to the live profile ``target`` (the proof is the caller's: an owner token
+    of its current profile, or the account posting a one-time code); see :func:`connect_account`.
+
+    Examples
+    --------
+    >>> link_account(store, caches, state, account, now=0).changed  # doctest: +SKIP
+    True
+    """
+    profile_id = target.profile_id
     unchanged = m.AccountLinkResult(
         action="connected",
         changed=False,

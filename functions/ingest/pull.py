@@ -28,6 +28,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from functions.ingest import ownership
 from functions.ingest.networks import SOURCES
 from functions.ingest.networks.base import Activity, PayloadError
 from functions.ingest.networks.wikipedia import STREAM_URL
@@ -148,6 +149,7 @@ def drain(
 
     def write(activities: list[Activity], batch_id: str) -> None:
         stats = store.ingest(activities, f"{source}:{batch_id}", now)
+        ownership.bind_codes(store.client, store.table_name, activities, now)  # codes posted on Bluesky...
         totals["activities"] += stats.activities
         totals["engagements"] += stats.engagements
         totals["dropped"] += stats.dropped_time

@@ -90,7 +90,6 @@ class Settings(BaseSettings):
     # is IAM-authorised) and the usage plans keys are created in, "name=<plan id or name>,..."
     admin_key: SecretStr = SecretStr("renown-dev-admin-0000")
     usage_plans: str = ""
-    owner_token_ttl_days: int = Field(default=30, ge=1, le=365)
 
     # ingest limits
     max_body_bytes: int = Field(default=256 * 1024, ge=1024)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, status
 
-from functions.api import service
+from functions.api import perks, service
 from functions.api.deps import (
     CachesDep,
     CallerDep,
@@ -26,6 +26,7 @@ from functions.api.models import (
     ProfileExport,
 )
 from functions.api.problems import KEYED, responses
+from functions.api.selfservice_store import selfservice_of
 
 router = APIRouter(prefix="/v1", responses=responses(*KEYED))
 
@@ -62,15 +63,22 @@ def endorse(
     return service.endorse(store, profile_id, body, now)
 
 
-@router.post("/perks", response_model=Perk, status_code=status.HTTP_201_CREATED, tags=["perks"])
+@router.post(
+    "/perks",
+    response_model=Perk,
+    status_code=status.HTTP_201_CREATED,
+    tags=["perks"],
+    responses=responses("brand-role-required", "perk-limit"),
+)
 def define_perk(body: PerkIn, store: StoreDep, caller: CallerDep, now: NowDep) -> Perk:
-    """A brand defines a perk: minimum score, optional topic, expiry.
+    """A brand defines a perk: minimum score, optional topic, expiry (API keys with the brand role;
+    the perk belongs to the key's owner, at most 25 per owner).
 
     Examples
     --------
     >>> # POST /v1/perks {"brand": "Acme", "title": "Beta access", "min_score": 60, "expires_at": 1900000000}
     """
-    return service.define_perk(store, body, caller.key_hash, now)
+    return perks.create(selfservice_of(store), caller, body, now)
 
 
 @router.get(
