@@ -1,5 +1,5 @@
 """The ``renown`` command: ``serve``, ``score``, ``explain``, ``bench``, ``release``, ``evaluate``,
-``topics``.
+``keys``, ``topics``, ``usage``.
 
 Each subcommand lives in its own module under ``renown.commands`` (``evaluate``: ``renown.evaluate``)
 exposing
@@ -23,6 +23,8 @@ COMMANDS: dict[str, str] = {
     "release": "renown.commands.release",
     "evaluate": "renown.evaluate.command",
     "topics": "renown.commands.topics",
+    "keys": "renown.commands.keys",
+    "usage": "renown.commands.usage",
 }
 
 

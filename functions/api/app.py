@@ -18,9 +18,12 @@ from functions.api.deps import Caches, require_api_key
 from functions.api.routers import (
     accounts,
     actions,
+    admin,
     discovery,
     health,
     identity,
+    ownership,
+    perks,
     profiles,
     usage,
     widget_keys,
@@ -146,7 +149,8 @@ def create_app(
     keyed = [Depends(require_api_key)]
     app.include_router(health.router)
     app.include_router(widgets.router)
-    for module in (identity, profiles, accounts, discovery, actions, usage, widget_keys):
+    app.include_router(admin.router)  # its own credential (IAM in AWS), no API key
+    for module in (identity, profiles, accounts, discovery, actions, usage, widget_keys, ownership, perks):
         app.include_router(module.router, dependencies=keyed)
     app.openapi = _problem_openapi(app)  # type: ignore[method-assign]
     app.add_middleware(Cors)

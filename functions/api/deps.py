@@ -12,8 +12,10 @@ from typing import Annotated, Any
 from fastapi import Depends, Header, Path, Request, Security
 from fastapi.security import APIKeyHeader
 
+from functions.api import owner_tokens
 from functions.api.problems import Problem
-from functions.api.security import hash_api_key, verify_owner_token
+from functions.api.security import hash_api_key
+from functions.api.selfservice_store import selfservice_of
 from functions.api.store import ApiTable
 from functions.shared.settings import Settings
 
@@ -76,6 +78,31 @@ class Caller:
     key_hash: str
     daily_quota: int
     requests_today: int
+    owner: str = ""
+    roles: tuple[str, ...] = ()
+    plan: str | None = None
+
+    @property
+    def owner_or_key(self) -> str:
+        """Whom the key's perks and usage belong to: its owner, else the key itself."""
+        return self.owner or f"key:{self.key_hash[:12]}"
+
+
+#: the development key (local stack only) belongs to this owner and may publish perks
+DEV_OWNER = "dev"
+DEV_ROLES = ("brand",)
+
+
+def route_group(request: Request) -> str:
+    """The route group a request is metered under: the first OpenAPI tag of its route.
+
+    Examples
+    --------
+    >>> # GET /v1/profiles/p1/score -> 'profiles'; GET /v1/identity/twitter/ada -> 'identity'
+    """
+    route = request.scope.get("route")
+    tags = getattr(route, "tags", None) or ["other"]
+    return str(tags[0])
 
 
 def now_s() -> float:
@@ -125,6 +152,7 @@ api_key_header = APIKeyHeader(
 
 
 def require_api_key(
+    request: Request,
     api_key: Annotated[str | None, Security(api_key_header)],
     store: StoreDep,
     settings: SettingsDep,
@@ -142,6 +170,7 @@ def require_api_key(
         raise Problem("missing-api-key", "send your key in the x-api-key header")
     key_hash = hash_api_key(api_key)
     quota = settings.daily_quota
+    owner, roles, plan = DEV_OWNER, DEV_ROLES, None
     if not hmac.compare_digest(api_key.encode(), settings.dev_api_key.get_secret_value().encode()):
         found = caches.api_keys.get((key_hash,), now)
         if found is not None:
@@ -152,7 +181,8 @@ def require_api_key(
         if record is None or record.revoked:
             raise Problem("invalid-api-key")
         quota = record.daily_quota or quota
-    count = store.meter(key_hash, day_of(now))
+        owner, roles, plan = record.owner, tuple(record.roles), record.plan
+    count = store.meter(key_hash, day_of(now), route_group(request))
     if count > quota:
         tomorrow = (int(now) // 86_400 + 1) * 86_400
         raise Problem(
@@ -160,7 +190,14 @@ def require_api_key(
             f"{count - 1} of {quota} requests used today (UTC)",
             headers={"Retry-After": str(max(1, tomorrow - int(now)))},
         )
-    return Caller(key_hash=key_hash, daily_quota=quota, requests_today=count)
+    return Caller(
+        key_hash=key_hash,
+        daily_quota=quota,
+        requests_today=count,
+        owner=owner,
+        roles=roles,
+        plan=plan,
+    )
 
 
 CallerDep = Annotated[Caller, Depends(require_api_key)]
@@ -174,16 +211,45 @@ OwnerToken = Annotated[
 ]
 
 
-def require_owner(settings: Settings, profile_id: str, token: str | None) -> None:
-    """Check that ``token`` is the owner token of ``profile_id``: 401 ``missing-owner-token`` without
-    one, 403 ``invalid-owner-token`` when it is not this profile's.
+def owner_token_problem(
+    settings: Settings, store: ApiTable, profile_id: str, token: str | None, now: float
+) -> Problem | None:
+    """Why ``token`` is not a live owner token of ``profile_id`` (None when it is one): missing (401),
+    malformed or of another profile (403), expired or revoked (401).
 
     Examples
     --------
-    >>> # in a route: ``require_owner(settings, profile_id, owner_token)``
+    >>> # owner_token_problem(settings, store, "p1", None, now).slug -> 'missing-owner-token'
     """
     if not token:
-        raise Problem("missing-owner-token", f"send the owner token of {profile_id} in x-renown-owner-token")
+        return Problem("missing-owner-token", f"send the owner token of {profile_id} in x-renown-owner-token")
+    parts = owner_tokens.parse(token)
     secret = settings.widget_signing_key.get_secret_value().encode()
-    if not verify_owner_token(secret, profile_id, token):
-        raise Problem("invalid-owner-token", f"this is not the owner token of {profile_id}")
+    if parts is None or not owner_tokens.signed_for(secret, profile_id, parts):
+        return Problem("invalid-owner-token", f"this is not an owner token of {profile_id}")
+    if parts.expires_at <= now:
+        return Problem(
+            "owner-token-expired",
+            f"owner token {parts.token_id} expired at {parts.expires_at}: prove the account again",
+        )
+    if selfservice_of(store).token_revoked(profile_id, parts.token_id, parts.issued_at):
+        return Problem("owner-token-revoked", f"owner token {parts.token_id} was revoked")
+    return None
+
+
+def require_owner(
+    settings: Settings, profile_id: str, token: str | None, store: ApiTable, now: float
+) -> owner_tokens.OwnerToken:
+    """Check that ``token`` is a live owner token of ``profile_id`` (see :func:`owner_token_problem`);
+    returns its parts.
+
+    Examples
+    --------
+    >>> # in a route: ``require_owner(settings, profile_id, owner_token, store, now)``
+    """
+    problem = owner_token_problem(settings, store, profile_id, token, now)
+    if problem is not None:
+        raise problem
+    parts = owner_tokens.parse(token)
+    assert parts is not None
+    return parts

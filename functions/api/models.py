@@ -308,12 +308,19 @@ class OptInResult(ApiModel):
 class UsageDay(ApiModel):
     day: str
     requests: int
+    groups: dict[str, int] = Field(default_factory=dict, description="requests per route group (the tag)")
 
 
 class Usage(ApiModel):
     key_id: str = Field(description="first 12 hex digits of the key's SHA-256")
     daily_quota: int
     days: list[UsageDay]
+    owner: str | None = None
+    plan: str | None = None
+    first_day: str | None = None
+    last_day: str | None = None
+    total: int = Field(default=0, description="requests over the range")
+    groups: dict[str, int] = Field(default_factory=dict, description="requests per route group, whole range")
 
 
 class WidgetKeyIn(ApiModel):

@@ -43,6 +43,27 @@ PROBLEM_TYPES: dict[str, tuple[int, str]] = {
     "quota-exceeded": (429, "Daily quota exceeded"),
     "endorsement-limit": (429, "Daily endorsement limit reached"),
     "store-unavailable": (503, "The data store does not answer"),
+    # self-service: keys, owner tokens, ownership proofs, perks
+    "owner-token-expired": (401, "The owner token has expired"),
+    "owner-token-revoked": (401, "The owner token was revoked"),
+    "missing-admin-credential": (401, "An admin credential is required"),
+    "invalid-admin-credential": (403, "The admin credential is not valid"),
+    "unknown-plan": (422, "No such usage plan"),
+    "api-key-not-found": (404, "No such API key"),
+    "api-key-revoked": (409, "The API key is revoked already"),
+    "plan-unavailable": (503, "The usage plan does not exist in API Gateway"),
+    "challenge-not-found": (404, "No such ownership challenge"),
+    "invalid-challenge-secret": (403, "The secret does not belong to this challenge"),
+    "challenge-expired": (410, "The ownership challenge has expired"),
+    "challenge-pending": (409, "The code has not been seen posted from the account yet"),
+    "code-posted-from-other-account": (403, "The code was posted from another account"),
+    "challenge-redeemed": (409, "The owner token of this challenge was issued already"),
+    "brand-role-required": (403, "Only API keys with the brand role manage perks"),
+    "perk-not-found": (404, "No such perk"),
+    "perk-limit": (409, "The owner has as many perks as allowed"),
+    "perk-expired": (410, "The perk has expired"),
+    "perk-not-eligible": (403, "The profile does not qualify for this perk"),
+    "perk-already-claimed": (409, "The profile has claimed this perk already"),
 }
 
 

@@ -3,8 +3,8 @@ widget URLs. All are HMAC-SHA256 under ``settings.widget_signing_key`` (except A
 SHA-256) and compared in constant time.
 
 - **API key** (``x-api-key``): secret, server-side only. Stored as ``APIKEY#<sha256(key)>``.
-- **Owner token** (``x-renown-owner-token``): ``own_<b64url(HMAC(k, "owner:" + profile_id))>``, issued
-  to a person when they connect an account; proves they own the profile (opt-out, endorsements).
+- **Owner token** (``x-renown-owner-token``): expiring, revocable, scoped to one profile: see
+  ``functions.api.owner_tokens``.
 - **Publishable key** (``?key=`` on widgets): ``pk_<b64url(origins)>.<b64url(HMAC(k, "pk:" + origins))>``;
   safe to put in a page: it only unlocks widgets, and only for pages on the listed origins.
 - **Signed URL** (``?exp=&sig=`` on widgets): ``sig = b64url(HMAC(k, "url:<id>:<exp>"))``, for places
@@ -45,29 +45,6 @@ def hash_api_key(api_key: str) -> str:
     'ba7816bf8f01'
     """
     return hashlib.sha256(api_key.encode()).hexdigest()
-
-
-def owner_token(secret: bytes, profile_id: str) -> str:
-    """The token that proves ownership of ``profile_id`` (issued when an account is connected).
-
-    Examples
-    --------
-    >>> owner_token(b"k", "p1").startswith("own_")
-    True
-    """
-    return "own_" + _mac(secret, f"owner:{profile_id}")
-
-
-def verify_owner_token(secret: bytes, profile_id: str, token: str | None) -> bool:
-    """True when ``token`` is the owner token of ``profile_id``.
-
-    Examples
-    --------
-    >>> token = owner_token(b"k", "p1")
-    >>> verify_owner_token(b"k", "p1", token), verify_owner_token(b"k", "p2", token)
-    (True, False)
-    """
-    return bool(token) and _same(owner_token(secret, profile_id), token or "")
 
 
 def normalise_origin(origin: str) -> str:

@@ -3,26 +3,23 @@
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from functions.api import models as m
-from functions.api.deps import Caches, day_of
+from functions.api.deps import Caches, day_of, owner_token_problem
 from functions.api.problems import Problem
-from functions.api.security import verify_owner_token
 from functions.api.store import ApiTable, EndorsementRejected, LinkConflict, ProfileState
 from functions.shared import keys
 from functions.shared.records import (
     AccountRecord,
     EndorsementRecord,
     LinkRecord,
-    PerkRecord,
     ProfileRecord,
     ScoreRecord,
 )
-from functions.shared.settings import NETWORKS
+from functions.shared.settings import NETWORKS, Settings
 
 ENDORSEMENTS_PER_DAY = 5
 RECIPROCAL_WINDOW_DAYS = 30
@@ -417,27 +414,6 @@ def endorsement_accounts(
     return best(receiver, shared[0]), best(giver, shared[0])
 
 
-def define_perk(store: ApiTable, body: m.PerkIn, key_hash: str, now: float) -> m.Perk:
-    """Store a brand's perk.
-
-    Examples
-    --------
-    >>> perk = m.PerkIn(brand="b", title="t", min_score=50, expires_at=2**31)
-    >>> define_perk(store, perk, "h", 0).min_score  # doctest: +SKIP
-    50.0
-    """
-    if body.expires_at <= now:
-        raise Problem("validation-error", "expires_at must be in the future")
-    rec = PerkRecord(
-        perk_id="perk_" + secrets.token_hex(8),
-        created_at=int(now),
-        created_by=key_hash[:12],
-        **body.model_dump(),
-    )
-    store.put_perk(rec)
-    return m.Perk.model_validate(rec.model_dump())
-
-
 def perks_for(store: ApiTable, profile_id: str, now: float) -> m.Perks:
     """The live perks a profile qualifies for (score at least the minimum, topic among its topics).
 
@@ -505,23 +481,6 @@ def opt_in(store: ApiTable, profile_id: str) -> m.OptInResult:
     return m.OptInResult(profile_id=profile_id, markers_removed=store.opt_in(profile_id))
 
 
-def usage(store: ApiTable, key_hash: str, quota: int, days: int, now: float) -> m.Usage:
-    """Requests per day of the calling key over the last ``days`` days.
-
-    Examples
-    --------
-    >>> usage(store, "ab" * 32, 100, 7, now=0).daily_quota  # doctest: +SKIP
-    100
-    """
-    today = day_of(now)
-    counts = store.usage(key_hash, _days_before(today, days - 1), today)
-    return m.Usage(
-        key_id=key_hash[:12],
-        daily_quota=quota,
-        days=[m.UsageDay(day=d, requests=n) for d, n in sorted(counts.items())],
-    )
-
-
 # --- account linking ------------------------------------------------------------------------------
 
 
@@ -571,7 +530,7 @@ def _move(
 
 
 def connect_account(
-    store: ApiTable, caches: Caches, profile_id: str, body: m.ConnectAccountIn, secret: bytes, now: float
+    store: ApiTable, caches: Caches, profile_id: str, body: m.ConnectAccountIn, settings: Settings, now: float
 ) -> m.AccountLinkResult:
     """Link a network account to ``profile_id`` (the caller already proved they own the profile):
     check the proof of the account (owner token of its current profile), then move it in one
@@ -579,9 +538,9 @@ def connect_account(
 
     Examples
     --------
-    >>> proof = m.AccountProof(account_owner_token="own_...")
+    >>> proof = m.AccountProof(account_owner_token="ot_...")
     >>> body = m.ConnectAccountIn(network="mastodon", account_id="m1", proof=proof)
-    >>> connect_account(store, caches, "p2", body, b"k", now=0).to_profile_id  # doctest: +SKIP
+    >>> connect_account(store, caches, "p2", body, settings, now=0).to_profile_id  # doctest: +SKIP
     'p2'
     """
     target = _live_profile(store, profile_id)
@@ -595,12 +554,28 @@ def connect_account(
         raise Problem("account-not-found", f"no {body.network} account {body.account_id}")
     if gone:
         raise Problem("profile-not-found", f"no profile {profile_id}")
-    if not verify_owner_token(secret, account.profile_id, body.proof.account_owner_token):
+    refused = owner_token_problem(settings, store, account.profile_id, body.proof.account_owner_token, now)
+    if refused is not None:
         raise Problem(
             "invalid-account-proof",
-            f"proof.account_owner_token must be the owner token of {account.profile_id}, "
-            f"the profile {body.network} account {body.account_id} is linked to",
+            f"proof.account_owner_token must be a live owner token of {account.profile_id}, "
+            f"the profile {body.network} account {body.account_id} is linked to ({refused.slug})",
         )
+    return link_account(store, caches, target, account, now)
+
+
+def link_account(
+    store: ApiTable, caches: Caches, target: ProfileState, account: AccountRecord, now: float
+) -> m.AccountLinkResult:
+    """Move a proven account to the live profile ``target`` (the proof is the caller's: an owner token
+    of its current profile, or the account posting a one-time code); see :func:`connect_account`.
+
+    Examples
+    --------
+    >>> link_account(store, caches, state, account, now=0).changed  # doctest: +SKIP
+    True
+    """
+    profile_id = target.profile_id
     unchanged = m.AccountLinkResult(
         action="connected",
         changed=False,

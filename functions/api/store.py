@@ -195,7 +195,7 @@ class ApiTable(Protocol):
     def put_perk(self, rec: PerkRecord) -> None: ...
     def live_perks(self, now: int) -> list[PerkRecord]: ...
     def get_api_key(self, key_hash: str) -> ApiKeyRecord | None: ...
-    def meter(self, key_hash: str, day: str) -> int: ...
+    def meter(self, key_hash: str, day: str, group: str | None = None) -> int: ...
     def usage(self, key_hash: str, first_day: str, last_day: str) -> dict[str, int]: ...
     def erase_profile(self, profile_id: str, now: int) -> tuple[int, list[LinkRecord]]: ...
     def put_widget_key(self, rec: WidgetKeyRecord) -> None: ...
@@ -569,13 +569,20 @@ class DynamoApiTable:
         item = self._get(keys.apikey_pk(key_hash), keys.META_SK)
         return None if item is None else ApiKeyRecord.from_item(item)
 
-    def meter(self, key_hash: str, day: str) -> int:
-        """Count one request for the key on ``day`` (UpdateItem ADD); returns the day's count."""
+    def meter(self, key_hash: str, day: str, group: str | None = None) -> int:
+        """Count one request for the key on ``day`` (UpdateItem ADD), and under ``g_<group>`` when a
+        route group is given (what ``GET /v1/usage`` and the usage report break down); returns the
+        day's count."""
+        names = {"#d": "day"}
+        expression = "ADD requests :one SET #d = :day"
+        if group:
+            names["#g"] = f"g_{group}"
+            expression = "ADD requests :one, #g :one SET #d = :day"
         out = self.client.update_item(
             TableName=self.table_name,
             Key=_ser({"PK": keys.apikey_pk(key_hash), "SK": keys.usage_sk(day)}),
-            UpdateExpression="ADD requests :one SET #d = :day",
-            ExpressionAttributeNames={"#d": "day"},
+            UpdateExpression=expression,
+            ExpressionAttributeNames=names,
             ExpressionAttributeValues=_ser({":one": 1, ":day": day}),
             ReturnValues="UPDATED_NEW",
         )

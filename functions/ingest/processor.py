@@ -21,6 +21,7 @@ from aws_lambda_powertools.utilities.idempotency import (
     idempotent_function,
 )
 
+from functions.ingest import ownership
 from functions.ingest.delivery import DeliveryRecord, QueuedDelivery
 from functions.ingest.networks import parse_body
 from functions.ingest.store import IngestStats, IngestTableWriter
@@ -79,6 +80,9 @@ def process_delivery(delivery: QueuedDelivery) -> dict[str, Any]:
     accounts = [(delivery.network, ref) for ref in parsed.accounts]
     stats = store().ingest(parsed.activities, delivery.delivery_id, int(clock()), accounts)
     report(stats, delivery.network)
+    proofs = ownership.bind_codes(store().client, store().table_name, parsed.activities, int(clock()))
+    for outcome, count in proofs.items():
+        metrics.add_metric(name=f"OwnershipCodes_{outcome}", unit=MetricUnit.Count, value=count)
     metrics.add_metric(name="Engagements", unit=MetricUnit.Count, value=stats.engagements)
     metrics.add_metric(name="ItemsWritten", unit=MetricUnit.Count, value=stats.items_written)
     return stats.as_dict()

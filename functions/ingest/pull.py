@@ -27,6 +27,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from functions.ingest import ownership
 from functions.ingest.jetstream import jetstream_fetcher
 from functions.ingest.networks import SOURCES
 from functions.ingest.networks.base import AccountRef, Activity, PayloadError
@@ -145,6 +146,7 @@ def drain(
     def write(activities: list[Activity], accounts: list[AccountRef], batch_id: str) -> None:
         described = [(source, ref) for ref in accounts]
         stats = store.ingest(activities, f"{source}:{batch_id}", now, described)
+        ownership.bind_codes(store.client, store.table_name, activities, now)  # codes posted on Bluesky...
         totals["activities"] += stats.activities
         totals["engagements"] += stats.engagements
         totals["dropped"] += stats.dropped_time

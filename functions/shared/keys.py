@@ -359,3 +359,71 @@ def websub_pk(topic: str) -> str:
 LEASE_SK = "LEASE"
 #: GSI1 partition of every WebSub lease, ordered by lease end (the leases to renew are one Query).
 WEBSUB_GSI1PK = "WEBSUB"
+
+
+# --- added for self-service API keys, owner tokens and ownership proofs --------------------------
+
+APIKEYS_GSI1PK = "APIKEYS"  # GSI1 partition of every registered API key (by owner, then creation)
+
+
+def apikey_gsi1sk(owner: str, created_at: int, key_id: str) -> str:
+    """GSI1 sort key of an API key under ``APIKEYS``: an owner's keys are one ``begins_with`` range.
+
+    Examples
+    --------
+    >>> apikey_gsi1sk("acme", 1700000000, "ab12cd34ef56")
+    'acme#001700000000#ab12cd34ef56'
+    """
+    return f"{owner}#{created_at:012d}#{key_id}"
+
+
+def keyid_gsi2pk(key_id: str) -> str:
+    """GSI2 key that finds an API key from its public id (the first 12 hex digits of its hash).
+
+    Examples
+    --------
+    >>> keyid_gsi2pk("ab12cd34ef56")
+    'KEYID#ab12cd34ef56'
+    """
+    return f"KEYID#{key_id}"
+
+
+def proof_pk(challenge_id: str) -> str:
+    """Partition of one ownership challenge (a one-time code a person posts from their account).
+
+    Examples
+    --------
+    >>> proof_pk("c1")
+    'PROOF#c1'
+    """
+    return f"PROOF#{challenge_id}"
+
+
+def owner_tokens_pk(profile_id: str) -> str:
+    """Partition of the owner-token revocations of one profile: a hash of the profile id, never the id.
+
+    Examples
+    --------
+    >>> owner_tokens_pk("p1")[:13]
+    'OWNERTOKENS#6'
+    """
+    return "OWNERTOKENS#" + hashlib.sha256(f"owner-tokens:{profile_id}".encode()).hexdigest()
+
+
+def revoked_token_sk(token_id: str) -> str:
+    """Under ``owner_tokens_pk``: one revoked owner token (kept until the token would have expired)."""
+    return f"REVOKED#{token_id}"
+
+
+NOT_BEFORE_SK = "NOTBEFORE"  # under owner_tokens_pk: tokens issued before this time are revoked
+
+
+def perk_claim_sk(profile_id: str) -> str:
+    """Under ``PERK#<id>``: one person's claim of the perk (at most one per profile).
+
+    Examples
+    --------
+    >>> perk_claim_sk("p1")
+    'CLAIMED#p1'
+    """
+    return f"CLAIMED#{profile_id}"

@@ -337,14 +337,59 @@ class PerkRecord(Record):
     expires_at: int
     created_at: int = 0
     created_by: str = ""  # hash prefix of the API key that defined it
+    owner: str = ""  # the owner of that API key: the only one who may list, change or delete it
+    updated_at: int | None = None
 
     def keys(self) -> dict[str, str]:
-        return {
+        out = {
             "PK": keys.perk_pk(self.perk_id),
             "SK": keys.META_SK,
             "GSI1PK": keys.PERKS_GSI1PK,
             "GSI1SK": keys.perk_gsi1sk(self.expires_at, self.perk_id),
         }
+        if self.owner:  # an owner's perks: GSI2 ``PERKSOF#<owner>``
+            out |= {"GSI2PK": f"PERKSOF#{self.owner}", "GSI2SK": keys.perk_pk(self.perk_id)}
+        return out
+
+
+class PerkClaimRecord(Record):
+    """A person's claim of a perk: ``PERK#<id> / CLAIMED#<profile>`` (one per profile). GSI2 is what
+    the person gave (``GAVE#renown#<profile>``), so opt-out erases and export shows it."""
+
+    perk_id: str
+    profile_id: str
+    claimed_at: int
+    score: float  # the score the claim was granted on
+
+    def keys(self) -> dict[str, str]:
+        pk = keys.perk_pk(self.perk_id)
+        return {
+            "PK": pk,
+            "SK": keys.perk_claim_sk(self.profile_id),
+            "GSI2PK": keys.gave_gsi2pk("renown", self.profile_id),
+            "GSI2SK": pk,
+        }
+
+
+class OwnershipChallengeRecord(Record):
+    """A one-time code that proves a person owns a network account once that account posts it
+    (``PROOF#<challenge id> / META``, with a TTL). ``status``: pending -> verified (ingest saw the code
+    posted from the account) -> redeemed (an owner token was issued, once)."""
+
+    challenge_id: str
+    network: str
+    account_id: str
+    secret_hash: str  # SHA-256 of the secret the requester exchanges for the owner token
+    status: str = "pending"
+    link_profile_id: str | None = None  # link the account to this profile when proven
+    created_at: int
+    code_expires_at: int  # the code must be posted before this time
+    expires_at: int  # TTL of the item: the token must be fetched before this time
+    verified_at: int | None = None
+    other_account_posts: int = 0  # the code was seen posted from another account
+
+    def keys(self) -> dict[str, str]:
+        return {"PK": keys.proof_pk(self.challenge_id), "SK": keys.META_SK}
 
 
 class ApiKeyRecord(Record):
@@ -355,9 +400,34 @@ class ApiKeyRecord(Record):
     daily_quota: int | None = None  # None: the service default (settings.daily_quota)
     created_at: int = 0
     revoked: bool = False
+    # self-service keys (``renown keys``, the admin API); absent on keys written by hand
+    plan: str | None = None  # usage plan name (free, pro): API Gateway's plan, quota copied above
+    roles: list[str] = Field(default_factory=list)  # e.g. ["brand"]: may publish perks
+    prefix: str = ""  # the first characters of the key (rk_live_Ab12), to recognise it in lists
+    gateway_key_id: str | None = None  # the key's id in API Gateway
+    revoked_at: int | None = None
+    replaced_by: str | None = None  # key id of the key that a rotation made
+
+    @property
+    def key_id(self) -> str:
+        """The public id of the key: the first 12 hex digits of its SHA-256."""
+        return self.key_hash[:12]
+
+    @property
+    def test_mode(self) -> bool:
+        """Test keys (``rk_test_``) are metered like live keys but never billed."""
+        return self.prefix.startswith("rk_test_")
 
     def keys(self) -> dict[str, str]:
-        return {"PK": keys.apikey_pk(self.key_hash), "SK": keys.META_SK}
+        out = {"PK": keys.apikey_pk(self.key_hash), "SK": keys.META_SK}
+        if self.plan is not None:  # registered through the admin API: listed per owner, found by id
+            out |= {
+                "GSI1PK": keys.APIKEYS_GSI1PK,
+                "GSI1SK": keys.apikey_gsi1sk(self.owner, self.created_at, self.key_id),
+                "GSI2PK": keys.keyid_gsi2pk(self.key_id),
+                "GSI2SK": keys.apikey_pk(self.key_hash),
+            }
+        return out
 
 
 class WidgetKeyRecord(Record):

@@ -93,6 +93,10 @@ class Settings(BaseSettings):
         ge=0,
         description="Unix time from which stateless publishable keys (pk_<origins>.<mac>) stop working",
     )
+    # self-service keys: the admin credential of the local stack (empty in AWS, where the admin route
+    # is IAM-authorised) and the usage plans keys are created in, "name=<plan id or name>,..."
+    admin_key: SecretStr = SecretStr("renown-dev-admin-0000")
+    usage_plans: str = ""
 
     # ingest limits
     max_body_bytes: int = Field(default=256 * 1024, ge=1024)

@@ -11,14 +11,22 @@ in production each network's OAuth sign-in would.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Mapping
 from typing import Any
 
 import requests
 
-from functions.api.security import owner_token
+from functions.api import owner_tokens
 
 log = logging.getLogger("renown.demo")
+
+
+def owner_token(signing_key: bytes, profile_id: str) -> str:
+    """A short-lived owner token of ``profile_id`` (the loader holds the signing key)."""
+    return owner_tokens.issue(signing_key, profile_id, time.time(), ttl_days=1)[0]
+
+
 #: the networks of the multi-network demo; the home account of each person is on X
 OTHER_NETWORKS = ("facebook", "instagram", "linkedin", "youtube", "mastodon")
 

@@ -44,6 +44,24 @@ def create_table(ddb: Any, name: str, props: dict[str, Any]) -> None:
         ddb.update_time_to_live(TableName=name, TimeToLiveSpecification=ttl)
 
 
+def create_usage_plan(apigateway: Any, name: str, props: dict[str, Any]) -> str:
+    """A usage plan with the template's quota and throttle, named ``name`` (its ``UsagePlanName`` as the
+    local stack resolves it, which ``RENOWN_USAGE_PLANS`` names too); its API stages are not emulated.
+    Returns its id."""
+    quota = props.get("Quota") or {}
+    throttle = props.get("Throttle") or {}
+    kwargs: dict[str, Any] = {"name": name, "description": str(props.get("Description", ""))}
+    if quota:
+        kwargs["quota"] = {"limit": int(quota["Limit"]), "period": str(quota["Period"])}
+    if throttle:
+        kwargs["throttle"] = {
+            "burstLimit": int(throttle["BurstLimit"]),
+            "rateLimit": float(throttle["RateLimit"]),
+        }
+    plan_id: str = apigateway.create_usage_plan(**kwargs)["id"]
+    return plan_id
+
+
 def create_queue(sqs: Any, name: str, props: dict[str, Any], resolve: Callable[[Any], str | None]) -> str:
     """Create a queue from its template ``Properties``; ``resolve`` turns the dead-letter target into
     an ARN. Returns the queue URL."""
@@ -123,6 +141,9 @@ class MotoStack:
             self.client("s3").create_bucket(Bucket=tpl.physical[logical_id])
         for logical_id, res in tpl.of_type("AWS::DynamoDB::Table").items():
             self._create_table(tpl.physical[logical_id], res["Properties"])
+        for logical_id, res in tpl.of_type("AWS::ApiGateway::UsagePlan").items():
+            name = tpl.resolve(res["Properties"].get("UsagePlanName")) or tpl.physical[logical_id]
+            create_usage_plan(self.client("apigateway"), name, res["Properties"])
         queues = tpl.of_type("AWS::SQS::Queue")
         # dead-letter queues first: the others point at them
         order = sorted(queues, key=lambda k: "RedrivePolicy" in queues[k].get("Properties", {}))

@@ -16,6 +16,13 @@ from samtranslator.yaml_helper import yaml_parse
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
+#: pseudo parameters as the local stack resolves them (the local stack is one stack called renown)
+PSEUDO = {
+    "AWS::StackName": "renown",
+    "AWS::Region": REGION,
+    "AWS::AccountId": ACCOUNT,
+    "AWS::Partition": "aws",
+}
 
 
 def _kebab(name: str) -> str:
@@ -101,6 +108,8 @@ class LocalTemplate:
                 ref = value["Ref"]
                 if ref in self.resources:
                     return self.ref(ref)
+                if ref in PSEUDO:
+                    return PSEUDO[ref]
                 params = self.doc.get("Parameters", {})
                 return str(params.get(ref, {}).get("Default", "")) if ref in params else None
             if "Fn::GetAtt" in value:
@@ -111,7 +120,7 @@ class LocalTemplate:
                 text = value["Fn::Sub"]
                 if "{{resolve:" in text:
                     return None
-                return re.sub(r"\$\{(\w+)\}", lambda m: self.resolve({"Ref": m.group(1)}) or "", text)
+                return re.sub(r"\$\{([\w:]+)\}", lambda m: self.resolve({"Ref": m.group(1)}) or "", text)
         return None
 
     # --- functions ---------------------------------------------------------------------------

@@ -11,18 +11,18 @@ from fastapi.testclient import TestClient
 from functions.api import models as m
 from functions.api import service
 from functions.api.deps import Caches
-from functions.api.security import owner_token
 from functions.api.store import DynamoApiTable, LinkConflict, ProfileState
 from functions.ingest.identity import profile_id_for
 from functions.shared import keys
 from tests.api.conftest import SIGNING
 from tests.api.seed import NOW
+from tests.api.selfservice import token_of
 from tests.api.test_actions import get_item, owner
 from tests.api.test_reads import problem
 
 
 def token(pid: str) -> str:
-    return owner_token(SIGNING.encode(), pid)
+    return token_of(pid)
 
 
 def connect(
@@ -174,7 +174,7 @@ def _hook_before_source_read(
 
 
 def test_concurrent_move_of_the_same_account_is_a_409(
-    client: TestClient, store: DynamoApiTable, monkeypatch: pytest.MonkeyPatch
+    client: TestClient, store: DynamoApiTable, monkeypatch: pytest.MonkeyPatch, settings: Any
 ) -> None:
     proof = m.AccountProof(account_owner_token=token("p2"))
     rival = m.ConnectAccountIn(network="twitter", account_id="1002", proof=proof)
@@ -182,7 +182,7 @@ def test_concurrent_move_of_the_same_account_is_a_409(
         monkeypatch,
         store,
         "p2",
-        lambda: service.connect_account(store, Caches(), "p3", rival, SIGNING.encode(), NOW),
+        lambda: service.connect_account(store, Caches(), "p3", rival, settings, NOW),
     )
     problem(connect(client, "p1", "twitter", "1002", proof_of="p2"), 409, "link-conflict")
     monkeypatch.undo()
@@ -192,7 +192,7 @@ def test_concurrent_move_of_the_same_account_is_a_409(
 
 
 def test_concurrent_connect_into_the_profile_being_emptied_is_a_409(
-    client: TestClient, store: DynamoApiTable, monkeypatch: pytest.MonkeyPatch
+    client: TestClient, store: DynamoApiTable, monkeypatch: pytest.MonkeyPatch, settings: Any
 ) -> None:
     # p2 is about to lose its last account (and be merged) while someone connects p3's account to p2
     proof = m.AccountProof(account_owner_token=token("p3"))
@@ -201,7 +201,7 @@ def test_concurrent_connect_into_the_profile_being_emptied_is_a_409(
         monkeypatch,
         store,
         "p2",
-        lambda: service.connect_account(store, Caches(), "p2", rival, SIGNING.encode(), NOW),
+        lambda: service.connect_account(store, Caches(), "p2", rival, settings, NOW),
     )
     problem(connect(client, "p1", "twitter", "1002", proof_of="p2"), 409, "link-conflict")
     monkeypatch.undo()

@@ -8,7 +8,7 @@ import pytest
 from boto3.dynamodb.types import TypeDeserializer
 from fastapi.testclient import TestClient
 
-from functions.api.security import owner_token, publishable_key
+from functions.api.security import publishable_key
 from functions.shared import keys
 from functions.shared.records import (
     DECAY_EPOCH,
@@ -20,13 +20,14 @@ from functions.shared.records import (
 )
 from tests.api.conftest import SIGNING
 from tests.api.seed import NOW, put
+from tests.api.selfservice import token_of
 from tests.api.test_reads import problem
 
 _DES = TypeDeserializer()
 
 
 def owner(pid: str) -> dict[str, str]:
-    return {"x-renown-owner-token": owner_token(SIGNING.encode(), pid)}
+    return {"x-renown-owner-token": token_of(pid)}
 
 
 def get_item(ddb: Any, pk: str, sk: str) -> dict[str, Any] | None:
@@ -117,9 +118,7 @@ def test_reciprocal_endorsement_discounted(client: TestClient, clock: Any) -> No
 
 def test_endorsement_needs_giver_owner_token(client: TestClient) -> None:
     problem(endorse(client, "p2", "p1", token="own_forged"), 403, "invalid-owner-token")
-    problem(
-        endorse(client, "p2", "p1", token=owner_token(SIGNING.encode(), "p3")), 403, "invalid-owner-token"
-    )
+    problem(endorse(client, "p2", "p1", token=token_of("p3")), 403, "invalid-owner-token")
     problem(endorse(client, "p1", "p1"), 422, "validation-error")
     problem(endorse(client, "nobody", "p1"), 404, "profile-not-found")
     problem(endorse(client, "p2", "p1", topic="Not a slug"), 422, "validation-error")

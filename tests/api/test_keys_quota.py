@@ -52,7 +52,11 @@ def test_quota_429_and_usage(anon: TestClient, ddb: Any, clock: Any) -> None:
     usage = anon.get("/v1/usage", headers=h).json()
     assert usage["key_id"] == hash_api_key("sk_small")[:12]
     assert usage["daily_quota"] == 3
-    assert usage["days"] == [{"day": "2025-06-15", "requests": 5}, {"day": "2025-06-16", "requests": 1}]
+    assert usage["days"] == [  # metered before the quota check: refused requests count too
+        {"day": "2025-06-15", "requests": 5, "groups": {"profiles": 4, "usage": 1}},
+        {"day": "2025-06-16", "requests": 1, "groups": {"usage": 1}},
+    ]
+    assert (usage["total"], usage["groups"]) == (6, {"profiles": 4, "usage": 2})
 
 
 def test_dev_key_uses_settings_quota(client: TestClient) -> None:

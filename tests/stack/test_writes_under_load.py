@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 import requests
 
-from functions.api.security import owner_token
 from functions.shared.settings import get_settings
 from renown.demo_payloads import mastodon_account, mastodon_delivery, twitter_delivery
+from renown.local.demo_links import owner_token
 from renown.local.demo_runner import DemoRunner
 from renown.local.stack import LocalStack
 

@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 #: SAM policy templates each function may have (by template name); anything else is a finding
 ALLOWED_POLICIES = {
-    "ApiFunction": {"DynamoDBCrudPolicy"},
+    "ApiFunction": {"DynamoDBCrudPolicy", "Statement"},  # Statement: customers' keys in API Gateway
     "WebhookReceiverFunction": {"SQSSendMessagePolicy", "Statement"},
     "IngestProcessorFunction": {"DynamoDBCrudPolicy"},
     "ScoreUpdaterFunction": {"DynamoDBCrudPolicy", "DynamoDBStreamReadPolicy"},
@@ -51,6 +51,16 @@ def test_every_function_has_only_the_policy_templates_it_needs(template: dict[st
         assert all(isinstance(p, dict) for p in policies), f"{name}: no managed policy names"
         names = {next(iter(p)) for p in policies}
         assert names <= ALLOWED_POLICIES[name], f"{name}: {names - ALLOWED_POLICIES[name]}"
+
+
+def test_the_api_manages_only_keys_and_usage_plans(template: dict[str, Any]) -> None:
+    policies = template["Resources"]["ApiFunction"]["Properties"]["Policies"]
+    statements = [st for p in policies if "Statement" in p for st in p["Statement"]]
+    assert statements, "the admin API needs API Gateway key management"
+    for statement in statements:
+        assert set(statement["Action"]) <= {"apigateway:GET", "apigateway:POST", "apigateway:PATCH"}
+        for resource in statement["Resource"]:
+            assert resource["Fn::Sub"].rsplit("::", 1)[1].startswith(("/apikeys", "/usageplans")), resource
 
 
 def test_no_function_role_grants_wildcard_actions(expanded: dict[str, Any]) -> None:

@@ -51,12 +51,11 @@ def connect(
     Examples
     --------
     >>> # POST /v1/profiles/p1/accounts {"network": "twitter", "account_id": "1002",
-    >>> #   "proof": {"account_owner_token": "own_..."}}  (x-renown-owner-token: own_...)
+    >>> #   "proof": {"account_owner_token": "ot_..."}}  (x-renown-owner-token: ot_...)
     >>> # -> {"action": "connected", "to_profile_id": "p1", "effective": "next scoring pass", ...}
     """
-    require_owner(settings, profile_id, owner_token)
-    secret = settings.widget_signing_key.get_secret_value().encode()
-    return service.connect_account(store, caches, profile_id, body, secret, now)
+    require_owner(settings, profile_id, owner_token, store, now)
+    return service.connect_account(store, caches, profile_id, body, settings, now)
 
 
 @router.delete(
@@ -79,8 +78,8 @@ def disconnect(
 
     Examples
     --------
-    >>> # DELETE /v1/profiles/p1/accounts/mastodon/m1  (x-renown-owner-token: own_...)
+    >>> # DELETE /v1/profiles/p1/accounts/mastodon/m1  (x-renown-owner-token: ot_...)
     >>> # -> {"action": "disconnected", "to_profile_id": "p...", "effective": "next scoring pass", ...}
     """
-    require_owner(settings, profile_id, owner_token)
+    require_owner(settings, profile_id, owner_token, store, now)
     return service.disconnect_account(store, caches, profile_id, network, account_id, now)

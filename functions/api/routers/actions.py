@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, status
 
-from functions.api import service
+from functions.api import perks, service
 from functions.api.deps import (
     CachesDep,
     CallerDep,
@@ -26,6 +26,7 @@ from functions.api.models import (
     ProfileExport,
 )
 from functions.api.problems import KEYED, responses
+from functions.api.selfservice_store import selfservice_of
 
 router = APIRouter(prefix="/v1", responses=responses(*KEYED))
 
@@ -58,19 +59,26 @@ def endorse(
     --------
     >>> # POST /v1/profiles/p2/endorsements {"giver_profile_id": "p1", "topic": "python"} -> 201
     """
-    require_owner(settings, body.giver_profile_id, owner_token)
+    require_owner(settings, body.giver_profile_id, owner_token, store, now)
     return service.endorse(store, profile_id, body, now)
 
 
-@router.post("/perks", response_model=Perk, status_code=status.HTTP_201_CREATED, tags=["perks"])
+@router.post(
+    "/perks",
+    response_model=Perk,
+    status_code=status.HTTP_201_CREATED,
+    tags=["perks"],
+    responses=responses("brand-role-required", "perk-limit"),
+)
 def define_perk(body: PerkIn, store: StoreDep, caller: CallerDep, now: NowDep) -> Perk:
-    """A brand defines a perk: minimum score, optional topic, expiry.
+    """A brand defines a perk: minimum score, optional topic, expiry (API keys with the brand role;
+    the perk belongs to the key's owner, at most 25 per owner).
 
     Examples
     --------
     >>> # POST /v1/perks {"brand": "Acme", "title": "Beta access", "min_score": 60, "expires_at": 1900000000}
     """
-    return service.define_perk(store, body, caller.key_hash, now)
+    return perks.create(selfservice_of(store), caller, body, now)
 
 
 @router.get(
@@ -111,9 +119,9 @@ def opt_out(
 
     Examples
     --------
-    >>> # POST /v1/profiles/p1/opt-out  (x-renown-owner-token: own_...) -> {"erased_items": 42, ...}
+    >>> # POST /v1/profiles/p1/opt-out  (x-renown-owner-token: ot_...) -> {"erased_items": 42, ...}
     """
-    require_owner(settings, profile_id, owner_token)
+    require_owner(settings, profile_id, owner_token, store, now)
     return service.opt_out(store, caches, profile_id, now)
 
 
@@ -130,9 +138,9 @@ def delete_profile(
 
     Examples
     --------
-    >>> # DELETE /v1/profiles/p1  (x-renown-owner-token: own_...) -> {"erased_items": 42, ...}
+    >>> # DELETE /v1/profiles/p1  (x-renown-owner-token: ot_...) -> {"erased_items": 42, ...}
     """
-    require_owner(settings, profile_id, owner_token)
+    require_owner(settings, profile_id, owner_token, store, now)
     return service.opt_out(store, caches, profile_id, now)
 
 
@@ -146,15 +154,16 @@ def export_profile(
     profile_id: ProfileId,
     store: StoreDep,
     settings: SettingsDep,
+    now: NowDep,
     owner_token: OwnerToken = None,
 ) -> ProfileExport:
     """Everything stored about you, as JSON (the right of access).
 
     Examples
     --------
-    >>> # GET /v1/profiles/p1/export  (x-renown-owner-token: own_...) -> {"profile": [...], ...}
+    >>> # GET /v1/profiles/p1/export  (x-renown-owner-token: ot_...) -> {"profile": [...], ...}
     """
-    require_owner(settings, profile_id, owner_token)
+    require_owner(settings, profile_id, owner_token, store, now)
     return service.export(store, profile_id)
 
 
@@ -168,13 +177,14 @@ def opt_in(
     profile_id: ProfileId,
     store: StoreDep,
     settings: SettingsDep,
+    now: NowDep,
     owner_token: OwnerToken = None,
 ) -> OptInResult:
     """Opt back in after an opt-out: your accounts are counted again from their next engagement.
 
     Examples
     --------
-    >>> # POST /v1/profiles/p1/opt-in  (x-renown-owner-token: own_...) -> {"markers_removed": 2, ...}
+    >>> # POST /v1/profiles/p1/opt-in  (x-renown-owner-token: ot_...) -> {"markers_removed": 2, ...}
     """
-    require_owner(settings, profile_id, owner_token)
+    require_owner(settings, profile_id, owner_token, store, now)
     return service.opt_in(store, profile_id)

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import time
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 
-from functions.api import service
+from functions.api import service, usage_report
 from functions.api.deps import CallerDep, NowDep, ProfileId, SettingsDep, StoreDep
-from functions.api.models import SignedWidgetUrls, Usage
-from functions.api.problems import KEYED, responses
+from functions.api.models import SignedWidgetUrls, Usage, UsageDay
+from functions.api.problems import KEYED, Problem, responses
 from functions.api.security import widget_signature
+from functions.api.selfservice_store import selfservice_of
 
 router = APIRouter(prefix="/v1", responses=responses(*KEYED))
 
@@ -22,14 +24,32 @@ def get_usage(
     store: StoreDep,
     now: NowDep,
     days: Annotated[int, Query(ge=1, le=90)] = 30,
+    first_day: Annotated[date | None, Query(alias="from", description="YYYY-MM-DD (UTC), inclusive")] = None,
+    last_day: Annotated[date | None, Query(alias="to", description="YYYY-MM-DD (UTC), inclusive")] = None,
 ) -> Usage:
-    """Requests per day of the calling key (this request included).
+    """Requests of the calling key per day and route group (this request included): the last ``days``
+    days, or ``from``..``to`` (at most 366 days), from the counters the quota reads.
 
     Examples
     --------
-    >>> # GET /v1/usage?days=7 -> {"key_id": "ab12...", "daily_quota": 10000, "days": [...]}
+    >>> # GET /v1/usage?from=2025-06-01&to=2025-06-30 -> {"total": 1234, "groups": {"profiles": 1200}, ...}
     """
-    return service.usage(store, caller.key_hash, caller.daily_quota, days, now)
+    to = last_day or datetime.fromtimestamp(now, UTC).date()
+    start = first_day or to - timedelta(days=days - 1)
+    if start > to or (to - start).days > 365:
+        raise Problem("validation-error", "from must not be after to, and at most 366 days apart")
+    found, groups = usage_report.key_range(selfservice_of(store), caller.key_hash, str(start), str(to))
+    return Usage(
+        key_id=caller.key_hash[:12],
+        daily_quota=caller.daily_quota,
+        days=[UsageDay(day=d.day, requests=d.requests, groups=d.groups) for d in found],
+        owner=caller.owner or None,
+        plan=caller.plan,
+        first_day=str(start),
+        last_day=str(to),
+        total=sum(d.requests for d in found),
+        groups=groups,
+    )
 
 
 @router.post(
