@@ -59,6 +59,7 @@ __all__ = [
     "reverse_counts",
     "soft_cap",
     "trust_seeds",
+    "unengaged_table",
 ]
 
 DAY = 86400.0
@@ -343,6 +344,29 @@ def band_scores(followers: np.ndarray, p: IntegrityParams) -> np.ndarray:
     f = np.maximum(np.asarray(followers, dtype=np.float64), 0.0)
     level = -np.expm1(-np.log1p(f) / math.log1p(p.band_followers))
     return np.asarray(p.band_low + (p.band_high - p.band_low) * level)
+
+
+#: Follower counts at which :func:`unengaged_table` publishes the score of a profile without engagement
+#: (about three knots a decade: read between them linearly in ``log1p(followers)``, the error is
+#: below 0.01 points).
+UNENGAGED_KNOTS: tuple[float, ...] = (0.0, *tuple(float(m * 10**e) for e in range(10) for m in (1, 2, 5)))
+
+
+def unengaged_table(p: IntegrityParams) -> dict[str, list[float]]:
+    """The score of a profile with no engagement yet, by follower count, published with a version.
+
+    A reader that has no scoring core (the API, for a profile first seen after the last full pass
+    and not engaged since) reads the score off this table instead of answering "no such profile";
+    it is the score the next full pass gives such a profile (:func:`band_scores`).
+
+    Examples
+    --------
+    >>> t = unengaged_table(IntegrityParams())
+    >>> t["followers"][:3], [round(s, 2) for s in t["scores"][:2]], t["scores"][-1] < 19.9
+    ([0.0, 1.0, 2.0], [14.0, 14.55], True)
+    """
+    followers = np.array(UNENGAGED_KNOTS)
+    return {"followers": followers.tolist(), "scores": band_scores(followers, p).tolist()}
 
 
 def engagement_points(

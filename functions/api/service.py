@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -43,8 +44,69 @@ def score_record(store: ApiTable, profile_id: str, version: str | None = None) -
     if rec is None:
         if version is not None and store.get_score(profile_id) is not None:
             raise Problem("version-not-found", f"profile {profile_id} has no score under {version}")
-        raise not_found(store, profile_id)
+        rec = unengaged_score(store, profile_id) if version is None else None
+        if rec is None:
+            raise not_found(store, profile_id)
     return rec
+
+
+def read_unengaged(table: dict[str, list[float]], followers: float) -> float | None:
+    """The score of a profile without engagement off a version's published table (linear in
+    ``log1p(followers)`` between knots, constant beyond them); None without a table.
+
+    Examples
+    --------
+    >>> read_unengaged({"followers": [0.0, 9.0], "scores": [14.0, 16.0]}, 2.1622776601683795)
+    15.0
+    >>> read_unengaged({}, 10) is None
+    True
+    """
+    knots, scores = table.get("followers") or [], table.get("scores") or []
+    if not knots or len(knots) != len(scores):
+        return None
+    x = math.log1p(max(float(followers), 0.0))
+    xs = [math.log1p(k) for k in knots]
+    if x <= xs[0]:
+        return scores[0]
+    for i in range(1, len(xs)):
+        if x <= xs[i]:
+            t = (x - xs[i - 1]) / (xs[i] - xs[i - 1])
+            return scores[i - 1] + t * (scores[i] - scores[i - 1])
+    return scores[-1]
+
+
+def unengaged_score(store: ApiTable, profile_id: str) -> ScoreRecord | None:
+    """The provisional score of a profile the service has ingested but no pass has scored yet (first
+    seen after the last full pass, and neither engaged nor engaging since): the score the active
+    version gives a profile without engagement, read off its published table by the profile's largest
+    follower count. None when the profile does not exist, opted out, or the version publishes no table.
+
+    Examples
+    --------
+    >>> unengaged_score(store, "p9").provisional  # doctest: +SKIP
+    True
+    """
+    meta, links, _ = store.get_profile_view(profile_id)
+    version = store.active_version()
+    if meta is None or meta.opted_out or not links or version is None:
+        return None
+    table = store.unengaged_table(version)
+    if not table or store.opted_out([(lk.network, lk.account_id) for lk in links]):
+        return None
+    accounts = [store.account_by_id(lk.network, lk.account_id) for lk in links]
+    followers = max((a.followers for a in accounts if a is not None), default=0)
+    score = read_unengaged(table, followers)
+    if score is None:
+        return None
+    return ScoreRecord(
+        profile_id=profile_id,
+        name=meta.name,
+        score=round(score, 2),
+        bucket="emerging" if score < 20.0 else "active",
+        algorithm_version=version,
+        computed_at=int(meta.created_at),
+        provisional=True,
+    )
 
 
 def not_found(store: ApiTable, profile_id: str) -> Problem:
@@ -84,6 +146,8 @@ def profile(store: ApiTable, profile_id: str) -> m.Profile:
             m.LinkedAccount(network=lk.network, account_id=lk.account_id, handle=lk.handle) for lk in links
         ],
     )
+    if score is None and links:
+        score = unengaged_score(store, profile_id)
     if score is not None:
         out.score = score.score
         out.bucket = score.bucket

@@ -177,6 +177,7 @@ class ApiTable(Protocol):
 
     def ping(self) -> str | None: ...
     def active_version(self) -> str | None: ...
+    def unengaged_table(self, version: str) -> dict[str, list[float]]: ...
     def get_score(self, profile_id: str, version: str | None = None) -> ScoreRecord | None: ...
     def get_scores(self, profile_ids: list[str]) -> dict[str, ScoreRecord]: ...
     def get_profile(self, profile_id: str) -> ProfileRecord | None: ...
@@ -252,6 +253,7 @@ class DynamoApiTable:
         self.table_name = table_name
         self.version_ttl_s = version_ttl_s
         self._version: tuple[float, str | None] | None = None
+        self._unengaged: dict[str, tuple[float, dict[str, list[float]]]] = {}
 
     @property
     def client(self) -> Any:
@@ -330,6 +332,18 @@ class DynamoApiTable:
         if cached is not None and time.monotonic() - cached[0] < self.version_ttl_s:
             return cached[1]
         return self.ping()
+
+    def unengaged_table(self, version: str) -> dict[str, list[float]]:
+        """The score of a profile without engagement by followers, as ``version`` was published with it
+        (``VERSION#<version>`` attribute ``unengaged``; empty before v3), cached for ``version_ttl_s``."""
+        cached = self._unengaged.get(version)
+        if cached is not None and time.monotonic() - cached[0] < self.version_ttl_s:
+            return cached[1]
+        item = self._get(keys.ALGO_PK, keys.version_sk(version)) or {}
+        raw = item.get("unengaged") or {}
+        table = {k: [float(x) for x in v] for k, v in raw.items() if k in ("followers", "scores")}
+        self._unengaged[version] = (time.monotonic(), table)
+        return table
 
     def get_score(self, profile_id: str, version: str | None = None) -> ScoreRecord | None:
         """The active score (one GetItem), or the score under ``version``."""

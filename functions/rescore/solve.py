@@ -11,6 +11,7 @@ import numpy as np
 
 from core import model
 from core.explain import explain, influence_all
+from core.integrity import unengaged_table
 from core.provisional import has_history
 from core.scoring import score_population
 from core.types import Accounts, Engagements
@@ -214,6 +215,7 @@ def calibrate(run: Run, payload: dict[str, Any]) -> dict[str, Any]:
         status=status,
         params_digest=params_digest(params),
         calibration=table.to_dict(),
+        unengaged=unengaged_table(params.integrity) if params.integrity is not None else {},
         created_at=int(existing["created_at"]) if existing and existing.get("created_at") else int(run.now),
         activated_at=int(existing["activated_at"]) if existing and existing.get("activated_at") else None,
     )

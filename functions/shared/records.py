@@ -259,6 +259,9 @@ class VersionRecord(Record):
     status: str  # shadow | active | retired | failed
     params_digest: str = ""
     calibration: dict[str, Any] = Field(default_factory=dict)
+    # the score of a profile without engagement by followers (``core.integrity.unengaged_table``), for
+    # readers without the scoring core; empty for versions before v3
+    unengaged: dict[str, list[float]] = Field(default_factory=dict)
     created_at: int = 0
     activated_at: int | None = None
     report_key: str | None = None
