@@ -6,8 +6,10 @@ routes, wrong methods) are converted by the handlers that :func:`install` regist
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
+from botocore.exceptions import BotoCoreError, ClientError
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
@@ -43,6 +45,7 @@ PROBLEM_TYPES: dict[str, tuple[int, str]] = {
     "quota-exceeded": (429, "Daily quota exceeded"),
     "endorsement-limit": (429, "Daily endorsement limit reached"),
     "store-unavailable": (503, "The data store does not answer"),
+    "internal-error": (500, "Something went wrong on our side"),
     # self-service: keys, owner tokens, ownership proofs, perks
     "owner-token-expired": (401, "The owner token has expired"),
     "owner-token-revoked": (401, "The owner token was revoked"),
@@ -206,6 +209,19 @@ async def _on_http(request: Request, exc: Exception) -> JSONResponse:
     return problem_response(problem, request)
 
 
+async def _on_error(request: Request, exc: Exception) -> JSONResponse:
+    """Anything unexpected: 503 ``store-unavailable`` (with ``Retry-After``) when the data store failed
+    or timed out, else 500 ``internal-error``; problem+json either way, never the server's plain text."""
+    if isinstance(exc, (BotoCoreError, ClientError)):
+        problem = Problem("store-unavailable", type(exc).__name__, {"Retry-After": "1"})
+    else:
+        problem = Problem("internal-error")
+    logging.getLogger("renown.api").error(
+        "unexpected error answered %s", problem.status, exc_info=(type(exc), exc, exc.__traceback__)
+    )
+    return problem_response(problem, request)
+
+
 def install(app: FastAPI) -> None:
     """Register the problem handlers on ``app``.
 
@@ -217,6 +233,7 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(Problem, _on_problem)
     app.add_exception_handler(RequestValidationError, _on_validation)
     app.add_exception_handler(StarletteHTTPException, _on_http)
+    app.add_exception_handler(Exception, _on_error)
 
 
 def responses(*slugs: str) -> dict[int | str, dict[str, Any]]:

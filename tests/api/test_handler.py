@@ -110,3 +110,27 @@ def test_signed_widget_urls_use_the_scheme_the_request_came_in_with(handler_modu
     urls = json.loads(out["body"])
     assert urls["badge"].startswith(f"{scheme}://127.0.0.1:8000/v1/widgets/p1/badge.svg?exp=")
     assert urls["card"].startswith(f"{scheme}://127.0.0.1:8000/v1/widgets/p1/card?exp=")
+
+
+@pytest.mark.parametrize(
+    ("failure", "status", "slug"),
+    [(RuntimeError("a bug"), 500, "internal-error"), ("client-error", 503, "store-unavailable")],
+)
+def test_unexpected_errors_are_problem_json_through_mangum(
+    handler_module: Any, monkeypatch: pytest.MonkeyPatch, failure: Any, status: int, slug: str
+) -> None:
+    from botocore.exceptions import ClientError
+
+    if failure == "client-error":
+        failure = ClientError({"Error": {"Code": "InternalServerError", "Message": "boom"}}, "GetItem")
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise failure
+
+    monkeypatch.setattr(handler_module.app.state.store, "get_score", broken)
+    out = handler_module.handler(rest_event("/v1/profiles/p1/score", {"x-api-key": DEV_KEY}), None)
+    assert out["statusCode"] == status
+    headers = {k.lower(): v for k, v in (out.get("multiValueHeaders") or {}).items()}
+    headers |= {k.lower(): [v] for k, v in (out.get("headers") or {}).items()}
+    assert headers["content-type"] == ["application/problem+json"]
+    assert json.loads(out["body"])["type"].endswith(slug)
