@@ -25,9 +25,14 @@ weight in (0, 1]. The rules (``docs/topics.md`` has the reasons and the measurem
    up the DAG (a topic keeps the largest weight reaching it).
 6. **Reliability.** The result is multiplied by the topic's reliability (its share of right labelled
    pairs, smoothed towards its family's) to the power ``reliability_power`` (3).
-7. **Background.** The text's *shape* (length, capitals, digits, a qualifier) adds, per topic, the
-   share of labelled entities of that shape belonging to it, scaled to stay below the threshold: it
-   orders topics for which the text has no evidence, and never asserts one.
+7. **Background.** The text's *shape* (any text with a word, length, capitals, digits, a
+   qualifier) adds, per topic, the share of labelled entities of that shape belonging to it, scaled
+   to stay below the threshold: it orders topics for which the text has no evidence, and never
+   asserts one.
+8. **Named topics first.** A topic the text names (rules 1-2) keeps at least its name weight
+   (reliability does not discount a name), and no topic the text does not name weighs more than
+   ``parent_weight`` times the weakest named one: the most specific topics come first, then their
+   ancestors and what the learned terms infer.
 
 Evidence of kinds 1, 3 and 4 for one topic is combined as independent evidence
 (``1 - (1 - a)(1 - b)``). :attr:`TopicMapper.threshold` (0.01) is the weight from which a topic is
@@ -47,6 +52,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from core.errors import InputFormatError, InvalidParametersError
 
@@ -161,19 +167,22 @@ def text_features(text: str) -> set[str]:
     The folded words (stop words and single letters left out), the first two words as a pair
     (``anatidae_bird``), the last four letters of words of at least six (``~idae``) and the first
     five of words of at least seven (``anati~``): the *word features*; and the text's *shape*
-    (``#words=3``; ``#proper`` when every word is capitalised, ``#digits``, ``#qualified`` for a
-    trailing parenthesis).
+    (``#any`` for every text with a word, ``#words=3``; ``#proper`` when every word is capitalised,
+    ``#digits``, ``#qualified`` for a trailing parenthesis).
 
     Examples
     --------
-    >>> sorted(text_features("Anatidae (bird family)"))
-    ['#qualified', '#words=3', 'anatidae', 'anatidae_bird', 'anati~', 'bird', 'family', '~idae', '~mily']
+    >>> sorted(text_features("Anatidae (bird family)"))  # doctest: +NORMALIZE_WHITESPACE
+    ['#any', '#qualified', '#words=3', 'anatidae', 'anatidae_bird', 'anati~', 'bird', 'family',
+     '~idae', '~mily']
     """
     words = fold_words(_URL.sub(" ", text))
     out = {w for w in words if w not in STOP and len(w) > 1}
     out |= {"~" + w[-4:] for w in words if len(w) >= 6 and w.isalpha()}
     out |= {w[:5] + "~" for w in words if len(w) >= 7 and w.isalpha()}
     out.add(f"#words={min(len(words), 6)}")
+    if words:
+        out.add("#any")
     if words and all(w[:1].isupper() for w in _WORD.findall(text)):
         out.add("#proper")
     if len(words) >= 2:
@@ -268,6 +277,9 @@ class TopicMapper:
         Share of a topic's weight each parent receives.
     threshold : float
         Weight from which a topic is asserted.
+    named_first : bool
+        Rule 8: a topic the text names keeps its name weight, and no other topic weighs more than
+        ``parent_weight`` times the weakest named one.
 
     Examples
     --------
@@ -287,6 +299,7 @@ class TopicMapper:
         threshold: float = 0.01,
         word_weight: float = 0.15,
         reliability_power: float = 3.0,
+        named_first: bool = True,
     ) -> None:
         if not (len(ids) == len(names) == len(parents) == len(aliases)):
             raise InvalidParametersError("ids, names, parents and aliases must have equal lengths")
@@ -299,6 +312,7 @@ class TopicMapper:
         self.parent_weight = parent_weight
         self.threshold = threshold
         self.reliability_power = reliability_power
+        self.named_first = named_first
         self.background_weight = 0.9 * threshold
         self.position = {t: i for i, t in enumerate(self.ids)}
         self.phrases: dict[tuple[str, ...], list[int]] = defaultdict(list)
@@ -399,7 +413,7 @@ class TopicMapper:
         cls,
         folder: str | os.PathLike[str],
         learned: LearnedTerms | str | os.PathLike[str] | None = DEFAULT_LEARNED,
-        **kwargs: float,
+        **kwargs: Any,
     ) -> TopicMapper:
         """Build the mapper from the ontology CSVs in ``folder`` (and the learned terms, by default
         the ones shipped with the package; ``None`` for the ontology alone).
@@ -495,15 +509,28 @@ class TopicMapper:
 
     def weights(self, text: str) -> dict[int, float]:
         """Weight of every topic the text supports (topic index -> weight in (0, 1])."""
-        evidence, background = self._evidence(text)
+        named: dict[int, float] = {}
+        evidence, background = self._evidence(text, named)
         rel = self.reliability
         for t, b in background.items():
             evidence[t] = min(1.0, evidence.get(t, 0.0) + b)
-        return {t: w * rel[t] for t, w in evidence.items() if w * rel[t] > 0}
+        out = {t: w * rel[t] for t, w in evidence.items() if w * rel[t] > 0}
+        if named and self.named_first:
+            cap = self.parent_weight * min(named.values())
+            for t in out:
+                if t not in named and out[t] > cap:
+                    out[t] = cap
+            for t, w in named.items():
+                out[t] = max(out.get(t, 0.0), w)
+        return out
 
-    def _evidence(self, text: str) -> tuple[dict[int, float], dict[int, float]]:
+    def _evidence(
+        self, text: str, named: dict[int, float] | None = None
+    ) -> tuple[dict[int, float], dict[int, float]]:
         """The evidence after the hierarchy (rules 1-5), and the background (rule 7)."""
         evidence = self._name_evidence(text)
+        if named is not None:
+            named.update(evidence)
         features = text_features(text)
         more: dict[int, float] = {}
         for w in features:
