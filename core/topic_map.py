@@ -33,6 +33,9 @@ weight in (0, 1]. The rules (``docs/topics.md`` has the reasons and the measurem
    (reliability does not discount a name), and no topic the text does not name weighs more than
    ``parent_weight`` times the weakest named one: the most specific topics come first, then their
    ancestors and what the learned terms infer.
+9. **Prior.** A topic the text gives no weight at all has the weight :meth:`TopicMapper.prior`:
+   its reliability times ``PRIOR_SCALE`` (1e-12), below every weight :meth:`TopicMapper.map` lists
+   (which leaves those topics out): it orders the topics a text says nothing about.
 
 Evidence of kinds 1, 3 and 4 for one topic is combined as independent evidence
 (``1 - (1 - a)(1 - b)``). :attr:`TopicMapper.threshold` (0.01) is the weight from which a topic is
@@ -140,6 +143,7 @@ _URL = re.compile(r"https?://(?:www\.)?([^/\s:?#]+)", re.IGNORECASE)
 _TAG = re.compile(r"[#@]([^\W_][\w]*)", re.UNICODE)
 _PAREN = re.compile(r"^(.*?)\s*\(([^)]*)\)\s*$")
 MAX_PHRASE = 8
+PRIOR_SCALE = 1e-12  # rule 9: below any weight the mapper lists
 SERVICE_MINIMUM = 0.3  # evidence a term needs to count for a topic in the service (TopicMapper.evidence_of)
 
 
@@ -564,6 +568,13 @@ class TopicMapper:
                     if evidence.get(p, 0.0) < up:
                         evidence[p] = up
         return evidence, background
+
+    def prior(self, t: int) -> float:
+        """The weight of topic ``t`` for a text that gives it none (rule 9): ``PRIOR_SCALE`` times
+        its reliability, below every weight :meth:`map` lists, so it only orders the topics a text
+        says nothing about (the chance that a claim of the topic is right).
+        """
+        return PRIOR_SCALE * self.reliability[t]
 
     def map(self, text: str) -> list[tuple[int, float]]:
         """Topics of a text, ``(topic index, weight)`` strongest first (ties by index)."""

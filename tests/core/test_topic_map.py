@@ -109,6 +109,17 @@ def test_named_topics_rank_above_their_ancestors_and_everything_inferred() -> No
     assert set(two[:2]) == {"Particle Physics", "Cooking"}
 
 
+def test_a_topic_the_text_says_nothing_about_is_ordered_by_its_prior_below_every_listed_one() -> None:
+    m = small()
+    m.set_learned(LearnedTerms({}, {"103": 0.9, "111": 0.3}, 0.6))
+    listed = dict(m.map("particle physics"))
+    assert 3 not in listed and 11 not in listed  # Music and Cooking: not listed
+    assert 0 < m.prior(11) < m.prior(3) < min(listed.values())
+    text = "particle physics"
+    pairs = [LabelledPair("Q1", text, "103", 1), LabelledPair("Q1", text, "111", 0)]
+    assert evaluate_pairs(m, pairs).auc == 1.0
+
+
 @needs_data
 def test_the_real_ontology_puts_named_topics_first() -> None:
     m = TopicMapper.load(DATA)
