@@ -26,9 +26,9 @@ weight in (0, 1]. The rules (``docs/topics.md`` has the reasons and the measurem
 6. **Reliability.** The result is multiplied by the topic's reliability (its share of right labelled
    pairs, smoothed towards its family's) to the power ``reliability_power`` (3).
 7. **Background.** The text's *shape* (any text with a word, length, capitals, digits, a
-   qualifier) adds, per topic, the share of labelled entities of that shape belonging to it, scaled
-   to stay below the threshold: it orders topics for which the text has no evidence, and never
-   asserts one.
+   qualifier) adds, per topic, the share of right labelled pairs among the topic's pairs with
+   entities of that shape (smoothed towards the topic's reliability), scaled to stay below the
+   threshold: it orders topics for which the text has no evidence, and never asserts one.
 8. **Named topics first.** A topic the text names (rules 1-2) keeps at least its name weight
    (reliability does not discount a name), and no topic the text does not name weighs more than
    ``parent_weight`` times the weakest named one: the most specific topics come first, then their
@@ -614,6 +614,7 @@ def learn_terms(
     ancestors: bool = True,
     ontology_names: bool = True,
     min_weight: float = 0.0,
+    shape_smoothing: float = 4.0,
 ) -> LearnedTerms:
     """Learn feature-topic associations and topic reliabilities from labelled entity-topic pairs.
 
@@ -624,7 +625,10 @@ def learn_terms(
     name is one more entity, belonging to the topic's ancestors. Associations under ``min_weight``
     are dropped. A topic's reliability is its share of right labelled pairs, smoothed with
     ``reliability_smoothing`` pseudo-pairs towards its *family's* share (the pairs of the children of
-    its parents), itself smoothed towards the share over all pairs.
+    its parents), itself smoothed towards the share over all pairs. A *shape* feature (``#words=2``,
+    ``#proper``, ...) is associated instead with each topic it has labelled pairs of, by the share of
+    those pairs that are right, smoothed with ``shape_smoothing`` pseudo-pairs towards the topic's
+    reliability: what the background (rule 7) orders by.
 
     Parameters
     ----------
@@ -642,6 +646,7 @@ def learn_terms(
     (0.5, False)
     """
     entity_words: dict[str, set[str]] = {}
+    shape_pairs: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
     positives: dict[str, set[str]] = defaultdict(set)
     right: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     n_right = n_all = 0
@@ -649,7 +654,11 @@ def learn_terms(
         topic = str(topic)
         if topic not in mapper.position or not name or name == UNKNOWN:
             continue
-        entity_words.setdefault(name, text_features(name))
+        feats = entity_words.setdefault(name, text_features(name))
+        for f in feats:
+            if f[0] == "#":
+                shape_pairs[f][topic][0] += int(label)
+                shape_pairs[f][topic][1] += 1
         right[topic][0] += int(label)
         right[topic][1] += 1
         n_right += int(label)
@@ -701,4 +710,11 @@ def learn_terms(
         r, n = right.get(t, (0, 0))
         if n or fams:
             reliability[t] = (r + k * base) / (n + k)
+    # a shape's association with a topic: its pairs' share of right labels, shrunk to the topic's
+    # reliability (shapes seen only in the ontology's names are left out)
+    ks = shape_smoothing
+    for f in [f for f in terms if f[0] == "#" and f not in shape_pairs]:
+        del terms[f]
+    for f, tp in shape_pairs.items():
+        terms[f] = {t: (r + ks * reliability[t]) / (n + ks) for t, (r, n) in tp.items() if t in reliability}
     return LearnedTerms({w: ts for w, ts in terms.items() if ts}, reliability, prior)
