@@ -38,7 +38,7 @@ weight in (0, 1]. The rules (``docs/topics.md`` has the reasons and the measurem
    (which leaves those topics out): it orders the topics a text says nothing about.
 
 Evidence of kinds 1, 3 and 4 for one topic is combined as independent evidence
-(``1 - (1 - a)(1 - b)``). :attr:`TopicMapper.threshold` (0.01) is the weight from which a topic is
+(``1 - (1 - a)(1 - b)``). :attr:`TopicMapper.threshold` (0.007) is the weight from which a topic is
 *asserted* (:meth:`TopicMapper.assert_topics`).
 """
 
@@ -300,7 +300,7 @@ class TopicMapper:
         aliases: Sequence[Sequence[str]],
         learned: LearnedTerms | None = None,
         parent_weight: float = 0.8,
-        threshold: float = 0.01,
+        threshold: float = 0.007,
         word_weight: float = 0.15,
         reliability_power: float = 3.0,
         named_first: bool = True,
