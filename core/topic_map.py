@@ -515,10 +515,17 @@ class TopicMapper:
         """Weight of every topic the text supports (topic index -> weight in (0, 1])."""
         named: dict[int, float] = {}
         evidence, background = self._evidence(text, named)
+        return self._combine(evidence, background, named)
+
+    def _combine(
+        self, evidence: dict[int, float], background: dict[int, float], named: dict[int, float]
+    ) -> dict[int, float]:
+        """The weights from the evidence, the background and the named topics (rules 6-8)."""
         rel = self.reliability
+        combined = dict(evidence)
         for t, b in background.items():
-            evidence[t] = min(1.0, evidence.get(t, 0.0) + b)
-        out = {t: w * rel[t] for t, w in evidence.items() if w * rel[t] > 0}
+            combined[t] = min(1.0, combined.get(t, 0.0) + b)
+        out = {t: w * rel[t] for t, w in combined.items() if w * rel[t] > 0}
         if named and self.named_first:
             cap = self.parent_weight * min(named.values())
             for t in out:
@@ -597,8 +604,10 @@ class TopicMapper:
         >>> m.evidence_of("#physics")
         [(0, 1.0), (1, 0.8)]
         """
-        evidence, _ = self._evidence(text)
-        asserted = {t for t, _ in self.assert_topics(text)}
+        named: dict[int, float] = {}
+        evidence, background = self._evidence(text, named)
+        weights = self._combine(evidence, background, named)
+        asserted = {t for t, w in weights.items() if w >= self.threshold}
         found = ((t, evidence[t]) for t in asserted if evidence.get(t, 0.0) >= minimum)
         return sorted(found, key=lambda tw: (-tw[1], tw[0]))
 
