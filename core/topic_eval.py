@@ -1,7 +1,8 @@
 """How well a :class:`core.topic_map.TopicMapper` agrees with Klout's labelled entity-topic pairs.
 
 For each labelled pair with a known entity name, the *weight* is the weight the mapper gives the
-pair's topic when it maps the entity's name (0 when the topic is absent). :func:`evaluate_pairs`
+pair's topic when it maps the entity's name (the topic's prior, :meth:`TopicMapper.prior`, when
+the name gives it no weight; 0 for a topic not in the ontology). :func:`evaluate_pairs`
 reports the ROC AUC of the weights against the labels (ties counted half) and the precision and
 recall of the pairs the mapper asserts (weight at least its threshold). Pairs whose entity has no
 name (``_display_unknown_``: only a Wikidata id) carry no text to map: they are counted apart
@@ -113,7 +114,7 @@ def _weights(mapper: TopicMapper, pairs: Sequence[LabelledPair]) -> np.ndarray:
         if pair.entity_name not in cache:
             cache[pair.entity_name] = mapper.weights(pair.entity_name)
         t = mapper.position.get(pair.topic_id)
-        out[k] = cache[pair.entity_name].get(t, 0.0) if t is not None else 0.0
+        out[k] = cache[pair.entity_name].get(t) or mapper.prior(t) if t is not None else 0.0
     return out
 
 

@@ -25,12 +25,20 @@ weight in (0, 1]. The rules (``docs/topics.md`` has the reasons and the measurem
    up the DAG (a topic keeps the largest weight reaching it).
 6. **Reliability.** The result is multiplied by the topic's reliability (its share of right labelled
    pairs, smoothed towards its family's) to the power ``reliability_power`` (3).
-7. **Background.** The text's *shape* (length, capitals, digits, a qualifier) adds, per topic, the
-   share of labelled entities of that shape belonging to it, scaled to stay below the threshold: it
-   orders topics for which the text has no evidence, and never asserts one.
+7. **Background.** The text's *shape* (any text with a word, length, capitals, digits, a
+   qualifier) adds, per topic, the share of right labelled pairs among the topic's pairs with
+   entities of that shape (smoothed towards the topic's reliability), scaled to stay below the
+   threshold: it orders topics for which the text has no evidence, and never asserts one.
+8. **Named topics first.** A topic the text names (rules 1-2) keeps at least its name weight
+   (reliability does not discount a name), and no topic the text does not name weighs more than
+   ``parent_weight`` times the weakest named one: the most specific topics come first, then their
+   ancestors and what the learned terms infer.
+9. **Prior.** A topic the text gives no weight at all has the weight :meth:`TopicMapper.prior`:
+   its reliability times ``PRIOR_SCALE`` (1e-12), below every weight :meth:`TopicMapper.map` lists
+   (which leaves those topics out): it orders the topics a text says nothing about.
 
 Evidence of kinds 1, 3 and 4 for one topic is combined as independent evidence
-(``1 - (1 - a)(1 - b)``). :attr:`TopicMapper.threshold` (0.01) is the weight from which a topic is
+(``1 - (1 - a)(1 - b)``). :attr:`TopicMapper.threshold` (0.007) is the weight from which a topic is
 *asserted* (:meth:`TopicMapper.assert_topics`).
 """
 
@@ -47,6 +55,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from core.errors import InputFormatError, InvalidParametersError
 
@@ -134,6 +143,7 @@ _URL = re.compile(r"https?://(?:www\.)?([^/\s:?#]+)", re.IGNORECASE)
 _TAG = re.compile(r"[#@]([^\W_][\w]*)", re.UNICODE)
 _PAREN = re.compile(r"^(.*?)\s*\(([^)]*)\)\s*$")
 MAX_PHRASE = 8
+PRIOR_SCALE = 1e-12  # rule 9: below any weight the mapper lists
 SERVICE_MINIMUM = 0.3  # evidence a term needs to count for a topic in the service (TopicMapper.evidence_of)
 
 
@@ -161,19 +171,22 @@ def text_features(text: str) -> set[str]:
     The folded words (stop words and single letters left out), the first two words as a pair
     (``anatidae_bird``), the last four letters of words of at least six (``~idae``) and the first
     five of words of at least seven (``anati~``): the *word features*; and the text's *shape*
-    (``#words=3``; ``#proper`` when every word is capitalised, ``#digits``, ``#qualified`` for a
-    trailing parenthesis).
+    (``#any`` for every text with a word, ``#words=3``; ``#proper`` when every word is capitalised,
+    ``#digits``, ``#qualified`` for a trailing parenthesis).
 
     Examples
     --------
-    >>> sorted(text_features("Anatidae (bird family)"))
-    ['#qualified', '#words=3', 'anatidae', 'anatidae_bird', 'anati~', 'bird', 'family', '~idae', '~mily']
+    >>> sorted(text_features("Anatidae (bird family)"))  # doctest: +NORMALIZE_WHITESPACE
+    ['#any', '#qualified', '#words=3', 'anatidae', 'anatidae_bird', 'anati~', 'bird', 'family',
+     '~idae', '~mily']
     """
     words = fold_words(_URL.sub(" ", text))
     out = {w for w in words if w not in STOP and len(w) > 1}
     out |= {"~" + w[-4:] for w in words if len(w) >= 6 and w.isalpha()}
     out |= {w[:5] + "~" for w in words if len(w) >= 7 and w.isalpha()}
     out.add(f"#words={min(len(words), 6)}")
+    if words:
+        out.add("#any")
     if words and all(w[:1].isupper() for w in _WORD.findall(text)):
         out.add("#proper")
     if len(words) >= 2:
@@ -268,6 +281,9 @@ class TopicMapper:
         Share of a topic's weight each parent receives.
     threshold : float
         Weight from which a topic is asserted.
+    named_first : bool
+        Rule 8: a topic the text names keeps its name weight, and no other topic weighs more than
+        ``parent_weight`` times the weakest named one.
 
     Examples
     --------
@@ -284,9 +300,10 @@ class TopicMapper:
         aliases: Sequence[Sequence[str]],
         learned: LearnedTerms | None = None,
         parent_weight: float = 0.8,
-        threshold: float = 0.01,
+        threshold: float = 0.007,
         word_weight: float = 0.15,
         reliability_power: float = 3.0,
+        named_first: bool = True,
     ) -> None:
         if not (len(ids) == len(names) == len(parents) == len(aliases)):
             raise InvalidParametersError("ids, names, parents and aliases must have equal lengths")
@@ -299,6 +316,7 @@ class TopicMapper:
         self.parent_weight = parent_weight
         self.threshold = threshold
         self.reliability_power = reliability_power
+        self.named_first = named_first
         self.background_weight = 0.9 * threshold
         self.position = {t: i for i, t in enumerate(self.ids)}
         self.phrases: dict[tuple[str, ...], list[int]] = defaultdict(list)
@@ -399,7 +417,7 @@ class TopicMapper:
         cls,
         folder: str | os.PathLike[str],
         learned: LearnedTerms | str | os.PathLike[str] | None = DEFAULT_LEARNED,
-        **kwargs: float,
+        **kwargs: Any,
     ) -> TopicMapper:
         """Build the mapper from the ontology CSVs in ``folder`` (and the learned terms, by default
         the ones shipped with the package; ``None`` for the ontology alone).
@@ -495,15 +513,35 @@ class TopicMapper:
 
     def weights(self, text: str) -> dict[int, float]:
         """Weight of every topic the text supports (topic index -> weight in (0, 1])."""
-        evidence, background = self._evidence(text)
-        rel = self.reliability
-        for t, b in background.items():
-            evidence[t] = min(1.0, evidence.get(t, 0.0) + b)
-        return {t: w * rel[t] for t, w in evidence.items() if w * rel[t] > 0}
+        named: dict[int, float] = {}
+        evidence, background = self._evidence(text, named)
+        return self._combine(evidence, background, named)
 
-    def _evidence(self, text: str) -> tuple[dict[int, float], dict[int, float]]:
+    def _combine(
+        self, evidence: dict[int, float], background: dict[int, float], named: dict[int, float]
+    ) -> dict[int, float]:
+        """The weights from the evidence, the background and the named topics (rules 6-8)."""
+        rel = self.reliability
+        combined = dict(evidence)
+        for t, b in background.items():
+            combined[t] = min(1.0, combined.get(t, 0.0) + b)
+        out = {t: w * rel[t] for t, w in combined.items() if w * rel[t] > 0}
+        if named and self.named_first:
+            cap = self.parent_weight * min(named.values())
+            for t in out:
+                if t not in named and out[t] > cap:
+                    out[t] = cap
+            for t, w in named.items():
+                out[t] = max(out.get(t, 0.0), w)
+        return out
+
+    def _evidence(
+        self, text: str, named: dict[int, float] | None = None
+    ) -> tuple[dict[int, float], dict[int, float]]:
         """The evidence after the hierarchy (rules 1-5), and the background (rule 7)."""
         evidence = self._name_evidence(text)
+        if named is not None:
+            named.update(evidence)
         features = text_features(text)
         more: dict[int, float] = {}
         for w in features:
@@ -538,6 +576,13 @@ class TopicMapper:
                         evidence[p] = up
         return evidence, background
 
+    def prior(self, t: int) -> float:
+        """The weight of topic ``t`` for a text that gives it none (rule 9): ``PRIOR_SCALE`` times
+        its reliability, below every weight :meth:`map` lists, so it only orders the topics a text
+        says nothing about (the chance that a claim of the topic is right).
+        """
+        return PRIOR_SCALE * self.reliability[t]
+
     def map(self, text: str) -> list[tuple[int, float]]:
         """Topics of a text, ``(topic index, weight)`` strongest first (ties by index)."""
         return sorted(self.weights(text).items(), key=lambda tw: (-tw[1], tw[0]))
@@ -559,8 +604,10 @@ class TopicMapper:
         >>> m.evidence_of("#physics")
         [(0, 1.0), (1, 0.8)]
         """
-        evidence, _ = self._evidence(text)
-        asserted = {t for t, _ in self.assert_topics(text)}
+        named: dict[int, float] = {}
+        evidence, background = self._evidence(text, named)
+        weights = self._combine(evidence, background, named)
+        asserted = {t for t, w in weights.items() if w >= self.threshold}
         found = ((t, evidence[t]) for t in asserted if evidence.get(t, 0.0) >= minimum)
         return sorted(found, key=lambda tw: (-tw[1], tw[0]))
 
@@ -576,6 +623,7 @@ def learn_terms(
     ancestors: bool = True,
     ontology_names: bool = True,
     min_weight: float = 0.0,
+    shape_smoothing: float = 4.0,
 ) -> LearnedTerms:
     """Learn feature-topic associations and topic reliabilities from labelled entity-topic pairs.
 
@@ -586,7 +634,10 @@ def learn_terms(
     name is one more entity, belonging to the topic's ancestors. Associations under ``min_weight``
     are dropped. A topic's reliability is its share of right labelled pairs, smoothed with
     ``reliability_smoothing`` pseudo-pairs towards its *family's* share (the pairs of the children of
-    its parents), itself smoothed towards the share over all pairs.
+    its parents), itself smoothed towards the share over all pairs. A *shape* feature (``#words=2``,
+    ``#proper``, ...) is associated instead with each topic it has labelled pairs of, by the share of
+    those pairs that are right, smoothed with ``shape_smoothing`` pseudo-pairs towards the topic's
+    reliability: what the background (rule 7) orders by.
 
     Parameters
     ----------
@@ -604,6 +655,7 @@ def learn_terms(
     (0.5, False)
     """
     entity_words: dict[str, set[str]] = {}
+    shape_pairs: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
     positives: dict[str, set[str]] = defaultdict(set)
     right: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     n_right = n_all = 0
@@ -611,7 +663,11 @@ def learn_terms(
         topic = str(topic)
         if topic not in mapper.position or not name or name == UNKNOWN:
             continue
-        entity_words.setdefault(name, text_features(name))
+        feats = entity_words.setdefault(name, text_features(name))
+        for f in feats:
+            if f[0] == "#":
+                shape_pairs[f][topic][0] += int(label)
+                shape_pairs[f][topic][1] += 1
         right[topic][0] += int(label)
         right[topic][1] += 1
         n_right += int(label)
@@ -663,4 +719,11 @@ def learn_terms(
         r, n = right.get(t, (0, 0))
         if n or fams:
             reliability[t] = (r + k * base) / (n + k)
+    # a shape's association with a topic: its pairs' share of right labels, shrunk to the topic's
+    # reliability (shapes seen only in the ontology's names are left out)
+    ks = shape_smoothing
+    for f in [f for f in terms if f[0] == "#" and f not in shape_pairs]:
+        del terms[f]
+    for f, tp in shape_pairs.items():
+        terms[f] = {t: (r + ks * reliability[t]) / (n + ks) for t, (r, n) in tp.items() if t in reliability}
     return LearnedTerms({w: ts for w, ts in terms.items() if ts}, reliability, prior)

@@ -92,6 +92,42 @@ def test_an_ambiguous_name_is_resolved_by_the_words_around_it() -> None:
     assert bare[7] == pytest.approx(bare[9])  # no context: the match is shared
 
 
+def test_named_topics_rank_above_their_ancestors_and_everything_inferred() -> None:
+    m = small()
+    # a learned term pointing at Science strongly, and a poor reliability for Particle Physics
+    m.set_learned(LearnedTerms({"announce": {"100": 0.9, "103": 0.5}}, {"102": 0.2, "100": 1.0}, 0.9))
+    ranked = [(m.names[t], w) for t, w in m.map("Particle physics announces news today")]
+    assert ranked[0][0] == "Particle Physics"
+    got = dict(ranked)
+    assert got["Particle Physics"] == pytest.approx((2 / 5) ** 0.5)  # the name weight, not discounted
+    assert got["Physics"] < got["Particle Physics"] and got["Science"] < got["Particle Physics"]
+    assert got["Music"] <= 0.8 * got["Particle Physics"]
+    # without a name in the text the learned evidence stands as it is
+    assert dict((m.names[t], w) for t, w in m.map("announces news today"))["Science"] > 0.5
+    # two names: both before any topic the text does not name
+    two = [m.names[t] for t, _ in m.map("Particle physics and cooking announces")]
+    assert set(two[:2]) == {"Particle Physics", "Cooking"}
+
+
+def test_a_topic_the_text_says_nothing_about_is_ordered_by_its_prior_below_every_listed_one() -> None:
+    m = small()
+    m.set_learned(LearnedTerms({}, {"103": 0.9, "111": 0.3}, 0.6))
+    listed = dict(m.map("particle physics"))
+    assert 3 not in listed and 11 not in listed  # Music and Cooking: not listed
+    assert 0 < m.prior(11) < m.prior(3) < min(listed.values())
+    text = "particle physics"
+    pairs = [LabelledPair("Q1", text, "103", 1), LabelledPair("Q1", text, "111", 0)]
+    assert evaluate_pairs(m, pairs).auc == 1.0
+
+
+@needs_data
+def test_the_real_ontology_puts_named_topics_first() -> None:
+    m = TopicMapper.load(DATA)
+    top = [m.names[t] for t, _ in m.map("Sony announces a new PlayStation")[:2]]
+    assert set(top) == {"Sony", "PlayStation"}
+    assert m.names[m.map("#MachineLearning")[0][0]] == "Machine Learning"
+
+
 def test_learned_terms_need_entities_and_weigh_their_share() -> None:
     m = small()
     pairs = [
