@@ -52,7 +52,7 @@ class PairCounts:
 
 @njit(parallel=True, cache=True)
 def _fill_counts(
-    edge_indptr, order, src, indptr, weight, etype, type_w, amp_type, decay, decays, indices, count,
+    edge_indptr, order, engager, indptr, weight, etype, type_w, amp_type, decay, decays, indices, count,
     nodecay, amp_frac,
 ):  # pragma: no cover - compiled  # fmt: skip
     # per row (author), per pair (engager): base = weight * type_weight, c = base * decay, summed in
@@ -67,7 +67,7 @@ def _fill_counts(
         b = 0.0
         for j in range(edge_indptr[v], edge_indptr[v + 1]):
             e = order[j]
-            s = src[e]
+            s = engager[j]
             if s != prev:
                 if p >= indptr[v]:
                     _store(p, c, a, b, decays, count, nodecay, amp_frac)
@@ -121,7 +121,7 @@ def pair_counts(
     rows : PairRows
         The grouping of the rows (:func:`core.graph.group_pairs` of ``src`` and the authors).
     src : ndarray of int64
-        Engager of each row.
+        Engager of each row (``rows.engager`` holds them in pair order: the kernel reads those).
     weight, etype, ts : ndarray
         The engagement table's columns (validated).
     params : AlgorithmParams
@@ -159,8 +159,8 @@ def pair_counts(
     nodecay = np.empty(pairs if decays else 0, dtype=np.float64)
     amp_frac = np.empty(pairs, dtype=np.float64)
     _fill_counts(
-        rows.edge_indptr, rows.order, src, rows.indptr, weight, etype, type_w, amp_type, decay, decays,
-        indices, count, nodecay, amp_frac,
+        rows.edge_indptr, rows.order, rows.engager, rows.indptr, weight, etype, type_w, amp_type, decay,
+        decays, indices, count, nodecay, amp_frac,
     )  # fmt: skip
     return PairCounts(indices, count, nodecay if decays else count, amp_frac)
 
