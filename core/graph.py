@@ -376,8 +376,9 @@ def _cursors(counts):  # pragma: no cover - compiled
 
 
 @njit(parallel=True, cache=True)
-def _scatter_kept(src, dst, group, drop, offsets, order):  # pragma: no cover - compiled
-    # every kept edge's index into its row: rows by destination, edges of a row in input order
+def _scatter_kept(src, dst, group, drop, offsets, order, engager):  # pragma: no cover - compiled
+    # every kept edge's index (and its source) into its row: rows by destination, edges of a row in
+    # input order
     n_chunks = offsets.shape[0]
     m = len(dst)
     for c in prange(n_chunks):
@@ -389,13 +390,15 @@ def _scatter_kept(src, dst, group, drop, offsets, order):  # pragma: no cover - 
                 p = offsets[c, d]
                 offsets[c, d] = p + 1
                 order[p] = e
+                engager[p] = src[e]
 
 
 @njit(parallel=True, cache=True)
-def _sort_by_engager(indptr, order, src, bounds):  # pragma: no cover - compiled
+def _sort_by_engager(indptr, order, engager, bounds):  # pragma: no cover - compiled
     # Sort every row's edges by engager, stably (ties keep input order), and count its distinct
-    # engagers. Short rows by insertion sort; long rows through int64 keys (engager << 32 | position),
-    # each chunk of rows with one key buffer.
+    # engagers (``engager`` holds each edge's source, moved along). Short rows by insertion sort on
+    # local (engager, edge) buffers; long rows through int64 keys (engager << 32 | position), each
+    # chunk of rows with one key buffer.
     n = len(indptr) - 1
     uniq = np.zeros(n, np.int64)
     for c in prange(len(bounds) - 1):
@@ -405,39 +408,51 @@ def _sort_by_engager(indptr, order, src, bounds):  # pragma: no cover - compiled
         size = longest if longest > _SHORT_ROW else 0
         keys = np.empty(size, np.int64)
         seg = order[:size].copy()
+        kbuf = np.empty(_SHORT_ROW, np.int64)
+        ebuf = order[:_SHORT_ROW].copy()
         for v in range(bounds[c], bounds[c + 1]):
             a = indptr[v]
             b = indptr[v + 1]
             k = b - a
+            distinct = 0
             if k <= _SHORT_ROW:
-                for j in range(a + 1, b):
-                    e = order[j]
-                    key = src[e]
-                    i = j - 1
-                    while i >= a and src[order[i]] > key:
-                        order[i + 1] = order[i]
+                for t in range(k):
+                    e = order[a + t]
+                    key = np.int64(engager[a + t])
+                    i = t - 1
+                    while i >= 0 and kbuf[i] > key:
+                        kbuf[i + 1] = kbuf[i]
+                        ebuf[i + 1] = ebuf[i]
                         i -= 1
-                    order[i + 1] = e
+                    kbuf[i + 1] = key
+                    ebuf[i + 1] = e
+                prev = -1
+                for t in range(k):
+                    order[a + t] = ebuf[t]
+                    engager[a + t] = kbuf[t]
+                    if kbuf[t] != prev:
+                        distinct += 1
+                        prev = kbuf[t]
             else:
                 done = True
                 for t in range(k):
                     e = order[a + t]
                     seg[t] = e
-                    keys[t] = (np.int64(src[e]) << 32) | t
+                    keys[t] = (np.int64(engager[a + t]) << 32) | t
                     if t and keys[t] < keys[t - 1]:
                         done = False
+                part = keys[:k]
                 if not done:
-                    part = keys[:k]
                     part.sort()
                     for t in range(k):
                         order[a + t] = seg[part[t] & 0xFFFFFFFF]
-            distinct = 0
-            prev = -1
-            for j in range(a, b):
-                s = src[order[j]]
-                if s != prev:
-                    distinct += 1
-                    prev = s
+                prev = -1
+                for t in range(k):
+                    s = part[t] >> 32
+                    engager[a + t] = s
+                    if s != prev:
+                        distinct += 1
+                        prev = s
             uniq[v] = distinct
     return uniq
 
@@ -452,6 +467,8 @@ class PairRows:
         Row ``v`` (author) spans ``order[edge_indptr[v]:edge_indptr[v + 1]]``.
     order : ndarray of int32 (int64 from 2**31 edges)
         Index of each kept edge, rows by author, each row by engager, ties in input order.
+    engager : ndarray of int32 (int64 from 2**31 nodes)
+        Engager (``src``) of each edge of ``order``: the kernels over the pairs read it in sequence.
     indptr : ndarray of int64, shape (n + 1,)
         Row ``v`` spans pairs ``indptr[v]:indptr[v + 1]`` (one per distinct engager).
     """
@@ -459,6 +476,7 @@ class PairRows:
     edge_indptr: np.ndarray
     order: np.ndarray
     indptr: np.ndarray
+    engager: np.ndarray
 
     @property
     def n_pairs(self) -> int:
@@ -471,8 +489,9 @@ def group_pairs(
     """Group the edges by ``(dst, src)`` pair without moving them: one index per kept edge.
 
     A two-pass counting sort by ``dst`` over a fixed number of edge chunks (input order within a row),
-    then every row sorted stably by ``src`` (rows in parallel). Memory: 4 bytes per kept edge (8 from
-    2**31 edges) and a few arrays per node; the edges themselves are not copied.
+    then every row sorted stably by ``src`` (rows in parallel). Memory: 8 bytes per kept edge (its
+    index and its source; 16 from 2**31 edges) and a few arrays per node; the edges themselves are
+    not copied.
 
     Parameters
     ----------
@@ -511,16 +530,17 @@ def group_pairs(
     edge_indptr = _cursors(counts)
     kept = int(edge_indptr[-1])
     order = np.empty(kept, dtype=np.int32 if m < 2**31 else np.int64)
-    _scatter_kept(s, d, g, drop, counts, order)
+    engager = np.empty(kept, dtype=np.int32 if n < 2**31 else np.int64)
+    _scatter_kept(s, d, g, drop, counts, order, engager)
     del counts
-    uniq = _sort_by_engager(edge_indptr, order, s, row_chunks(edge_indptr, SORT_CHUNKS))
+    uniq = _sort_by_engager(edge_indptr, order, engager, row_chunks(edge_indptr, SORT_CHUNKS))
     indptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(uniq, out=indptr[1:])
-    return PairRows(edge_indptr, order, indptr)
+    return PairRows(edge_indptr, order, indptr, engager)
 
 
 @njit(parallel=True, cache=True)
-def _dedup_fill(indptr, order, src, vals, new_indptr, indices, out):  # pragma: no cover - compiled
+def _dedup_fill(indptr, order, engager, vals, new_indptr, indices, out):  # pragma: no cover - compiled
     n = len(indptr) - 1
     k = vals.shape[1]
     for v in prange(n):
@@ -528,7 +548,7 @@ def _dedup_fill(indptr, order, src, vals, new_indptr, indices, out):  # pragma: 
         prev = -1
         for j in range(indptr[v], indptr[v + 1]):
             e = order[j]
-            s = src[e]
+            s = engager[j]
             if s != prev:
                 p += 1
                 prev = s
@@ -577,7 +597,7 @@ def aggregate_pairs(
     rows = group_pairs(s, d, n)
     indices = np.empty(rows.n_pairs, dtype=np.int32)
     out = np.empty((rows.n_pairs, vals.shape[1]), dtype=np.float64)
-    _dedup_fill(rows.edge_indptr, rows.order, s, vals, rows.indptr, indices, out)
+    _dedup_fill(rows.edge_indptr, rows.order, rows.engager, vals, rows.indptr, indices, out)
     return rows.indptr, indices, out
 
 

@@ -12,8 +12,11 @@ functions of ``core.model`` (decay, pair weights, fresh flags) are applied to sl
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
+import numba
 import numpy as np
 from numba import njit, prange
 
@@ -26,6 +29,26 @@ __all__ = ["PairCounts", "fresh_flags", "out_weights", "pair_counts", "pair_weig
 
 #: Rows (or pairs) per slice of the elementwise ``numpy`` steps: bounds their temporaries.
 CHUNK = 1 << 20
+
+
+def _by_slices(fn: Callable[[np.ndarray], np.ndarray], values: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """``out[i:j] = fn(values[i:j])`` slice by slice, the slices spread over numba's threads (numpy
+    releases the GIL in its ufuncs; each value is computed by the same function, so the result is the
+    same bit for bit as in one go).
+    """
+    starts = range(0, len(values), CHUNK)
+
+    def one(i: int) -> None:
+        out[i : i + CHUNK] = fn(values[i : i + CHUNK])
+
+    threads = min(numba.get_num_threads(), len(starts))
+    if threads > 1:
+        with ThreadPoolExecutor(threads) as pool:
+            list(pool.map(one, starts))
+    else:
+        for i in starts:
+            one(i)
+    return out
 
 
 @dataclass(frozen=True)
@@ -52,7 +75,7 @@ class PairCounts:
 
 @njit(parallel=True, cache=True)
 def _fill_counts(
-    edge_indptr, order, src, indptr, weight, etype, type_w, amp_type, decay, decays, indices, count,
+    edge_indptr, order, engager, indptr, weight, etype, type_w, amp_type, decay, decays, indices, count,
     nodecay, amp_frac,
 ):  # pragma: no cover - compiled  # fmt: skip
     # per row (author), per pair (engager): base = weight * type_weight, c = base * decay, summed in
@@ -67,7 +90,7 @@ def _fill_counts(
         b = 0.0
         for j in range(edge_indptr[v], edge_indptr[v + 1]):
             e = order[j]
-            s = src[e]
+            s = engager[j]
             if s != prev:
                 if p >= indptr[v]:
                     _store(p, c, a, b, decays, count, nodecay, amp_frac)
@@ -121,7 +144,7 @@ def pair_counts(
     rows : PairRows
         The grouping of the rows (:func:`core.graph.group_pairs` of ``src`` and the authors).
     src : ndarray of int64
-        Engager of each row.
+        Engager of each row (``rows.engager`` holds them in pair order: the kernel reads those).
     weight, etype, ts : ndarray
         The engagement table's columns (validated).
     params : AlgorithmParams
@@ -149,9 +172,8 @@ def pair_counts(
     amp_type = np.array([t in params.amplification_types for t in ENGAGEMENT_TYPES], dtype=np.bool_)
     decays = _older_than(ts, now)
     if decays:
-        decay = np.empty(m, dtype=np.float64)
-        for i in range(0, m, CHUNK):
-            decay[i : i + CHUNK] = model.decay_factors(ts[i : i + CHUNK], now, params.half_life_days)
+        half_life = params.half_life_days
+        decay = _by_slices(lambda t: model.decay_factors(t, now, half_life), ts, np.empty(m, np.float64))
     else:  # every factor is exactly 1 (2 ** -0.0)
         decay = np.ones(1, dtype=np.float64)
     indices = np.empty(pairs, dtype=np.int32)
@@ -159,18 +181,15 @@ def pair_counts(
     nodecay = np.empty(pairs if decays else 0, dtype=np.float64)
     amp_frac = np.empty(pairs, dtype=np.float64)
     _fill_counts(
-        rows.edge_indptr, rows.order, src, rows.indptr, weight, etype, type_w, amp_type, decay, decays,
-        indices, count, nodecay, amp_frac,
+        rows.edge_indptr, rows.order, rows.engager, rows.indptr, weight, etype, type_w, amp_type, decay,
+        decays, indices, count, nodecay, amp_frac,
     )  # fmt: skip
     return PairCounts(indices, count, nodecay if decays else count, amp_frac)
 
 
 def pair_weights(count: np.ndarray, exponent: float) -> np.ndarray:
     """:func:`core.model.pair_weights` slice by slice (float32, no float64 temporary per pair)."""
-    out = np.empty(len(count), dtype=np.float32)
-    for i in range(0, len(count), CHUNK):
-        out[i : i + CHUNK] = model.pair_weights(count[i : i + CHUNK], exponent)
-    return out
+    return _by_slices(lambda c: model.pair_weights(c, exponent), count, np.empty(len(count), np.float32))
 
 
 @njit(cache=True)

@@ -349,7 +349,7 @@ class Accounts:
         n_prof = len(self.profile_ids)
         if int(self.profile.min()) < 0 or int(self.profile.max()) >= n_prof:
             raise InvalidEngagementsError(f"accounts.profile must index profile_ids (0..{n_prof - 1})")
-        if len(np.unique(self.profile)) != n_prof:
+        if not np.bincount(self.profile, minlength=n_prof).all():  # (indices checked above)
             raise InvalidEngagementsError("every profile must own at least one account")
         for name in ("followers", "posts"):
             arr = getattr(self, name)
