@@ -12,31 +12,35 @@ from renown.demo_payloads import twitter_delivery
 from renown.local.demo_runner import DemoRunner
 from renown.local.stack import LocalStack
 
+# account ids of this test only (the stack session is shared: other tests load Higgs accounts)
+AUTHOR, OTHER, FAN = "9100000100", "9100000200", 9100001000
+
 
 def _deliveries(secret: bytes, now: int) -> list[tuple[bytes, dict[str, str]]]:
-    # author "100" is mentioned by ten different people and replied to by two; "200" by one person
-    engagements = [(str(1000 + i), "100", "mention", now - 3600 + i, "#higgs news") for i in range(10)]
+    # AUTHOR is mentioned by ten different people and replied to by two; OTHER by one person
+    engagements = [(str(FAN + i), AUTHOR, "mention", now - 3600 + i, "#higgs news") for i in range(10)]
     engagements += [
-        ("1000", "100", "reply", now - 60, "#cern great"),
-        ("1001", "100", "reply", now - 50, "yes"),
+        (str(FAN), AUTHOR, "reply", now - 60, "#cern great"),
+        (str(FAN + 1), AUTHOR, "reply", now - 50, "yes"),
     ]
     out = [twitter_delivery(engagements, {}, secret)]
-    out.append(twitter_delivery([("1000", "200", "mention", now - 10, "hi")], {}, secret))
+    out.append(twitter_delivery([(str(FAN), OTHER, "mention", now - 10, "hi")], {}, secret))
     return out
 
 
 def _edge_counts(stack: LocalStack) -> dict[str, Any]:
     table = stack.moto.client("dynamodb")
     name = stack.template.physical["RenownTable"]
-    items = table.scan(
-        TableName=name,
-        FilterExpression="begins_with(PK, :e)",
-        ExpressionAttributeValues={":e": {"S": "EDGES#"}},
-    )
-    return {
-        f"{i['PK']['S']}|{i['SK']['S']}": {k: v for k, v in i.items() if k.startswith("c_")}
-        for i in items["Items"]
-    }
+    found: dict[str, Any] = {}
+    for author in (AUTHOR, OTHER):
+        items = table.query(
+            TableName=name,
+            KeyConditionExpression="PK = :pk",
+            ExpressionAttributeValues={":pk": {"S": f"EDGES#twitter#{author}"}},
+        )
+        for i in items["Items"]:
+            found[f"{i['PK']['S']}|{i['SK']['S']}"] = {k: v for k, v in i.items() if k.startswith("c_")}
+    return found
 
 
 def test_webhook_to_score_through_the_api(
@@ -63,14 +67,14 @@ def test_webhook_to_score_through_the_api(
     summary = runner.score()
     assert summary["profiles"] >= 12
 
-    found = requests.get(f"{stack.url}/v1/identity/twitter/id/100", headers=api_headers, timeout=10)
+    found = requests.get(f"{stack.url}/v1/identity/twitter/id/{AUTHOR}", headers=api_headers, timeout=10)
     assert found.status_code == 200, found.text
     profile_id = found.json()["profile_id"]
     score = requests.get(
         f"{stack.url}/v1/profiles/{profile_id}/score", headers=api_headers, timeout=10
     ).json()
     other_id = requests.get(
-        f"{stack.url}/v1/identity/twitter/id/200", headers=api_headers, timeout=10
+        f"{stack.url}/v1/identity/twitter/id/{OTHER}", headers=api_headers, timeout=10
     ).json()["profile_id"]
     other = requests.get(f"{stack.url}/v1/profiles/{other_id}/score", headers=api_headers, timeout=10).json()
     assert 1 <= other["score"] < score["score"] <= 100
