@@ -58,11 +58,10 @@ from functions.ingest.claims import claim_expiry, claim_key
 from functions.ingest.deltas import ItemDelta, item_deltas
 from functions.ingest.identity import first_sight_items
 from functions.ingest.networks.base import AccountRef, Activity
-from functions.ingest.store import FOLLOWERS_LOG_STEP
+from functions.ingest.store import FOLLOWERS_LOG_STEP, activity_record
 from functions.ingest.timecheck import admit
 from functions.shared import aws, keys
 from functions.shared.observability import MetricUnit, logger, metrics
-from functions.shared.records import ActivityRecord
 from functions.shared.settings import get_settings
 
 THREADS = 4  # requests in flight at a time
@@ -424,17 +423,7 @@ class Backfill:
     def _activity_items(self, posts: list[Activity]) -> list[dict[str, Any]]:
         items = {}
         for act in posts:
-            record = ActivityRecord(
-                network=act.network,
-                account_id=act.actor.account_id,
-                activity_id=act.activity_id,
-                kind=act.kind,
-                timestamp=act.timestamp,
-                target_account_id=act.target.account_id if act.target else None,
-                post_id=act.post_id,
-                terms=list(act.terms),
-                expires_at=act.timestamp + self.ttl_s,
-            ).to_item()
+            record = activity_record(act, self.ttl_s).to_item()
             items[(record["PK"], record["SK"])] = record
         return list(items.values())
 

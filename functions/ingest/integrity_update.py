@@ -45,18 +45,7 @@ def _float(value: Any, default: float = math.nan) -> float:
 def update_author(ctx: su.Context, network: str, author_id: str) -> ScoreRecord:
     """Recompute one author account under the integrity rules, then its profile's score."""
     table, params = ctx.table, ctx.params
-    edges = su._query_all(table, KeyConditionExpression=Key("PK").eq(keys.edges_pk(network, author_id)))
-    meta = {
-        item["SK"]: item
-        for item in batch_get(
-            table,
-            [
-                {"PK": keys.account_pk(network, author_id), "SK": keys.META_SK},
-                {"PK": keys.account_pk(network, author_id), "SK": keys.COUNTERS_SK},
-            ],
-        )
-    }
-    account, counters = meta.get(keys.META_SK, {}), meta.get(keys.COUNTERS_SK, {})
+    edges, account, counters = su.read_author(table, network, author_id)
     profile_id = str(account.get("profile_id") or profile_id_for(network, author_id))
     links = su._query_all(
         table,

@@ -225,9 +225,10 @@ def _query_all(table: Any, **query: Any) -> list[dict[str, Any]]:
         query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
-def update_author(ctx: Context, network: str, author_id: str) -> ScoreRecord:
-    """Step 2 and 3 for one author account: its new state, then its profile's score."""
-    table, params, version = ctx.table, ctx.params, ctx.version
+def read_author(
+    table: Any, network: str, author_id: str
+) -> tuple[list[dict[str, Any]], dict[str, Any], dict[str, Any]]:
+    """An author account's engagement received (its ``EDGES#`` items), account META and COUNTERS."""
     edges = _query_all(table, KeyConditionExpression=Key("PK").eq(keys.edges_pk(network, author_id)))
     meta = {
         item["SK"]: item
@@ -239,7 +240,13 @@ def update_author(ctx: Context, network: str, author_id: str) -> ScoreRecord:
             ],
         )
     }
-    account, counters = meta.get(keys.META_SK, {}), meta.get(keys.COUNTERS_SK, {})
+    return edges, meta.get(keys.META_SK, {}), meta.get(keys.COUNTERS_SK, {})
+
+
+def update_author(ctx: Context, network: str, author_id: str) -> ScoreRecord:
+    """Step 2 and 3 for one author account: its new state, then its profile's score."""
+    table, params, version = ctx.table, ctx.params, ctx.version
+    edges, account, counters = read_author(table, network, author_id)
     followers = float(max(float(account.get("followers", 0)), float(counters.get("followers", 0))))
     ctx.load_states([(network, str(e["engager_id"])) for e in edges] + [(network, author_id)])
     me = ctx.states[(network, author_id)]

@@ -46,6 +46,21 @@ CONFLICT_RETRIES = 6  # TransactionConflict (another writer on the same item): b
 _SERIALIZER = TypeSerializer()
 
 
+def activity_record(act: Activity, ttl_s: int) -> ActivityRecord:
+    """The stored record of a standalone post (the webhook path and the backfill write the same)."""
+    return ActivityRecord(
+        network=act.network,
+        account_id=act.actor.account_id,
+        activity_id=act.activity_id,
+        kind=act.kind,
+        timestamp=act.timestamp,
+        target_account_id=act.target.account_id if act.target else None,
+        post_id=act.post_id,
+        terms=list(act.terms),
+        expires_at=act.timestamp + ttl_s,
+    )
+
+
 @dataclass
 class IngestStats:
     """What one delivery did (returned by the processor, stored as the idempotent result)."""
@@ -261,17 +276,7 @@ class IngestTableWriter:
         """Standalone posts as activity items (an idempotent put: a copy overwrites the same item)."""
         with self.table.batch_writer(overwrite_by_pkeys=["PK", "SK"]) as batch:
             for act in work.activities:
-                record = ActivityRecord(
-                    network=act.network,
-                    account_id=act.actor.account_id,
-                    activity_id=act.activity_id,
-                    kind=act.kind,
-                    timestamp=act.timestamp,
-                    target_account_id=act.target.account_id if act.target else None,
-                    post_id=act.post_id,
-                    terms=list(act.terms),
-                    expires_at=act.timestamp + self.ttl_s,
-                )
+                record = activity_record(act, self.ttl_s)
                 batch.put_item(Item=record.to_item())
         return len(work.activities)
 
