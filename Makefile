@@ -39,8 +39,9 @@ template: install ## expand the SAM template offline, cfn-lint it, sam validate 
 unit: install
 	# two workers: the machine CI runs on has two cores; the slowest tests are listed at the end
 	$(RUN)pytest -n 2 --durations=12 --ignore=tests/stack
-	# the stack tests run handlers in-process as Lambda would: a fresh process, like a fresh container
-	$(RUN)pytest --durations=8 tests/stack
+	# the stack tests run handlers in-process as Lambda would: a fresh process, like a fresh container;
+	# each worker starts its own local stack (moto server, pollers, handlers)
+	$(RUN)pytest -n 2 --durations=8 tests/stack
 
 doctest: install ## the examples in the docstrings of core and functions/shared
 	$(RUN)pytest --doctest-modules core functions/shared
