@@ -62,10 +62,12 @@ class CSRGraph:
 
     @property
     def nnz(self) -> int:
+        """Number of stored in-edges (duplicates kept)."""
         return len(self.indices)
 
     @property
     def nbytes(self) -> int:
+        """Bytes held by the four arrays."""
         return int(self.indptr.nbytes + self.indices.nbytes + self.weights.nbytes + self.out_weight.nbytes)
 
 
@@ -84,19 +86,17 @@ def _count(src, dst, w, n, n_chunks):  # pragma: no cover - compiled
 
 
 @njit(parallel=True, cache=True)
-def _offsets(counts, outw):  # pragma: no cover - compiled
+def _row_cursors(counts):  # pragma: no cover - compiled
+    # rows' start offsets (indptr, an exclusive prefix sum of the rows' lengths) and, in ``counts``
+    # (per-chunk histograms of the rows), every chunk's first write position in each row
     n_chunks, n = counts.shape
     deg = np.zeros(n, np.int64)
-    out_weight = np.zeros(n, np.float64)
     for v in prange(n):
         d = 0
-        s = 0.0
         for c in range(n_chunks):
             d += counts[c, v]
-            s += outw[c, v]
         deg[v] = d
-        out_weight[v] = s
-    indptr = np.zeros(n + 1, np.int64)
+    indptr = np.empty(n + 1, np.int64)
     acc = 0
     for v in range(n):
         indptr[v] = acc
@@ -108,7 +108,20 @@ def _offsets(counts, outw):  # pragma: no cover - compiled
             t = counts[c, v]
             counts[c, v] = o
             o += t
-    return indptr, out_weight
+    return indptr
+
+
+@njit(parallel=True, cache=True)
+def _offsets(counts, outw):  # pragma: no cover - compiled
+    # the rows' offsets and chunk cursors (:func:`_row_cursors`) and every node's out-weight
+    n_chunks, n = counts.shape
+    out_weight = np.zeros(n, np.float64)
+    for v in prange(n):
+        s = 0.0
+        for c in range(n_chunks):
+            s += outw[c, v]
+        out_weight[v] = s
+    return _row_cursors(counts), out_weight
 
 
 @njit(parallel=True, cache=True)
@@ -351,31 +364,6 @@ def _count_kept(src, dst, group, drop, n, n_chunks):  # pragma: no cover - compi
 
 
 @njit(parallel=True, cache=True)
-def _cursors(counts):  # pragma: no cover - compiled
-    # rows' start offsets (indptr) and, in ``counts``, every chunk's first write position in each row
-    n_chunks, n = counts.shape
-    deg = np.zeros(n, np.int64)
-    for v in prange(n):
-        d = 0
-        for c in range(n_chunks):
-            d += counts[c, v]
-        deg[v] = d
-    indptr = np.empty(n + 1, np.int64)
-    acc = 0
-    for v in range(n):
-        indptr[v] = acc
-        acc += deg[v]
-    indptr[n] = acc
-    for v in prange(n):
-        o = indptr[v]
-        for c in range(n_chunks):
-            t = counts[c, v]
-            counts[c, v] = o
-            o += t
-    return indptr
-
-
-@njit(parallel=True, cache=True)
 def _scatter_kept(src, dst, group, drop, offsets, order, engager):  # pragma: no cover - compiled
     # every kept edge's index (and its source) into its row: rows by destination, edges of a row in
     # input order
@@ -480,6 +468,7 @@ class PairRows:
 
     @property
     def n_pairs(self) -> int:
+        """Number of distinct (author, engager) pairs."""
         return int(self.indptr[-1])
 
 
@@ -527,7 +516,7 @@ def group_pairs(
         raise InvalidParametersError(f"unknown drop rule {drop!r}")
     m = len(s)
     counts = _count_kept(s, d, g, drop, n, N_CHUNKS)
-    edge_indptr = _cursors(counts)
+    edge_indptr = _row_cursors(counts)
     kept = int(edge_indptr[-1])
     order = np.empty(kept, dtype=np.int32 if m < 2**31 else np.int64)
     engager = np.empty(kept, dtype=np.int32 if n < 2**31 else np.int64)
