@@ -86,16 +86,22 @@ def _count(src, dst, w, n, n_chunks):  # pragma: no cover - compiled
 
 
 @njit(parallel=True, cache=True)
+def _chunk_sums(per_chunk):  # pragma: no cover - compiled
+    # every column's sum over the chunks (added in chunk order: the same sums whatever the threads)
+    n_chunks, n = per_chunk.shape
+    out = np.zeros(n, per_chunk.dtype)
+    for v in prange(n):
+        for c in range(n_chunks):
+            out[v] += per_chunk[c, v]
+    return out
+
+
+@njit(parallel=True, cache=True)
 def _row_cursors(counts):  # pragma: no cover - compiled
     # rows' start offsets (indptr, an exclusive prefix sum of the rows' lengths) and, in ``counts``
     # (per-chunk histograms of the rows), every chunk's first write position in each row
     n_chunks, n = counts.shape
-    deg = np.zeros(n, np.int64)
-    for v in prange(n):
-        d = 0
-        for c in range(n_chunks):
-            d += counts[c, v]
-        deg[v] = d
+    deg = _chunk_sums(counts)
     indptr = np.empty(n + 1, np.int64)
     acc = 0
     for v in range(n):
@@ -109,19 +115,6 @@ def _row_cursors(counts):  # pragma: no cover - compiled
             counts[c, v] = o
             o += t
     return indptr
-
-
-@njit(parallel=True, cache=True)
-def _offsets(counts, outw):  # pragma: no cover - compiled
-    # the rows' offsets and chunk cursors (:func:`_row_cursors`) and every node's out-weight
-    n_chunks, n = counts.shape
-    out_weight = np.zeros(n, np.float64)
-    for v in prange(n):
-        s = 0.0
-        for c in range(n_chunks):
-            s += outw[c, v]
-        out_weight[v] = s
-    return _row_cursors(counts), out_weight
 
 
 @njit(parallel=True, cache=True)
@@ -321,8 +314,9 @@ def build_csr(src: np.ndarray, dst: np.ndarray, weight: np.ndarray | None, n: in
             raise InvalidEngagementsError("weights must be finite and >= 0")
         compact = bool(small)
     counts, outw = _count(s, d, w, n, N_CHUNKS)
-    indptr, out_weight = _offsets(counts, outw)
+    out_weight = _chunk_sums(outw)
     del outw
+    indptr = _row_cursors(counts)
     indices = np.empty(m, dtype=np.int32)
     weights = np.empty(m, dtype=np.uint8 if compact else np.float32)
     _scatter(s, d, w, counts, indices, weights)
