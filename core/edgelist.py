@@ -14,8 +14,8 @@ Every value is validated on the columns. When a text file fails the fast path (a
 irregular layout such as several blanks between fields), a slow line-by-line pass reads it again: it
 names the first bad line, or parses the file if every line is good.
 
-pyarrow is imported inside the functions that read files only: the Lambda functions never import this
-module and the scoring layer does not ship pyarrow.
+The Lambda functions never import this module (the scoring layer does not ship pyarrow):
+:func:`core.io.read_edge_files` imports it when a file is read.
 """
 
 from __future__ import annotations
@@ -28,6 +28,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pcsv
 from numba import njit, prange
 
 from core.errors import InputFormatError, RenownCoreError
@@ -141,10 +144,6 @@ def _skip_comments(row: Any) -> str:
 
 
 def _read_text_fast(path: str, progress: Callable[[int], None] | None) -> _Columns:
-    import pyarrow as pa
-    import pyarrow.compute as pc
-    import pyarrow.csv as pcsv
-
     offset, first = _sniff(path)
     if first is None:
         return _Columns(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0), None, None)
@@ -266,9 +265,6 @@ def _stream_numeric(
     ends, each parsed by pyarrow's multithreaded CSV reader and copied into growing numpy columns:
     never a table of the whole file next to its numpy copy.
     """
-    import pyarrow as pa
-    import pyarrow.csv as pcsv
-
     dtypes = {"source": np.int64, "target": np.int64, "weight": np.float64, "type": np.uint8}
     dtypes["ts"] = np.float64
     out = {name: np.empty(rows, dtypes[name]) for name in names}
@@ -352,8 +348,6 @@ def _to_numpy(col: Any, dtype: Any, cast: Any = None) -> np.ndarray:
 
 def _dictionary_codes(col: Any) -> np.ndarray:
     """Engagement type codes of a dictionary-encoded (or plain) pyarrow text column."""
-    import pyarrow as pa
-
     out = np.empty(len(col), np.uint8)
     pos = 0
     cache: dict[str, int] = {}
@@ -457,8 +451,6 @@ def _read_text_slow(path: str, ts_max: float) -> _Columns:
 
 
 def _tokens(toks: list[bytes]) -> Any:
-    import pyarrow as pa
-
     if all(t.isdigit() and len(t) <= MAX_NUMERIC_DIGITS for t in toks):
         return np.array([int(t) for t in toks], dtype=np.int64)
     return pa.chunked_array([pa.array([t.decode() for t in toks], type=pa.string())])
@@ -469,11 +461,8 @@ def _tokens(toks: list[bytes]) -> Any:
 
 
 def _read_columnar(path: str, kind: str, ts_max: float) -> _Columns:
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
     if kind == "parquet":
-        import pyarrow.parquet as pq
+        import pyarrow.parquet as pq  # noqa: PLC0415 - only a Parquet file needs the Parquet reader
 
         try:
             names = pq.read_schema(path).names
@@ -482,7 +471,7 @@ def _read_columnar(path: str, kind: str, ts_max: float) -> _Columns:
         want = [c for c in _TEXT_NAMES if c in names]
         table = pq.read_table(path, columns=want)
     else:
-        import pyarrow.feather as feather
+        import pyarrow.feather as feather  # noqa: PLC0415 - only an Arrow IPC file needs its reader
 
         try:
             table = feather.read_table(path)
@@ -617,8 +606,6 @@ def _check_values(c: _Columns, ts_max: float) -> bool:
 
 
 def _read_one(path: str, ts_max: float, progress: Callable[[int], None] | None) -> _Columns:
-    import pyarrow as pa
-
     kind = edge_file_kind(path)
     try:
         if kind != "text":
@@ -650,8 +637,6 @@ def _check_tokens_fast(c: _Columns) -> None:
 
 
 def _chunk_tokens_ok(ch: Any) -> bool:
-    import pyarrow as pa
-
     if len(ch) == 0:
         return True
     if not (pa.types.is_string(ch.type) or pa.types.is_large_string(ch.type)):
@@ -803,9 +788,6 @@ def _factorise_ints(arrays: list[np.ndarray]) -> np.ndarray:
 
 def _factorise_text(columns: list[Any]) -> tuple[list[np.ndarray], Any]:
     """Dense ids of pyarrow text columns: (one int64 array per column, sorted distinct tokens)."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
     chunks = [ch for col in columns for ch in col.chunks]
     enc = pa.chunked_array(chunks, type=pa.string()).dictionary_encode()
     dicts = {id(ch.dictionary) for ch in enc.chunks}
@@ -833,9 +815,6 @@ def _factorise_text(columns: list[Any]) -> tuple[list[np.ndarray], Any]:
 
 def _token_errors(path: str, tokens: Any, codes: list[np.ndarray]) -> None:
     """Name the first row of a columnar file whose account token is unusable."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
     if len(tokens) == 0:
         return
     lens = pc.binary_length(tokens).to_numpy(zero_copy_only=False)
@@ -885,8 +864,6 @@ def read_edges(
     weight is exact in float32 (whole counts are), and a column that no file has (``type``, ``ts``)
     is one value broadcast over the rows (a read-only view).
     """
-    import pyarrow as pa
-
     if isinstance(paths, str | os.PathLike):
         paths = [paths]
     if len(paths) == 0:
@@ -1002,8 +979,6 @@ def _accounts(ids: list[str], net: np.ndarray) -> Accounts:
 
 
 def _text_accounts(tokens: Any, network: str) -> Accounts:
-    import pyarrow.compute as pc
-
     ids = tokens.to_pylist()
     net = np.full(len(ids), network_code(network), np.uint8)
     prefixed = np.flatnonzero(pc.match_substring(tokens, ":").to_numpy(zero_copy_only=False))

@@ -62,10 +62,12 @@ class CSRGraph:
 
     @property
     def nnz(self) -> int:
+        """Number of stored in-edges (duplicates kept)."""
         return len(self.indices)
 
     @property
     def nbytes(self) -> int:
+        """Bytes held by the four arrays."""
         return int(self.indptr.nbytes + self.indices.nbytes + self.weights.nbytes + self.out_weight.nbytes)
 
 
@@ -84,19 +86,23 @@ def _count(src, dst, w, n, n_chunks):  # pragma: no cover - compiled
 
 
 @njit(parallel=True, cache=True)
-def _offsets(counts, outw):  # pragma: no cover - compiled
-    n_chunks, n = counts.shape
-    deg = np.zeros(n, np.int64)
-    out_weight = np.zeros(n, np.float64)
+def _chunk_sums(per_chunk):  # pragma: no cover - compiled
+    # every column's sum over the chunks (added in chunk order: the same sums whatever the threads)
+    n_chunks, n = per_chunk.shape
+    out = np.zeros(n, per_chunk.dtype)
     for v in prange(n):
-        d = 0
-        s = 0.0
         for c in range(n_chunks):
-            d += counts[c, v]
-            s += outw[c, v]
-        deg[v] = d
-        out_weight[v] = s
-    indptr = np.zeros(n + 1, np.int64)
+            out[v] += per_chunk[c, v]
+    return out
+
+
+@njit(parallel=True, cache=True)
+def _row_cursors(counts):  # pragma: no cover - compiled
+    # rows' start offsets (indptr, an exclusive prefix sum of the rows' lengths) and, in ``counts``
+    # (per-chunk histograms of the rows), every chunk's first write position in each row
+    n_chunks, n = counts.shape
+    deg = _chunk_sums(counts)
+    indptr = np.empty(n + 1, np.int64)
     acc = 0
     for v in range(n):
         indptr[v] = acc
@@ -108,7 +114,7 @@ def _offsets(counts, outw):  # pragma: no cover - compiled
             t = counts[c, v]
             counts[c, v] = o
             o += t
-    return indptr, out_weight
+    return indptr
 
 
 @njit(parallel=True, cache=True)
@@ -308,8 +314,9 @@ def build_csr(src: np.ndarray, dst: np.ndarray, weight: np.ndarray | None, n: in
             raise InvalidEngagementsError("weights must be finite and >= 0")
         compact = bool(small)
     counts, outw = _count(s, d, w, n, N_CHUNKS)
-    indptr, out_weight = _offsets(counts, outw)
+    out_weight = _chunk_sums(outw)
     del outw
+    indptr = _row_cursors(counts)
     indices = np.empty(m, dtype=np.int32)
     weights = np.empty(m, dtype=np.uint8 if compact else np.float32)
     _scatter(s, d, w, counts, indices, weights)
@@ -348,31 +355,6 @@ def _count_kept(src, dst, group, drop, n, n_chunks):  # pragma: no cover - compi
             if _kept(src[e], d, group, drop):
                 counts[c, d] += 1
     return counts
-
-
-@njit(parallel=True, cache=True)
-def _cursors(counts):  # pragma: no cover - compiled
-    # rows' start offsets (indptr) and, in ``counts``, every chunk's first write position in each row
-    n_chunks, n = counts.shape
-    deg = np.zeros(n, np.int64)
-    for v in prange(n):
-        d = 0
-        for c in range(n_chunks):
-            d += counts[c, v]
-        deg[v] = d
-    indptr = np.empty(n + 1, np.int64)
-    acc = 0
-    for v in range(n):
-        indptr[v] = acc
-        acc += deg[v]
-    indptr[n] = acc
-    for v in prange(n):
-        o = indptr[v]
-        for c in range(n_chunks):
-            t = counts[c, v]
-            counts[c, v] = o
-            o += t
-    return indptr
 
 
 @njit(parallel=True, cache=True)
@@ -480,6 +462,7 @@ class PairRows:
 
     @property
     def n_pairs(self) -> int:
+        """Number of distinct (author, engager) pairs."""
         return int(self.indptr[-1])
 
 
@@ -527,7 +510,7 @@ def group_pairs(
         raise InvalidParametersError(f"unknown drop rule {drop!r}")
     m = len(s)
     counts = _count_kept(s, d, g, drop, n, N_CHUNKS)
-    edge_indptr = _cursors(counts)
+    edge_indptr = _row_cursors(counts)
     kept = int(edge_indptr[-1])
     order = np.empty(kept, dtype=np.int32 if m < 2**31 else np.int64)
     engager = np.empty(kept, dtype=np.int32 if n < 2**31 else np.int64)

@@ -27,7 +27,7 @@ __all__ = ["AccountTable", "attach_accounts", "read_accounts_csv", "read_edge_fi
 def read_edge_files(
     paths: Sequence[str | os.PathLike[str]], default_type: str = "mention", network: str = "twitter"
 ) -> tuple[Engagements, Accounts]:
-    """Read engagement edge lists into an engagement table and its accounts.
+    r"""Read engagement edge lists into an engagement table and its accounts.
 
     Parameters
     ----------
@@ -59,7 +59,7 @@ def read_edge_files(
     --------
     >>> import tempfile, pathlib
     >>> p = pathlib.Path(tempfile.mkdtemp()) / "e.txt"
-    >>> _ = p.write_text("1 2 1\\n3 2 2 share 1700000000\\n")
+    >>> _ = p.write_text("1 2 1\n3 2 2 share 1700000000\n")
     >>> e, a = read_edge_files([p])
     >>> a.ids, e.dst.tolist(), e.etype.tolist()
     (['1', '2', '3'], [1, 1], [2, 1])
@@ -82,7 +82,7 @@ class AccountTable:
 
 
 def read_accounts_csv(path: str | os.PathLike[str]) -> AccountTable:
-    """Read an accounts CSV: header ``account`` plus any of ``followers``, ``posts``, ``created``
+    r"""Read an accounts CSV: header ``account`` plus any of ``followers``, ``posts``, ``created``
     (unix time), ``profile`` (profile key linking accounts of one person) and ``network``.
 
     Empty numeric cells mean unknown (followers/posts 0, created nan).
@@ -96,7 +96,7 @@ def read_accounts_csv(path: str | os.PathLike[str]) -> AccountTable:
     --------
     >>> import tempfile, pathlib
     >>> p = pathlib.Path(tempfile.mkdtemp()) / "a.csv"
-    >>> _ = p.write_text("account,followers\\n1,10\\n2,\\n")
+    >>> _ = p.write_text("account,followers\n1,10\n2,\n")
     >>> read_accounts_csv(p).followers.tolist()
     [10.0, 0.0]
     """

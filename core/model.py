@@ -1,8 +1,8 @@
 """The steps of the scoring model, once, for every place that scores (see ``docs/algorithm.md``).
 
 The single-machine solve (:mod:`core.scoring`), the partitioned solve (:mod:`core.partitioned`, driven
-through S3 by ``functions/rescore/engine.py``) and the live updater (``functions/ingest/incremental.py``)
-all take the model from here:
+through S3 by ``functions/rescore/partitioned_solve.py``) and the live updater
+(``functions/ingest/incremental.py``) all take the model from here:
 
 1. :func:`decayed_counts`: ``weight * type_weight * 2 ** (-age_days / half_life_days)`` per engagement;
 2. :func:`pair_weights`: a pair's summed count ``** pair_exponent``, as float32; :func:`amplification_share`;

@@ -1,5 +1,5 @@
 """The numeric part of the partitioned solve, on plain numpy arrays (no storage): what each task of
-the Distributed Map computes for its partition. ``functions/rescore/engine.py`` moves the arrays
+the Distributed Map computes for its partition. ``functions/rescore/partitioned_solve.py`` moves the arrays
 through S3 and calls these; the model's steps come from :mod:`core.model` and :mod:`core.flow`.
 
 A partition owns a contiguous range ``[lo, hi)`` of accounts (the rows: authors) and reads the ranks of
@@ -10,7 +10,8 @@ core's solve, per partition::
     f  = damping * A^T y              :func:`iterate_rows` (:func:`core.flow.pull`)
     x  = f + beta * t                 own ranks; beta = 1 - sum of every partition's f
 
-See the module docstring of ``functions/rescore/engine.py`` for the exchange and the convergence check.
+See the module docstring of ``functions/rescore/partitioned_solve.py`` for the exchange and the
+convergence check.
 """
 
 from __future__ import annotations

@@ -1,5 +1,8 @@
 """Influence rank: personalised, weighted PageRank by pull-based power iteration.
 
+(Just over 500 lines: the solver's kernels, their serial and parallel variants and the pacing of the
+passes are one algorithm, read together.)
+
 Given the in-adjacency ``A`` (row ``v`` lists the engagers ``u`` of ``v`` with weights ``w_uv``) and a
 per-node out-scale ``c_u`` (default ``1 / out_weight_u``, 0 for nodes that give nothing), one pass is
 

@@ -1,5 +1,8 @@
 """Text to weighted topics on the Klout topic ontology (CC BY 3.0, see :data:`core.topics.ATTRIBUTION`).
 
+(One module over 500 lines on purpose: the matching rules of :class:`TopicMapper` and the learning of
+its word features, :func:`learn_terms`, must fold and split text the same way, so they sit together.)
+
 :class:`TopicMapper` turns a text (a post, a hashtag, a link, an entity's name) into topics with a
 weight in (0, 1]. The rules (``docs/topics.md`` has the reasons and the measurements):
 

@@ -1,5 +1,8 @@
 """Topics: what a person is influential about, on the Klout topic ontology.
 
+(Just over 500 lines: the ontology, the matching of text to topics and the topic scores of a profile
+are one path from text to scores; the text rules of the finer mapper are in :mod:`core.topic_map`.)
+
 The ontology is the Klout Topic Ontology (2018-06-01) released by Klout under CC-BY 3.0
 (:data:`ATTRIBUTION`; keep it wherever topics are shown). Topic ids exceed int64 and are kept as
 strings.

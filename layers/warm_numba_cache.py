@@ -31,7 +31,7 @@ from typing import Any
 
 def _partitioned(engagements: Any, accounts: Any, params: Any, now: float) -> None:
     """The partitioned solve's tasks (build, setup, iterate, components) on one partition holding the
-    whole population, with the dtypes ``functions/rescore/engine.py`` stores and reads."""
+    whole population, with the dtypes ``functions/rescore/partitioned_solve.py`` stores and reads."""
     import numpy as np
 
     from core import model, partitioned

@@ -1,5 +1,8 @@
 """Real-shaped, correctly signed webhook deliveries built from plain engagements (demo and tests).
 
+(Over 500 lines: one builder per network's webhook format, short and side by side, and one
+:func:`delivery` that picks among them.)
+
 An engagement is ``(engager_id, author_id, kind, unix_ts, text)``: ``engager_id`` did ``kind`` to
 ``author_id`` (kinds: ``mention``, ``reply``, ``like``, ``share``, ``quote``, ``follow``, ``comment``;
 ``post`` makes ``engager_id`` post ``text`` itself). ``users`` maps an account id to

@@ -1,7 +1,7 @@
 """Local simulation of the distributed rescore (``python -m renown.simulate``).
 
 Generates a population (default 1M profiles, 20M engagement rows, several networks, some fresh
-accounts), runs the partitioned solve of :mod:`functions.rescore.engine` through a directory store
+accounts), runs the partitioned solve of :mod:`functions.rescore.partitioned_solve` through a directory store
 with the same steps the state machine runs (snapshot partitions -> build -> setup -> passes with the
 convergence check -> components -> merged sketches -> calibrated scores), then the core's
 single-machine ``score_population`` on the same data, and compares the calibrated scores per profile.
@@ -25,7 +25,7 @@ import numpy as np
 from core.scoring import score_population
 from core.types import NETWORKS, Accounts, Engagements
 from core.versions import AlgorithmParams, resolve
-from functions.rescore import engine
+from functions.rescore import partitioned_solve
 from functions.rescore.artifacts import ArtifactStore, DirArtifactStore, Layout
 
 NOW = 1_750_000_000.0
@@ -76,7 +76,7 @@ def run_partitioned(
 ) -> dict[str, Any]:
     """Every step of the distributed path, in-process, in the order of the state machine (the Map
     states run their items one after the other here). Returns per-step times and the iterations."""
-    man = engine.load_manifest(store, layout)
+    man = partitioned_solve.load_manifest(store, layout)
     parts = range(man.partitions)
     times: dict[str, float] = {}
 
@@ -88,11 +88,15 @@ def run_partitioned(
             on_step(name, times[name])
         return out
 
-    builds = step("build", lambda: [engine.build_partition(store, layout, p, params) for p in parts])
-    scalars = engine.setup_scalars(man, builds)
+    builds = step(
+        "build", lambda: [partitioned_solve.build_partition(store, layout, p, params) for p in parts]
+    )
+    scalars = partitioned_solve.setup_scalars(man, builds)
     step(
         "setup",
-        lambda: [engine.setup_partition(store, layout, p, params, scalars["tele_sum"]) for p in parts],
+        lambda: [
+            partitioned_solve.setup_partition(store, layout, p, params, scalars["tele_sum"]) for p in parts
+        ],
     )
     state: dict[str, Any] = {"k": 1, "betas": [1.0], "done": False}
     read0 = (getattr(store, "read_bytes", 0), getattr(store, "reads", 0))
@@ -101,10 +105,10 @@ def run_partitioned(
         betas: list[float] = state["betas"]
 
         def one_pass(k: int = k, betas: list[float] = betas) -> list[dict[str, Any]]:
-            return [engine.iterate_partition(store, layout, p, params, k, betas) for p in parts]
+            return [partitioned_solve.iterate_partition(store, layout, p, params, k, betas) for p in parts]
 
         results = step("iterate", one_pass)
-        state = engine.converge(k, state["betas"], results, params)
+        state = partitioned_solve.converge(k, state["betas"], results, params)
     final = int(state["final"])
     passes = state["k"] - 1
     read_pass = (getattr(store, "read_bytes", 0) - read0[0]) / passes
@@ -112,11 +116,13 @@ def run_partitioned(
     step(
         "components",
         lambda: [
-            engine.components_partition(store, layout, p, params, final, state["betas"], scalars["unit"])
+            partitioned_solve.components_partition(
+                store, layout, p, params, final, state["betas"], scalars["unit"]
+            )
             for p in parts
         ],
     )
-    step("calibrate", lambda: engine.calibrate(store, layout, params))
+    step("calibrate", lambda: partitioned_solve.calibrate(store, layout, params))
     return {
         "iterations": final,
         "pulls": state["k"] - 1,
@@ -142,14 +148,14 @@ def compare(
     t0 = time.perf_counter()
     reference = score_population(engagements, accounts, params, now=NOW)
     single_s = time.perf_counter() - t0
-    man = engine.load_manifest(store, layout)
-    table = engine.load_table(store, layout)
+    man = partitioned_solve.load_manifest(store, layout)
+    table = partitioned_solve.load_table(store, layout)
     index = {pid: i for i, pid in enumerate(accounts.profile_ids)}
     diffs = np.zeros(accounts.n_profiles)
     raw_rel = np.zeros(accounts.n_profiles)
     net_diff = 0.0
     for p in range(man.partitions):
-        scores = engine.partition_scores(store, layout, p, table)
+        scores = partitioned_solve.partition_scores(store, layout, p, table)
         rows = np.array([index[pid] for pid in scores.profile_ids], dtype=np.int64)
         if len(rows) == 0:
             continue
@@ -191,7 +197,9 @@ def main(argv: list[str] | None = None) -> int:
         figures["accounts"] = accounts.n_accounts
         figures["generate_s"] = round(time.perf_counter() - t0, 2)
         t0 = time.perf_counter()
-        engine.partition_population(store, layout, engagements, accounts, params, NOW, args.partitions)
+        partitioned_solve.partition_population(
+            store, layout, engagements, accounts, params, NOW, args.partitions
+        )
         figures["snapshot_partition_s"] = round(time.perf_counter() - t0, 2)
         print(f"partitioned in {figures['snapshot_partition_s']} s", flush=True)
         figures |= run_partitioned(

@@ -1,5 +1,9 @@
 """Data access of the public API: every read and write on the single table, through boto3.
 
+(One module over 500 lines on purpose: every access pattern of the API, listed here, beside the code
+that runs it, behind the one :class:`ApiTable` protocol that :mod:`functions.api.service` is written
+against.)
+
 Access patterns (see ``docs/api.md``):
 
 - a score: one ``GetItem`` on ``PROFILE#<id> / SCORE`` (or ``SCORE#<version>``), served only when it
@@ -41,6 +45,7 @@ from functions.shared.records import (
     TopicLeaderRecord,
     WidgetKeyRecord,
 )
+from functions.shared.settings import get_settings
 
 #: the network of +K edges written before endorsements became engagements between accounts (their
 #: ``EDGES#renown#<profile>`` items are no longer scored; erasure still removes them)
@@ -162,8 +167,6 @@ def dynamodb_client() -> Any:
     import botocore.session
     from botocore.config import Config
 
-    from functions.shared.settings import get_settings
-
     settings = get_settings()
     config = Config(retries={"mode": "standard", "max_attempts": 5}, connect_timeout=2, read_timeout=10)
     session = botocore.session.get_session()
@@ -246,8 +249,6 @@ class DynamoApiTable:
         self, client: Any = None, table_name: str | None = None, version_ttl_s: float = VERSION_TTL_S
     ) -> None:
         if table_name is None:
-            from functions.shared.settings import get_settings
-
             table_name = get_settings().table_name
         self._client = client
         self.table_name = table_name

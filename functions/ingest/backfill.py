@@ -1,5 +1,8 @@
 """Backfill: an account's (or a network's) recent history imported in bulk, not one webhook per event.
 
+(Over 500 lines: the bulk import's steps, below, run in order on one object, then the job record and the
+handler; the items themselves come from the webhook path's builders: identity, deltas, claims, store.)
+
 Input is one S3 object of normalised activities (``networks.base.Activity``, one JSON object a line,
 gzip when the key ends in ``.gz``), written by whatever fetched the history (a network's timeline API
 when an account connects, a data set when a network is onboarded). The import leaves exactly the

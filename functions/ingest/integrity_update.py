@@ -31,8 +31,16 @@ from boto3.dynamodb.conditions import Key
 
 from core.provisional import account_points, profile_score
 from functions.ingest import incremental as inc
-from functions.ingest import score_updater as su
 from functions.ingest.identity import profile_id_for
+from functions.ingest.updater_table import (
+    AccountKey,
+    Context,
+    query_all,
+    rank_key,
+    read_author,
+    set_state,
+    write_score,
+)
 from functions.shared import keys
 from functions.shared.records import ScoreRecord
 from functions.shared.table import batch_get
@@ -42,12 +50,12 @@ def _float(value: Any, default: float = math.nan) -> float:
     return float(value) if value is not None else default
 
 
-def update_author(ctx: su.Context, network: str, author_id: str) -> ScoreRecord:
+def update_author(ctx: Context, network: str, author_id: str) -> ScoreRecord:
     """Recompute one author account under the integrity rules, then its profile's score."""
     table, params = ctx.table, ctx.params
-    edges, account, counters = su.read_author(table, network, author_id)
+    edges, account, counters = read_author(table, network, author_id)
     profile_id = str(account.get("profile_id") or profile_id_for(network, author_id))
-    links = su._query_all(
+    links = query_all(
         table,
         KeyConditionExpression=Key("PK").eq(keys.profile_pk(profile_id)) & Key("SK").begins_with("LINK#"),
     )
@@ -100,9 +108,9 @@ def update_author(ctx: su.Context, network: str, author_id: str) -> ScoreRecord:
         seeded=me.seeded,
     )
     ctx.states[(network, author_id)] = new
-    su._set_state(
+    set_state(
         table,
-        su._rank_key(network, author_id, ctx.version),
+        rank_key(network, author_id, ctx.version),
         {
             "x": new.x,
             "raw": new.raw,
@@ -118,7 +126,7 @@ def update_author(ctx: su.Context, network: str, author_id: str) -> ScoreRecord:
 
 
 def write_profile(
-    ctx: su.Context, profile_id: str, linked: list[su.AccountKey], account: dict[str, Any], followers: float
+    ctx: Context, profile_id: str, linked: list[AccountKey], account: dict[str, Any], followers: float
 ) -> ScoreRecord:
     """The profile's provisional score from its linked accounts' stored points and engagers."""
     ctx.load_states(linked)
@@ -144,4 +152,4 @@ def write_profile(
         "amplification": amp * share,
         "network_impact": impact * share,
     }
-    return su.write_score(ctx, profile_id, raw, signals, {}, account, scored=(score, networks))
+    return write_score(ctx, profile_id, raw, signals, {}, account, scored=(score, networks))

@@ -14,7 +14,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from functions.rescore import engine, releases
+from functions.rescore import partitioned_solve, releases
 from functions.rescore.artifacts import get_json
 from functions.rescore.run import (
     WRITE_THREADS,
@@ -64,8 +64,8 @@ def refresh_partition(run: Run, payload: dict[str, Any]) -> dict[str, Any]:
     maybe_fail(run, "refresh", p)
     store = artifact_store()
     meta = get_json(store, run.layout.part(p, "meta.json"))
-    calibration = engine.load_table(store, run.layout)
-    scores = engine.partition_scores(store, run.layout, p, calibration)
+    calibration = partitioned_solve.load_table(store, run.layout)
+    scores = partitioned_solve.partition_scores(store, run.layout, p, calibration)
     records = score_records(meta, scores, run, active=True, calibration=calibration)
     items = [r.to_item() for r in records]
     for r in records:
@@ -172,7 +172,7 @@ def restore_previous(run: Run) -> int:
     store = artifact_store()
     if not store.exists(run.layout.manifest):  # no snapshot: nothing of the run reached the table
         return 0
-    partitions = engine.load_manifest(store, run.layout).partitions
+    partitions = partitioned_solve.load_manifest(store, run.layout).partitions
     day = day_of(run.now)
     tbl = table()
     actions: list[dict[str, Any]] = []

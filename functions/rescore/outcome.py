@@ -7,7 +7,7 @@ import json
 import time
 from typing import Any
 
-from functions.rescore import engine, releases
+from functions.rescore import partitioned_solve, releases
 from functions.rescore.artifacts import get_json
 from functions.rescore.run import Run, artifact_store, check_partitions, maybe_fail
 from functions.shared.records import RunRecord
@@ -60,7 +60,7 @@ def finish(run: Run, payload: dict[str, Any]) -> dict[str, Any]:
 def top_profiles(run: Run, count: int = 10) -> list[str]:
     """The ``count`` highest new scores (from the partitions' report shares)."""
     store = artifact_store()
-    man = engine.load_manifest(store, run.layout)
+    man = partitioned_solve.load_manifest(store, run.layout)
     best: list[tuple[float, str]] = []
     for p in range(man.partitions):
         part = get_json(store, run.layout.part(p, "report.json"))

@@ -10,7 +10,7 @@ from typing import Any
 
 from core.errors import RenownCoreError
 from core.versions import AlgorithmParams, get_version, list_versions, params_digest
-from functions.rescore import engine, releases
+from functions.rescore import partitioned_solve, releases
 from functions.rescore.artifacts import ArtifactStore, get_json, put_json
 from functions.rescore.graph_source import read_snapshot
 from functions.rescore.outcome import finish_run
@@ -174,7 +174,7 @@ def snapshot(run: Run, payload: dict[str, Any]) -> dict[str, Any]:
         if old is not None:
             entry |= {"old": old.score, "old_version": old.algorithm_version, "trend": list(old.trend)}
         previous[pid] = entry
-    manifest = engine.partition_population(
+    manifest = partitioned_solve.partition_population(
         artifact_store(), run.layout, engagements, accounts, params_of(run), run.now, partitions, previous
     )
     progress(run, "snapshot", f"{manifest.accounts} accounts, {manifest.engagements} rows, {solver}")

@@ -1,6 +1,6 @@
 """The solve and calibrate states: the whole graph in one task (:func:`solve_single`, the core's
 ``score_population``) or partition by partition through S3 (:func:`build` ... :func:`components`, the
-Distributed Map loop over :mod:`functions.rescore.engine`); then :func:`calibrate` records the
+Distributed Map loop over :mod:`functions.rescore.partitioned_solve`); then :func:`calibrate` records the
 version with its calibration table and the score updater's population constants."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from core.provisional import has_history
 from core.scoring import score_population
 from core.types import Accounts, Engagements
 from core.versions import params_digest
-from functions.rescore import engine, releases
+from functions.rescore import partitioned_solve, releases
 from functions.rescore.artifacts import get_arrays, get_json, put_arrays, put_json
 from functions.rescore.run import Run, artifact_store, check_partitions, maybe_fail, params_of, progress
 from functions.shared.records import VersionRecord
@@ -42,7 +42,7 @@ def solve_single(run: Run, payload: dict[str, Any]) -> dict[str, Any]:
     result = score_population(engagements, accounts, params_of(run), now=run.now)
     graph = result.graph
     assert graph is not None
-    engine.save_profile_results(
+    partitioned_solve.save_profile_results(
         store,
         layout,
         0,
@@ -129,13 +129,13 @@ def influence_links(
 def build(run: Run, payload: dict[str, Any]) -> dict[str, Any]:
     p = int(payload["partition"])
     maybe_fail(run, "build", p)
-    return engine.build_partition(artifact_store(), run.layout, p, params_of(run))
+    return partitioned_solve.build_partition(artifact_store(), run.layout, p, params_of(run))
 
 
 def setup_scalars(run: Run, payload: dict[str, Any]) -> dict[str, Any]:
-    man = engine.load_manifest(artifact_store(), run.layout)
+    man = partitioned_solve.load_manifest(artifact_store(), run.layout)
     builds = check_partitions(payload.get("builds"), man.partitions, "build")
-    scalars = engine.setup_scalars(man, builds)
+    scalars = partitioned_solve.setup_scalars(man, builds)
     progress(run, "solve", f"{man.partitions} partitions built")
     return scalars | {"k": 1, "betas": [1.0], "done": False}
 
@@ -143,7 +143,7 @@ def setup_scalars(run: Run, payload: dict[str, Any]) -> dict[str, Any]:
 def setup(run: Run, payload: dict[str, Any]) -> dict[str, Any]:
     p = int(payload["partition"])
     maybe_fail(run, "setup", p)
-    return engine.setup_partition(
+    return partitioned_solve.setup_partition(
         artifact_store(), run.layout, p, params_of(run), float(payload["solve"]["tele_sum"])
     )
 
@@ -152,7 +152,7 @@ def iterate(run: Run, payload: dict[str, Any]) -> dict[str, Any]:
     p = int(payload["partition"])
     solve = payload["solve"]
     maybe_fail(run, "iterate", p)
-    return engine.iterate_partition(
+    return partitioned_solve.iterate_partition(
         artifact_store(), run.layout, p, params_of(run), int(solve["k"]), solve["betas"]
     )
 
@@ -160,11 +160,11 @@ def iterate(run: Run, payload: dict[str, Any]) -> dict[str, Any]:
 def converge(run: Run, payload: dict[str, Any]) -> dict[str, Any]:
     solve = dict(payload["solve"])
     maybe_fail(run, "converge")
-    man = engine.load_manifest(artifact_store(), run.layout)
+    man = partitioned_solve.load_manifest(artifact_store(), run.layout)
     if int(solve["k"]) == 1:
         check_partitions(payload.get("setups"), man.partitions, "setup")
     passes = check_partitions(payload.get("passes"), man.partitions, f"pass {solve['k']}")
-    state = engine.converge(int(solve["k"]), solve["betas"], passes, params_of(run))
+    state = partitioned_solve.converge(int(solve["k"]), solve["betas"], passes, params_of(run))
     residual = state["residual"]
     text = f"pass {solve['k']}" + (f", residual {residual:.2e}" if residual is not None else "")
     progress(run, "solve", text + (" (converged)" if state["done"] else ""))
@@ -175,7 +175,7 @@ def components(run: Run, payload: dict[str, Any]) -> dict[str, Any]:
     p = int(payload["partition"])
     solve = payload["solve"]
     maybe_fail(run, "components", p)
-    return engine.components_partition(
+    return partitioned_solve.components_partition(
         artifact_store(),
         run.layout,
         p,
@@ -201,13 +201,13 @@ def calibrate(run: Run, payload: dict[str, Any]) -> dict[str, Any]:
     params = params_of(run)
     info: dict[str, Any] = {}
     if not store.exists(run.layout.calibration):
-        man = engine.load_manifest(store, run.layout)
+        man = partitioned_solve.load_manifest(store, run.layout)
         check_partitions((payload.get("state") or {}).get("components"), man.partitions, "components")
-        info = engine.calibrate(store, run.layout, params)
+        info = partitioned_solve.calibrate(store, run.layout, params)
         beta = float(solve["betas"][int(solve["final"]) + 1])
     else:
         beta = float(solve["beta"])
-    table = engine.load_table(store, run.layout)
+    table = partitioned_solve.load_table(store, run.layout)
     existing = releases.version_item(run.version)
     status = "active" if existing and existing.get("status") == "active" else "shadow"
     record = VersionRecord(
@@ -222,7 +222,7 @@ def calibrate(run: Run, payload: dict[str, Any]) -> dict[str, Any]:
     releases.put_version(record, params.to_dict(), run.run_id)
     unit = float(solve["unit"])
     tele_sum = float(solve["tele_sum"])
-    man = engine.load_manifest(store, run.layout)
+    man = partitioned_solve.load_manifest(store, run.layout)
     releases.put_population(
         run.version,
         run.now,

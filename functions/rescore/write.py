@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from core.types import NETWORKS
-from functions.rescore import engine, releases
+from functions.rescore import partitioned_solve, releases
 from functions.rescore import report as shift
 from functions.rescore.artifacts import get_arrays, get_json, put_json
 from functions.rescore.batch import write_parallel
@@ -33,7 +33,11 @@ from functions.shared.score_record import score_record, topic_leaders
 
 
 def score_records(
-    meta: dict[str, Any], scores: engine.PartitionScores, run: Run, active: bool, calibration: Any = None
+    meta: dict[str, Any],
+    scores: partitioned_solve.PartitionScores,
+    run: Run,
+    active: bool,
+    calibration: Any = None,
 ) -> list[ScoreRecord]:
     """``ScoreRecord`` of every linked profile of a partition, with the topics scored from the
     snapshot's topic support: the calibrated score of the rank received through each topic's posts
@@ -91,13 +95,13 @@ def _rank_items(run: Run, p: int, meta: dict[str, Any], solve: dict[str, Any]) -
     )
 
 
-def _explanations(run: Run, p: int, scores: engine.PartitionScores) -> dict[str, Any]:
+def _explanations(run: Run, p: int, scores: partitioned_solve.PartitionScores) -> dict[str, Any]:
     store = artifact_store()
     key = run.layout.part(p, "explain.json")
     if store.exists(key):
         found: dict[str, Any] = get_json(store, key)
         return found
-    return engine.explain_partition(store, run.layout, p, params_of(run), scores, run.version)
+    return partitioned_solve.explain_partition(store, run.layout, p, params_of(run), scores, run.version)
 
 
 def write_shadow(run: Run, payload: dict[str, Any]) -> dict[str, Any]:
@@ -107,8 +111,8 @@ def write_shadow(run: Run, payload: dict[str, Any]) -> dict[str, Any]:
     maybe_fail(run, "write_shadow", p)
     store = artifact_store()
     meta = get_json(store, run.layout.part(p, "meta.json"))
-    calibration = engine.load_table(store, run.layout)
-    scores = engine.partition_scores(store, run.layout, p, calibration)
+    calibration = partitioned_solve.load_table(store, run.layout)
+    scores = partitioned_solve.partition_scores(store, run.layout, p, calibration)
     records = score_records(meta, scores, run, active=False, calibration=calibration)
     explanations = _explanations(run, p, scores)
     items = [r.to_item() for r in records]
@@ -123,7 +127,7 @@ def write_shadow(run: Run, payload: dict[str, Any]) -> dict[str, Any]:
     old = np.array(
         [meta["previous"].get(scores.profile_ids[i], {}).get("old", np.nan) for i in linked], dtype=np.float64
     )
-    man = engine.load_manifest(store, run.layout)
+    man = partitioned_solve.load_manifest(store, run.layout)
     part = shift.partition_part(
         [scores.profile_ids[i] for i in linked],
         [meta["previous"].get(scores.profile_ids[i], {}).get("name", "") for i in linked],
@@ -141,7 +145,7 @@ def report(run: Run, payload: dict[str, Any]) -> dict[str, Any]:
     progress(run, "report")
     maybe_fail(run, "report")
     store = artifact_store()
-    man = engine.load_manifest(store, run.layout)
+    man = partitioned_solve.load_manifest(store, run.layout)
     check_partitions(payload.get("shadow"), man.partitions, "write_shadow")
     parts = [get_json(store, run.layout.part(p, "report.json")) for p in range(man.partitions)]
     against = run.previous

@@ -60,6 +60,13 @@ def score_sk(version: str) -> str:
 
 
 def explain_sk(version: str) -> str:
+    """Under a profile's partition: the explanation of its score under one version.
+
+    Examples
+    --------
+    >>> explain_sk("v1")
+    'EXPLAIN#v1'
+    """
     return f"EXPLAIN#{version}"
 
 
@@ -69,18 +76,46 @@ def history_sk(day: str) -> str:
 
 
 def linked_account_sk(network: str, account_id: str) -> str:
+    """Under a profile's partition: one network account linked to the profile.
+
+    Examples
+    --------
+    >>> linked_account_sk("twitter", "12")
+    'LINK#twitter#12'
+    """
     return f"LINK#{network}#{account_id}"
 
 
 def engager_sk(network: str, engager_id: str) -> str:
+    """Under ``EDGES#<net>#<author>``: the engagement one engager gave the author (one item a pair).
+
+    Examples
+    --------
+    >>> engager_sk("twitter", "7")
+    'FROM#twitter#7'
+    """
     return f"FROM#{network}#{engager_id}"
 
 
 def activity_sk(timestamp: int, activity_id: str) -> str:
+    """Under an account's partition: one recent activity, ordered by time (12-digit unix seconds).
+
+    Examples
+    --------
+    >>> activity_sk(1700000000, "a1")
+    'ACT#001700000000#a1'
+    """
     return f"ACT#{timestamp:012d}#{activity_id}"
 
 
 def version_sk(version: str) -> str:
+    """Under ``ALGO``: one algorithm version (its state: shadow, active, retired).
+
+    Examples
+    --------
+    >>> version_sk("v2")
+    'VERSION#v2'
+    """
     return f"VERSION#{version}"
 
 
@@ -175,6 +210,13 @@ def apikey_pk(key_hash: str) -> str:
 
 
 def usage_sk(day: str) -> str:
+    """Under an API key's partition: its usage counter of one day (``YYYY-MM-DD``).
+
+    Examples
+    --------
+    >>> usage_sk("2025-01-31")
+    'USAGE#2025-01-31'
+    """
     return f"USAGE#{day}"
 
 
@@ -201,6 +243,13 @@ def widget_keys_gsi1pk(owner: str) -> str:
 
 
 def perk_pk(perk_id: str) -> str:
+    """Partition of one perk a brand offers: the perk and the claims of it.
+
+    Examples
+    --------
+    >>> perk_pk("p1")
+    'PERK#p1'
+    """
     return f"PERK#{perk_id}"
 
 
@@ -232,7 +281,7 @@ def cursor_pk(source: str) -> str:
     return f"CURSOR#{source}"
 
 
-# --- added for the public API (functions/api) ------------------------------------------------
+# --- topics, endorsements and perks ----------------------------------------------------------
 
 
 def topic_leader_sk(version: str, topic_slug: str) -> str:
@@ -268,7 +317,7 @@ def perk_gsi1sk(expires_at: int, perk_id: str) -> str:
     return f"{expires_at:012d}#{perk_id}"
 
 
-# --- added for account linking (functions/api: connect/disconnect) -------------------------------
+# --- account linking -----------------------------------------------------------------------------
 
 
 def home_profile_id(network: str, account_id: str) -> str:
@@ -284,7 +333,7 @@ def home_profile_id(network: str, account_id: str) -> str:
     return "p" + hashlib.sha256(f"{network}:{account_id}".encode()).hexdigest()[:16]
 
 
-# --- added for the rescoring workflow (functions/rescore) ------------------------------------------
+# --- rescoring runs, releases and rank state ------------------------------------------------------
 
 
 def run_sk(run_id: str) -> str:
@@ -361,7 +410,7 @@ LEASE_SK = "LEASE"
 WEBSUB_GSI1PK = "WEBSUB"
 
 
-# --- added for self-service API keys, owner tokens and ownership proofs --------------------------
+# --- self-service API keys, owner tokens and ownership proofs ------------------------------------
 
 APIKEYS_GSI1PK = "APIKEYS"  # GSI1 partition of every registered API key (by owner, then creation)
 

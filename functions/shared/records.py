@@ -1,5 +1,8 @@
 """Storage models of the single table: what writers put and readers get (see docs/data-model.md).
 
+(One module over 500 lines on purpose: every item of the single table, beside the key builders of
+:mod:`functions.shared.keys`, so the table's whole layout reads in one place.)
+
 These are storage shapes, kept apart from the API's response models. Every record converts to a
 DynamoDB item (``to_item``) and back (``from_item``); numbers come back from DynamoDB as
 ``Decimal`` and are coerced by pydantic.
@@ -11,6 +14,7 @@ from decimal import Decimal
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
+from typing_extensions import override
 
 from functions.shared import keys
 
@@ -36,13 +40,30 @@ def _from_dynamo(value: Any) -> Any:
 
 
 class Record(BaseModel):
+    """An item of the single table: its fields, and the keys it is stored under (:meth:`keys`).
+
+    Floats are stored as ``Decimal`` (15 significant digits) and come back as ``int`` or ``float``.
+
+    Examples
+    --------
+    >>> item = HistoryPoint(profile_id="p1", day="2025-01-31", score=42.5, algorithm_version="v1").to_item()
+    >>> item["PK"], item["SK"], item["score"]
+    ('PROFILE#p1', 'HIST#2025-01-31', Decimal('42.5'))
+    >>> HistoryPoint.from_item(item).score
+    42.5
+    """
+
     model_config = ConfigDict(extra="ignore", frozen=True)
     KEY_FIELDS: ClassVar[tuple[str, ...]] = ("PK", "SK", "GSI1PK", "GSI1SK", "GSI2PK", "GSI2SK")
 
-    def keys(self) -> dict[str, str]:  # overridden by every record
+    def keys(self) -> dict[str, str]:
+        """The key attributes of the item: ``PK`` and ``SK``, and the GSI keys of the records found
+        through a secondary index (every record defines them).
+        """
         raise NotImplementedError
 
     def to_item(self) -> dict[str, Any]:
+        """The DynamoDB item: the fields that are set, floats as ``Decimal``, and the keys."""
         item = {k: v for k, v in self.model_dump(mode="python").items() if v is not None}
         item = _to_dynamo(item)
         item.update(self.keys())
@@ -50,6 +71,7 @@ class Record(BaseModel):
 
     @classmethod
     def from_item(cls, item: dict[str, Any]) -> Any:
+        """The record of a DynamoDB item (key attributes dropped, ``Decimal`` back to numbers)."""
         return cls.model_validate({k: _from_dynamo(v) for k, v in item.items() if k not in cls.KEY_FIELDS})
 
 
@@ -61,6 +83,7 @@ class ProfileRecord(Record):
     created_at: int
     opted_out: bool = False
 
+    @override
     def keys(self) -> dict[str, str]:
         return {
             "PK": keys.profile_pk(self.profile_id),
@@ -82,6 +105,7 @@ class AccountRecord(Record):
     linked_at: int = 0
     created: int | None = None  # when the network says the account was created (unix seconds)
 
+    @override
     def keys(self) -> dict[str, str]:
         return {
             "PK": keys.account_pk(self.network, self.account_id),
@@ -99,6 +123,7 @@ class LinkRecord(Record):
     account_id: str
     handle: str
 
+    @override
     def keys(self) -> dict[str, str]:
         return {
             "PK": keys.profile_pk(self.profile_id),
@@ -108,7 +133,8 @@ class LinkRecord(Record):
 
 class ScoreRecord(Record):
     """A profile's score under one version. The active one is ``PROFILE#<id> / SCORE`` (one GetItem
-    per lookup); every version also keeps ``SCORE#<version>``; GSI1 orders leaders per topic."""
+    per lookup); every version also keeps ``SCORE#<version>``; GSI1 orders leaders per topic.
+    """
 
     profile_id: str
     name: str = ""
@@ -128,6 +154,7 @@ class ScoreRecord(Record):
     active: bool = True
     provisional: bool = False  # written by the score updater between full passes (the next pass settles it)
 
+    @override
     def keys(self) -> dict[str, str]:
         sk = keys.SCORE_SK if self.active else keys.score_sk(self.algorithm_version)
         return {"PK": keys.profile_pk(self.profile_id), "SK": sk}
@@ -142,6 +169,7 @@ class HistoryPoint(Record):
     algorithm_version: str
     version_changed: bool = False
 
+    @override
     def keys(self) -> dict[str, str]:
         return {"PK": keys.profile_pk(self.profile_id), "SK": keys.history_sk(self.day)}
 
@@ -153,6 +181,7 @@ class ExplainRecord(Record):
     algorithm_version: str
     explanation: dict[str, Any]
 
+    @override
     def keys(self) -> dict[str, str]:
         return {"PK": keys.profile_pk(self.profile_id), "SK": keys.explain_sk(self.algorithm_version)}
 
@@ -177,6 +206,7 @@ class EdgeRecord(Record):
     first_ts: int = 0
     last_ts: int = 0
 
+    @override
     def keys(self) -> dict[str, str]:
         pk = keys.edges_pk(self.network, self.author_id)
         return {
@@ -186,6 +216,7 @@ class EdgeRecord(Record):
             "GSI2SK": pk,
         }
 
+    @override
     def to_item(self) -> dict[str, Any]:
         item = super().to_item()
         for name, value in item.pop("counts", {}).items():
@@ -197,6 +228,7 @@ class EdgeRecord(Record):
         return item
 
     @classmethod
+    @override
     def from_item(cls, item: dict[str, Any]) -> Any:
         plain = {k: v for k, v in item.items() if not k.startswith(("c_", "d_", "t_"))}
         plain["counts"] = {k[2:]: v for k, v in item.items() if k.startswith("c_")}
@@ -218,6 +250,7 @@ class ActivityRecord(Record):
     terms: list[str] = Field(default_factory=list)  # hashtags, keywords, link domains
     expires_at: int
 
+    @override
     def keys(self) -> dict[str, str]:
         return {
             "PK": keys.account_pk(self.network, self.account_id),
@@ -234,6 +267,7 @@ class TopicEvidenceRecord(Record):
     posts: int = 0
     engagements: int = 0
 
+    @override
     def keys(self) -> dict[str, str]:
         return {"PK": keys.account_pk(self.network, self.account_id), "SK": f"TERM#{self.term}"}
 
@@ -248,6 +282,7 @@ class CountersRecord(Record):
     received: int = 0
     followers: int = 0
 
+    @override
     def keys(self) -> dict[str, str]:
         return {"PK": keys.account_pk(self.network, self.account_id), "SK": keys.COUNTERS_SK}
 
@@ -266,6 +301,7 @@ class VersionRecord(Record):
     activated_at: int | None = None
     report_key: str | None = None
 
+    @override
     def keys(self) -> dict[str, str]:
         return {"PK": keys.ALGO_PK, "SK": keys.version_sk(self.version)}
 
@@ -275,13 +311,14 @@ DECAY_EPOCH = 1_704_067_200  # 2024-01-01T00:00:00Z
 DECAY_HALF_LIFE_S = 30 * 86_400
 
 
-# --- added for the public API (functions/api) --------------------------------------------------
+# --- topics, endorsements, perks, API and widget keys, ownership proofs, WebSub leases, opt-out ---
 
 
 class TopicLeaderRecord(Record):
     """A profile's standing in one topic under one version; GSI1 ``TOPIC#<version>#<slug>`` ordered by
     ``score_gsi1sk(topic_score, profile_id)`` (read with ``ScanIndexForward=False`` for the leaders).
-    Lives in the profile partition, so erasing the partition removes it from every leaderboard."""
+    Lives in the profile partition, so erasing the partition removes it from every leaderboard.
+    """
 
     profile_id: str
     topic: str
@@ -290,6 +327,7 @@ class TopicLeaderRecord(Record):
     name: str = ""
     score: float = 0.0  # the profile's overall score when written
 
+    @override
     def keys(self) -> dict[str, str]:
         return {
             "PK": keys.profile_pk(self.profile_id),
@@ -305,7 +343,8 @@ class EndorsementRecord(Record):
     It counts as an ``endorsement`` engagement of the giver's account ``giver_account_id`` with the
     receiver's ``account_id`` on ``network`` (``EDGES#<network>#<account_id> / FROM#<network>#<giver
     account>``); records written before that have no network (their ``EDGES#renown#`` items are not
-    scored)."""
+    scored).
+    """
 
     profile_id: str
     giver_profile_id: str
@@ -318,6 +357,7 @@ class EndorsementRecord(Record):
     account_id: str = ""
     giver_account_id: str = ""
 
+    @override
     def keys(self) -> dict[str, str]:
         pk = keys.profile_pk(self.profile_id)
         return {
@@ -343,6 +383,7 @@ class PerkRecord(Record):
     owner: str = ""  # the owner of that API key: the only one who may list, change or delete it
     updated_at: int | None = None
 
+    @override
     def keys(self) -> dict[str, str]:
         out = {
             "PK": keys.perk_pk(self.perk_id),
@@ -357,13 +398,15 @@ class PerkRecord(Record):
 
 class PerkClaimRecord(Record):
     """A person's claim of a perk: ``PERK#<id> / CLAIMED#<profile>`` (one per profile). GSI2 is what
-    the person gave (``GAVE#renown#<profile>``), so opt-out erases and export shows it."""
+    the person gave (``GAVE#renown#<profile>``), so opt-out erases and export shows it.
+    """
 
     perk_id: str
     profile_id: str
     claimed_at: int
     score: float  # the score the claim was granted on
 
+    @override
     def keys(self) -> dict[str, str]:
         pk = keys.perk_pk(self.perk_id)
         return {
@@ -377,7 +420,8 @@ class PerkClaimRecord(Record):
 class OwnershipChallengeRecord(Record):
     """A one-time code that proves a person owns a network account once that account posts it
     (``PROOF#<challenge id> / META``, with a TTL). ``status``: pending -> verified (ingest saw the code
-    posted from the account) -> redeemed (an owner token was issued, once)."""
+    posted from the account) -> redeemed (an owner token was issued, once).
+    """
 
     challenge_id: str
     network: str
@@ -391,6 +435,7 @@ class OwnershipChallengeRecord(Record):
     verified_at: int | None = None
     other_account_posts: int = 0  # the code was seen posted from another account
 
+    @override
     def keys(self) -> dict[str, str]:
         return {"PK": keys.proof_pk(self.challenge_id), "SK": keys.META_SK}
 
@@ -421,6 +466,7 @@ class ApiKeyRecord(Record):
         """Test keys (``rk_test_``) are metered like live keys but never billed."""
         return self.prefix.startswith("rk_test_")
 
+    @override
     def keys(self) -> dict[str, str]:
         out = {"PK": keys.apikey_pk(self.key_hash), "SK": keys.META_SK}
         if self.plan is not None:  # registered through the admin API: listed per owner, found by id
@@ -449,6 +495,7 @@ class WidgetKeyRecord(Record):
     created_at: int = 0
     revoked_at: int | None = None
 
+    @override
     def keys(self) -> dict[str, str]:
         return {
             "PK": keys.widget_key_pk(self.key_id),
@@ -476,6 +523,7 @@ class WebSubLeaseRecord(Record):
     confirmed_at: int = 0
     lease_expires_at: int = 0
 
+    @override
     def keys(self) -> dict[str, str]:
         pk = keys.websub_pk(self.topic)
         return {
@@ -499,11 +547,13 @@ class OptOutRecord(Record):
 
     @classmethod
     def of(cls, network: str, account_id: str, opted_out_at: int, profile_id: str = "") -> OptOutRecord:
+        """The marker of ``network``/``account_id`` (and, given ``profile_id``, its keyed profile hash)."""
         profile_key = keys.optedout_gsi2pk(profile_id) if profile_id else ""
         return cls(
             marker=keys.optout_pk(network, account_id), opted_out_at=opted_out_at, profile_key=profile_key
         )
 
+    @override
     def keys(self) -> dict[str, str]:
         out = {"PK": self.marker, "SK": keys.META_SK}
         if self.profile_key:
@@ -511,7 +561,7 @@ class OptOutRecord(Record):
         return out
 
 
-# --- added for the rescoring workflow (functions/rescore) -----------------------------------------
+# --- rescoring runs, releases and shift reports ----------------------------------------------------
 
 
 class RunRecord(Record):
@@ -539,6 +589,7 @@ class RunRecord(Record):
     report_key: str | None = None
     summary: dict[str, Any] = Field(default_factory=dict)
 
+    @override
     def keys(self) -> dict[str, str]:
         return {"PK": keys.ALGO_PK, "SK": keys.run_sk(self.run_id)}
 
@@ -552,13 +603,15 @@ class ReleaseRecord(Record):
     run_id: str
     updated_at: int = 0
 
+    @override
     def keys(self) -> dict[str, str]:
         return {"PK": keys.ALGO_PK, "SK": keys.release_sk(self.version, self.params_digest)}
 
 
 class ShiftReportRecord(Record):
     """``ALGO / REPORT#<version>``: the shift report of the version's latest run (the full JSON is also
-    in S3 at ``report_key``, its PNG histogram at ``plot_key``)."""
+    in S3 at ``report_key``, its PNG histogram at ``plot_key``).
+    """
 
     version: str
     run_id: str
@@ -568,5 +621,6 @@ class ShiftReportRecord(Record):
     plot_key: str = ""
     report: dict[str, Any] = Field(default_factory=dict)
 
+    @override
     def keys(self) -> dict[str, str]:
         return {"PK": keys.ALGO_PK, "SK": keys.report_sk(self.version)}

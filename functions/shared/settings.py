@@ -7,22 +7,10 @@ Secrets Manager or SSM through the function's environment (see ``template.yaml``
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
-
-NETWORKS: tuple[str, ...] = (
-    "twitter",
-    "facebook",
-    "instagram",
-    "linkedin",
-    "youtube",
-    "mastodon",
-    "wikipedia",
-    "bluesky",
-    "pinterest",
-)
 
 Network = Literal[
     "twitter",
@@ -35,6 +23,9 @@ Network = Literal[
     "bluesky",
     "pinterest",
 ]
+# the networks of ``core.types.NETWORKS``, in its order (tests/shared/test_settings.py holds them equal):
+# every function but the score updater and the rescoring task runs without the scoring layer (no core)
+NETWORKS: tuple[str, ...] = get_args(Network)
 
 _DEV = "dev-only-not-a-secret"
 

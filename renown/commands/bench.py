@@ -1,5 +1,8 @@
 """``renown bench``: Renown's solver against scipy, python-graphblas, igraph and networkx.
 
+(Over 500 lines: one adapter per library, each a build and a solve measured the same way, so they sit
+side by side.)
+
 Generates reproducible power-law engagement graphs (100k/2M, 1M/20M, 4M/80M nodes/edges) and loads
 the real Higgs mention graph, then for each graph and solver measures, in this one process:
 graph build time (edge arrays -> the solver's matrix), solve time, passes, peak memory above the

@@ -1,6 +1,9 @@
 """The attacks and properties of the score-integrity targets, each a function returning measured
 :class:`Case` rows.
 
+(Over 500 lines: one short function per case, each readable alone; what they share is in
+:mod:`renown.evaluate.population`.)
+
 Every case builds :class:`core.types.Accounts` / :class:`core.types.Engagements` (through
 :func:`renown.evaluate.population.extend`) and calls :func:`core.scoring.score_population` with the
 version *name* it is given, so a new version is evaluated with no code change. A case measures the

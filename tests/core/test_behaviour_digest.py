@@ -93,16 +93,16 @@ def test_higgs(higgs_dir: Path, name: str, etype: str) -> None:
 
 @pytest.mark.parametrize("version", ["v1", "v2"])
 def test_partitioned(tmp_path: Path, version: str) -> None:
-    from functions.rescore import engine
+    from functions.rescore import partitioned_solve
     from functions.rescore.artifacts import DirArtifactStore, Layout, get_arrays, get_json
     from renown.simulate import NOW, generate, run_partitioned
 
     eng, acc = generate(1500, 20_000, seed=5)
     params = get_version(version)
     store, layout = DirArtifactStore(tmp_path), Layout("runs/d")
-    engine.partition_population(store, layout, eng, acc, params, NOW, 4)
+    partitioned_solve.partition_population(store, layout, eng, acc, params, NOW, 4)
     figures = run_partitioned(store, layout, params)
-    table = engine.load_table(store, layout)
+    table = partitioned_solve.load_table(store, layout)
     got: dict[str, str] = {"iterations": str(figures["iterations"]), "unit": repr(figures["unit"])}
     for p in range(4):
         csr = get_arrays(store, layout.part(p, "csr.npz"))
@@ -114,7 +114,7 @@ def test_partitioned(tmp_path: Path, version: str) -> None:
             got[f"p{p}.state.{key}"] = sha(state[key])
         for key in ("raw_profile", "comp", "ranks", "z"):
             got[f"p{p}.result.{key}"] = sha(res[key])
-        scores = engine.partition_scores(store, layout, p, table)
+        scores = partitioned_solve.partition_scores(store, layout, p, table)
         got[f"p{p}.score"] = sha(scores.score)
         got[f"p{p}.network_scores"] = sha(scores.network_scores)
     got["calibration"] = hashlib.sha256(

@@ -54,7 +54,7 @@ if task == "ingest":
     out["raw"] = inc.author_state(state, inflow, amp, inc.volume(40.0, params), params).raw
 else:
     import functions.rescore  # its first act: use_shipped_cache()
-    from functions.rescore import engine
+    from functions.rescore import partitioned_solve
     from functions.rescore.artifacts import DirArtifactStore, Layout
     from core.versions import get_version
     params = get_version(spec["version"])
@@ -75,17 +75,19 @@ else:
         explain(result, eng, acc, 0)
         out["iterations"] = result.iterations
     elif task == "build":
-        out = engine.build_partition(store, layout, a["p"], params)
+        out = partitioned_solve.build_partition(store, layout, a["p"], params)
     elif task == "setup":
-        out = engine.setup_partition(store, layout, a["p"], params, a["tele_sum"])
+        out = partitioned_solve.setup_partition(store, layout, a["p"], params, a["tele_sum"])
     elif task == "iterate":
-        out = engine.iterate_partition(store, layout, a["p"], params, a["k"], a["betas"])
+        out = partitioned_solve.iterate_partition(store, layout, a["p"], params, a["k"], a["betas"])
     elif task == "converge":
-        out = engine.converge(a["k"], a["betas"], a["results"], params)
+        out = partitioned_solve.converge(a["k"], a["betas"], a["results"], params)
     elif task == "components":
-        out = engine.components_partition(store, layout, a["p"], params, a["final"], a["betas"], a["unit"])
+        out = partitioned_solve.components_partition(
+            store, layout, a["p"], params, a["final"], a["betas"], a["unit"]
+        )
     elif task == "calibrate":
-        out = engine.calibrate(store, layout, params)
+        out = partitioned_solve.calibrate(store, layout, params)
 t2 = time.perf_counter()
 compiled, loaded, kernels = {}, 0, 0
 if "numba" in sys.modules:
@@ -110,7 +112,7 @@ def prepare(root: Path) -> dict[str, dict[str, Any]]:
     """A partitioned population in a directory store, solved through; per task, the arguments of one
     representative invocation (partition 0; the second pass; the final iterate)."""
     from core.versions import get_version
-    from functions.rescore import engine
+    from functions.rescore import partitioned_solve
     from functions.rescore.artifacts import DirArtifactStore
     from functions.rescore.artifacts import Layout as StoreLayout
     from renown.simulate import NOW, generate
@@ -126,22 +128,26 @@ def prepare(root: Path) -> dict[str, dict[str, Any]]:
         created=acc.created,
     )  # fmt: skip
     (root / "population.json").write_text(json.dumps({"ids": acc.ids, "profiles": acc.profile_ids}))
-    man = engine.partition_population(store, layout, eng, acc, params, NOW, PARTITIONS)
-    builds = [engine.build_partition(store, layout, p, params) for p in range(PARTITIONS)]
-    scalars = engine.setup_scalars(man, builds)
+    man = partitioned_solve.partition_population(store, layout, eng, acc, params, NOW, PARTITIONS)
+    builds = [partitioned_solve.build_partition(store, layout, p, params) for p in range(PARTITIONS)]
+    scalars = partitioned_solve.setup_scalars(man, builds)
     for p in range(PARTITIONS):
-        engine.setup_partition(store, layout, p, params, scalars["tele_sum"])
+        partitioned_solve.setup_partition(store, layout, p, params, scalars["tele_sum"])
     state: dict[str, Any] = {"k": 1, "betas": [1.0], "done": False}
     second: dict[str, Any] = {}
     while not state["done"]:
         k, betas = state["k"], state["betas"]
-        results = [engine.iterate_partition(store, layout, p, params, k, betas) for p in range(PARTITIONS)]
+        results = [
+            partitioned_solve.iterate_partition(store, layout, p, params, k, betas) for p in range(PARTITIONS)
+        ]
         if k == 2:
             second = {"k": k, "betas": betas, "results": results}
-        state = engine.converge(k, betas, results, params)
+        state = partitioned_solve.converge(k, betas, results, params)
     final = int(state["final"])
     for p in range(PARTITIONS):
-        engine.components_partition(store, layout, p, params, final, state["betas"], scalars["unit"])
+        partitioned_solve.components_partition(
+            store, layout, p, params, final, state["betas"], scalars["unit"]
+        )
     return {
         "solve_single": {"now": NOW},
         "build": {"p": 0},

@@ -10,7 +10,7 @@ import pytest
 from core.explain import explain
 from core.scoring import score_population
 from core.versions import get_version
-from functions.rescore import engine
+from functions.rescore import partitioned_solve
 from functions.rescore.artifacts import DirArtifactStore, Layout
 from renown.simulate import NOW, compare, generate, run_partitioned
 
@@ -28,7 +28,7 @@ def test_partitioned_equals_single_machine(
     engagements, accounts = population
     params = get_version(version)
     store, layout = DirArtifactStore(tmp_path), Layout("runs/t")
-    engine.partition_population(store, layout, engagements, accounts, params, NOW, partitions)
+    partitioned_solve.partition_population(store, layout, engagements, accounts, params, NOW, partitions)
     figures = run_partitioned(store, layout, params)
     result = compare(store, layout, engagements, accounts, params)
     # the core solves by block Gauss-Seidel, the partitions by Jacobi passes: the same fixed point
@@ -42,11 +42,13 @@ def test_fresh_accounts_are_flagged_as_in_the_core(tmp_path: Path, population: t
     engagements, accounts = population
     params = get_version("v2")
     store, layout = DirArtifactStore(tmp_path), Layout("runs/f")
-    engine.partition_population(store, layout, engagements, accounts, params, NOW, 4)
+    partitioned_solve.partition_population(store, layout, engagements, accounts, params, NOW, 4)
     run_partitioned(store, layout, params)
     reference = score_population(engagements, accounts, params, now=NOW)
     assert reference.graph is not None and reference.graph.fresh.sum() > 0
-    fresh = sum(int(engine.get_arrays(store, layout.part(p, "csr.npz"))["fresh"].sum()) for p in range(4))
+    fresh = sum(
+        int(partitioned_solve.get_arrays(store, layout.part(p, "csr.npz"))["fresh"].sum()) for p in range(4)
+    )
     assert fresh == int(reference.graph.fresh.sum())
 
 
@@ -54,13 +56,13 @@ def test_partition_explanations_match_core_explain(tmp_path: Path, population: t
     engagements, accounts = population
     params = get_version("v1")
     store, layout = DirArtifactStore(tmp_path), Layout("runs/e")
-    engine.partition_population(store, layout, engagements, accounts, params, NOW, 3)
+    partitioned_solve.partition_population(store, layout, engagements, accounts, params, NOW, 3)
     run_partitioned(store, layout, params)
     reference = score_population(engagements, accounts, params, now=NOW)
-    table = engine.load_table(store, layout)
+    table = partitioned_solve.load_table(store, layout)
     index = {pid: i for i, pid in enumerate(accounts.profile_ids)}
-    scores = engine.partition_scores(store, layout, 1, table)
-    ours = engine.explain_partition(store, layout, 1, params, scores, "v1")
+    scores = partitioned_solve.partition_scores(store, layout, 1, table)
+    ours = partitioned_solve.explain_partition(store, layout, 1, params, scores, "v1")
     best = sorted(ours, key=lambda pid: -ours[pid]["score"])[:5]
     for pid in best:
         core = explain(reference, engagements, accounts, index[pid])
@@ -75,16 +77,19 @@ def test_partition_explanations_match_core_explain(tmp_path: Path, population: t
 
 def test_converge_stops_with_the_core_iterate() -> None:
     params = get_version("v1")
-    state = engine.converge(1, [1.0], [{"partition": 0, "sum": 0.5, "residual": None}], params)
+    state = partitioned_solve.converge(1, [1.0], [{"partition": 0, "sum": 0.5, "residual": None}], params)
     assert state["betas"] == [1.0, 0.5] and not state["done"]
-    done = engine.converge(
+    done = partitioned_solve.converge(
         5, [1.0, 0.5, 0.5, 0.5, 0.5], [{"partition": 0, "sum": 0.5, "residual": 1e-9}], params
     )
     assert done["done"] and done["final"] == 4
 
 
 def test_partition_of_is_stable() -> None:
-    assert [engine.partition_of(f"p{i}", 7) for i in range(5)] == [
-        engine.partition_of(f"p{i}", 7) for i in range(5)
+    assert [partitioned_solve.partition_of(f"p{i}", 7) for i in range(5)] == [
+        partitioned_solve.partition_of(f"p{i}", 7) for i in range(5)
     ]
-    assert np.bincount([engine.partition_of(f"p{i}", 4) for i in range(4000)], minlength=4).min() > 800
+    assert (
+        np.bincount([partitioned_solve.partition_of(f"p{i}", 4) for i in range(4000)], minlength=4).min()
+        > 800
+    )
