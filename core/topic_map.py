@@ -605,6 +605,8 @@ class TopicMapper:
         >>> m.evidence_of("#physics")
         [(0, 1.0), (1, 0.8)]
         """
+        if not self._name_evidence(text):
+            return []  # a text that names no topic counts for none (and costs no more to find out)
         named: dict[int, float] = {}
         evidence, background = self._evidence(text, named)
         weights = self._combine(evidence, background, named)

@@ -172,6 +172,15 @@ def test_the_shipped_terms_hold_no_feature_of_a_single_dev_entity() -> None:
     assert [w for w in words if seen.get(w, 0) < 2] == []
 
 
+def test_the_service_counts_only_the_topics_a_term_names_and_those_above() -> None:
+    m = small()
+    m.set_learned(LearnedTerms({"synth": {"103": 0.9}}, {}, 1.0))  # a word learned for Music
+    assert "Music" in named(m, "synth")  # the mapper infers it
+    assert m.evidence_of("synth") == []  # the service does not count an inference
+    got = [(m.names[t], round(w, 2)) for t, w in m.evidence_of("#physics")]
+    assert got == [("Physics", 1.0), ("Science", 0.8)]
+
+
 def test_roc_auc_agrees_with_counting_pairs() -> None:
     rng = np.random.default_rng(3)
     s = rng.integers(0, 5, 60).astype(float)
