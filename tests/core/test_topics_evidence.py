@@ -161,6 +161,9 @@ def test_the_lizards_case_holds_when_one_post_carries_several_terms_of_the_topic
     # posts and engagers that one term alone proves are enough
     enough = topic_support(m, [0, 0], ["#lizards", "#reptiles"], [3, 1], [9, 2], 1, evidence_engagers=[5, 2])
     assert {slug for slug, _ in enough[0]} == {"lizards", "reptiles"}
+    # a profile's accounts on two networks: two posts and three engagers each, other posts and people
+    linked = topic_support(m, [0, 0], ["#lizards", "#lizards"], [2, 2], [6, 6], 1, evidence_engagers=[3, 3])
+    assert {slug for slug, _ in linked[0]} == {"lizards", "reptiles"}
 
 
 def test_topic_scores_are_the_influence_received_through_the_topic_posts() -> None:
