@@ -23,7 +23,15 @@ import numpy as np
 from core.errors import InputFormatError, InvalidParametersError
 from core.topic_map import UNKNOWN, TopicMapper, learn_terms
 
-__all__ = ["LabelledPair", "TopicAgreement", "cross_validate", "evaluate_pairs", "read_labels", "roc_auc"]
+__all__ = [
+    "LabelledPair",
+    "TopicAgreement",
+    "cross_validate",
+    "evaluate_pairs",
+    "held_out",
+    "read_labels",
+    "roc_auc",
+]
 
 
 @dataclass(frozen=True)
@@ -161,9 +169,37 @@ def cross_validate(
     ``build`` makes a mapper without learned terms (the ontology alone); each fold's learned terms
     are set on it (:func:`core.topic_map.learn_terms`). Entities go to folds by a hash of their id.
     """
-    mapper = build()
-    weights, labels = cross_validated_weights(mapper, pairs, folds)
-    return _agreement(weights, labels, len(pairs) - len(labels), mapper.threshold)
+    return held_out(build(), pairs, folds)[0]
+
+
+def held_out(
+    mapper: TopicMapper, pairs: Sequence[LabelledPair], folds: int = 5
+) -> tuple[TopicAgreement, list[TopicAgreement]]:
+    """The agreement on held-out entities: pooled over the folds, and fold by fold.
+
+    Everything the mapper learns from labels (:func:`core.topic_map.learn_terms`: terms,
+    reliabilities, shapes) is learned on the other folds' entities only; ``mapper``'s learned terms
+    are replaced. The unnamed pairs are counted in the pooled figure only.
+
+    Examples
+    --------
+    >>> m = TopicMapper(["1", "2"], ["Physics", "Music"], [[], []], [[], []])
+    >>> pairs = [LabelledPair(f"Q{i}", n, t, y) for i in range(20)
+    ...          for n, t, y in (("physics", "1", 1), ("physics", "2", 0))]
+    >>> pooled, per_fold = held_out(m, pairs, folds=2)
+    >>> pooled.auc, len(per_fold), sum(a.pairs for a in per_fold) == pooled.pairs
+    (1.0, 2, True)
+    """
+    named = [p for p in pairs if p.entity_name and p.entity_name != UNKNOWN]
+    weights, labels = cross_validated_weights(mapper, named, folds)
+    fold = np.array([_fold_of(p.entity_id, folds) for p in named], dtype=np.int64)
+    pooled = _agreement(weights, labels, len(pairs) - len(named), mapper.threshold)
+    per_fold = []
+    for f in range(folds):
+        idx = fold == f
+        if idx.any() and 0 < labels[idx].sum() < idx.sum():
+            per_fold.append(_agreement(weights[idx], labels[idx], 0, mapper.threshold))
+    return pooled, per_fold
 
 
 def cross_validated_weights(

@@ -595,11 +595,12 @@ class TopicMapper:
         return [(t, w) for t, w in self.map(text) if w >= self.threshold]
 
     def evidence_of(self, text: str, minimum: float = SERVICE_MINIMUM) -> list[tuple[int, float]]:
-        """The asserted topics with the weight of the text's evidence alone (rules 1-5: before the
-        topic's reliability and without the background), strongest first, those of at least
-        ``minimum``: what the service's topic support counts. A term counts for the topics it names
-        and those above them (0.8 per level), not for the weak evidence of single words or learned
-        terms (a ``#science`` post is not about Actuarial Science).
+        """The asserted topics with the weight of what the text names (rules 1-2, then the
+        hierarchy, rule 5: before the topic's reliability, without words, learned terms or the
+        background), strongest first, those of at least ``minimum``: what the service's topic
+        support counts. A term counts for the topics it names and those above them (0.8 per level),
+        not for single words or learned terms (a ``#science`` post is not about Actuarial Science,
+        a post saying ``announcement`` is not about Government and Politics).
 
         Examples
         --------
@@ -607,12 +608,29 @@ class TopicMapper:
         >>> m.evidence_of("#physics")
         [(0, 1.0), (1, 0.8)]
         """
+        if not self._name_evidence(text):
+            return []  # a text that names no topic counts for none (and costs no more to find out)
         named: dict[int, float] = {}
         evidence, background = self._evidence(text, named)
         weights = self._combine(evidence, background, named)
         asserted = {t for t, w in weights.items() if w >= self.threshold}
-        found = ((t, evidence[t]) for t in asserted if evidence.get(t, 0.0) >= minimum)
+        by_name = self._up_the_hierarchy(named)
+        found = ((t, by_name[t]) for t in asserted if by_name.get(t, 0.0) >= minimum)
         return sorted(found, key=lambda tw: (-tw[1], tw[0]))
+
+    def _up_the_hierarchy(self, evidence: dict[int, float]) -> dict[int, float]:
+        """``evidence`` with each topic passing ``parent_weight`` times its weight up (rule 5)."""
+        out = dict(evidence)
+        if self.parent_weight > 0 and out:
+            for i in self.order:
+                own = out.get(i)
+                if own is None:
+                    continue
+                up = own * self.parent_weight
+                for p in self.parents[i]:
+                    if out.get(p, 0.0) < up:
+                        out[p] = up
+        return out
 
 
 def learn_terms(
@@ -627,12 +645,17 @@ def learn_terms(
     ontology_names: bool = True,
     min_weight: float = 0.0,
     shape_smoothing: float = 4.0,
+    min_names: int = 2,
 ) -> LearnedTerms:
     """Learn feature-topic associations and topic reliabilities from labelled entity-topic pairs.
 
     A feature (:func:`text_features`) is associated with a topic when at least ``min_entities``
-    distinct entities whose names have the feature belong to the topic; the association weighs
-    ``entities of the topic / (entities with the feature + smoothing)``. An entity belonging to a
+    distinct entities whose names have the feature belong to the topic and at least ``min_names``
+    distinct names (labelled entities' and, with ``ontology_names``, topics') have it; the
+    association weighs ``entities of the topic / (entities with the feature + smoothing)``. With
+    ``min_names`` 2 (the default) no feature is kept that only one labelled entity's name has (a
+    rare word, a two-word name): what is learned is what recurs across names, never one entity's
+    name and its topics. An entity belonging to a
     topic belongs to its ancestors too (``ancestors``); with ``ontology_names`` every topic's English
     name is one more entity, belonging to the topic's ancestors. Associations under ``min_weight``
     are dropped. A topic's reliability is its share of right labelled pairs, smoothed with
@@ -694,6 +717,10 @@ def learn_terms(
     for ws in entity_words.values():
         for w in ws:
             with_word[w] += 1
+    names_with: dict[str, int] = defaultdict(int)  # distinct texts (an entity named like a topic is one)
+    for ws in {key.removeprefix("\0"): ws for key, ws in entity_words.items()}.values():
+        for w in ws:
+            names_with[w] += 1
     counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for topic, names in positives.items():
         for name in names:
@@ -703,7 +730,9 @@ def learn_terms(
         w: {
             t: c / (with_word[w] + smoothing)
             for t, c in ts.items()
-            if c >= min_entities and c / (with_word[w] + smoothing) >= min_weight
+            if c >= min_entities
+            and names_with[w] >= min_names
+            and c / (with_word[w] + smoothing) >= min_weight
         }
         for w, ts in counts.items()
     }

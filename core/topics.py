@@ -286,9 +286,13 @@ def topic_support(
 
     The ingest pipeline keeps, per account and term (hashtag, keyword, link domain), how many posts
     carried the term, how many engagements those posts received and from how many distinct engagers.
-    A topic needs at least ``topic_min_posts`` posts and ``topic_min_engagers`` engagers (distinct
-    per term; summed over the terms that map to one topic; without ``evidence_engagers`` the
-    engagement count stands in as an upper bound). One viral post never makes a topic: it is one post.
+    A topic needs at least ``topic_min_posts`` posts and ``topic_min_engagers`` distinct engagers.
+    Counts are kept per term, and one post can carry several terms of one topic (``#lizards``,
+    ``lizards``, ``#reptiles``): the topic's posts and engagers are the most that any one of its terms
+    has (at most the distinct posts and engagers about the topic, never more; rows of one profile and
+    term, from its accounts on several networks, add up first), so one viral post stays one post
+    however many of the topic's terms it carries (without ``evidence_engagers`` the
+    engagement count stands in for the engagers). One viral post never makes a topic.
     Scores are not needed: :func:`score_topics` turns the shares into topic scores once the profile
     scores are known.
 
@@ -360,18 +364,26 @@ def topic_support(
         total = np.bincount(prof, weights=engaged, minlength=n_profiles).astype(np.float64)
     else:
         total = np.zeros(n_profiles)
-    cache: dict[str, list[tuple[int, float]]] = {}
+    # rows of one profile and term (its accounts on several networks) add up: other posts, other engagers
+    by_term: dict[tuple[int, str], list[float]] = {}
     for p, term, n_posts, n_eng, n_engagers in zip(
         prof.tolist(), evidence_term, posts.tolist(), engaged.tolist(), engagers.tolist(), strict=True
     ):
+        row = by_term.setdefault((p, term), [0.0, 0.0, 0.0])
+        row[0] += n_posts
+        row[1] += n_eng
+        row[2] += n_engagers
+    cache: dict[str, list[tuple[int, float]]] = {}
+    for (p, term), (n_posts, n_eng, n_engagers) in by_term.items():
         found = cache.get(term)
         if found is None:
             found = cache[term] = _term_topics(ontology, term)
         for t, weight in found:
+            # one post carries several terms of a topic: its posts and engagers are its best term's
             rec = support[p].setdefault(t, [0.0, 0.0, 0.0])
-            rec[0] += n_posts
+            rec[0] = max(rec[0], n_posts)
             rec[1] += n_eng * weight
-            rec[2] += n_engagers
+            rec[2] = max(rec[2], n_engagers)
     slugs = ontology.slugs
     out: list[list[tuple[str, float]]] = []
     for p, topics in enumerate(support):

@@ -18,19 +18,43 @@ from functions.ingest.networks.base import Activity
 from functions.shared.records import DECAY_EPOCH, DECAY_HALF_LIFE_S
 
 MAX_TERMS = 8  # terms kept per standalone post
-MAX_EDGE_TERMS = 4  # terms kept per engagement, on its edge item (hashtags first): the edge stays < 1 KB
+MAX_EDGE_TERMS = 4  # terms kept per engagement, on its edge item (ranked_terms): the edge stays < 1 KB
+
+
+def _rank(term: str) -> int:
+    """What the topic mapper gets most from first: hashtags, link domains, two-word names
+    (``higgs-boson``: a name the ontology may hold whole), mentions, then single keywords."""
+    if term.startswith("#"):
+        return 0
+    if term.startswith("domain:"):
+        return 1
+    if term.startswith("@"):
+        return 3
+    return 2 if "-" in term else 4
+
+
+def ranked_terms(terms: tuple[str, ...], limit: int) -> list[str]:
+    """The first ``limit`` distinct terms, by :func:`_rank` (ties in the post's order).
+
+    Examples
+    --------
+    >>> ranked_terms(("@cern", "boson", "higgs", "higgs-boson", "#physics"), 3)
+    ['#physics', 'higgs-boson', '@cern']
+    """
+    return sorted(dict.fromkeys(terms), key=_rank)[:limit]
 
 
 def edge_terms(terms: tuple[str, ...]) -> list[str]:
-    """The terms an engagement adds to its edge: hashtags first, at most ``MAX_EDGE_TERMS``.
+    """The terms an engagement adds to its edge: at most ``MAX_EDGE_TERMS``, by :func:`ranked_terms`.
 
     Examples
     --------
     >>> edge_terms(("boson", "#higgs", "cern", "news", "#lhc", "day"))
     ['#higgs', '#lhc', 'boson', 'cern']
+    >>> edge_terms(("@user8614", "@8614", "boson", "discovery", "higgs", "higgs-boson", "boson-discovery"))
+    ['higgs-boson', 'boson-discovery', '@user8614', '@8614']
     """
-    ranked = sorted(dict.fromkeys(terms), key=lambda t: not t.startswith("#"))
-    return ranked[:MAX_EDGE_TERMS]
+    return ranked_terms(terms, MAX_EDGE_TERMS)
 
 
 def decay_weight(timestamp: int) -> float:
@@ -157,7 +181,7 @@ def update_keys(act: Activity) -> list[tuple[str, ...]]:
         return [("edge", act.network, act.target.account_id, act.actor.account_id)]
     account = act.actor.account_id
     return [("counter", act.network, account)] + [
-        ("term", act.network, account, term) for term in dict.fromkeys(act.terms[:MAX_TERMS])
+        ("term", act.network, account, term) for term in ranked_terms(act.terms, MAX_TERMS)
     ]
 
 
@@ -204,6 +228,6 @@ def plan(activities: list[Activity]) -> Plan:
                 continue
             out.activities.append(act)
             out.counters.setdefault((act.network, act.actor.account_id), CounterDelta()).posts += 1
-            for term in act.terms[:MAX_TERMS]:
+            for term in ranked_terms(act.terms, MAX_TERMS):
                 out.terms.setdefault((act.network, act.actor.account_id, term), TermDelta()).posts += 1
     return out

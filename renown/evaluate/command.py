@@ -99,18 +99,22 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 def run_topics(args: argparse.Namespace) -> int:
     """``renown evaluate --topics``: AUC, precision and recall of the mapper on a labels file."""
     from core.errors import RenownCoreError
-    from core.topic_eval import cross_validate, evaluate_pairs, read_labels
+    from core.topic_eval import evaluate_pairs, held_out, read_labels
     from core.topic_map import TopicMapper
     from renown.commands.topics import DEV_LABELS, topics_dir
 
     folder = topics_dir()
     labels = Path(args.labels) if args.labels else folder / DEV_LABELS
     folds = args.folds if args.folds is not None else (0 if args.labels else 5)
+    per_fold: list[Any] = []
     try:
         pairs = read_labels(labels)
         if folds:
-            agreement = cross_validate(lambda: TopicMapper.load(folder, learned=None), pairs, folds)
-            how = f"terms learned on {folds - 1}/{folds} of the entities, measured on the rest, in turn"
+            agreement, per_fold = held_out(TopicMapper.load(folder, learned=None), pairs, folds)
+            how = (
+                f"held out by entity: everything learned from labels is learned on {folds - 1}/{folds} "
+                "of the entities and measured on the rest, in turn"
+            )
         else:
             agreement = evaluate_pairs(TopicMapper.load(folder), pairs)
             how = "the shipped terms (learned on the dev half)"
@@ -118,7 +122,10 @@ def run_topics(args: argparse.Namespace) -> int:
         print(f"renown evaluate: error: {exc}", file=sys.stderr)
         return 2
     if args.json:
-        print(json.dumps({"labels": str(labels), "folds": folds, **agreement.as_dict()}, indent=1))
+        out = {"labels": str(labels), "folds": folds, **agreement.as_dict()}
+        if per_fold:
+            out["per_fold"] = [a.as_dict() for a in per_fold]
+        print(json.dumps(out, indent=1))
         return 0
     a = agreement
     print(f"topic mapper vs {labels.name}: {how}")
@@ -128,6 +135,11 @@ def run_topics(args: argparse.Namespace) -> int:
     print(f"  ROC AUC                    {a.auc:.4f}   (target >= 0.80)")
     print(f"  precision at {a.threshold:<13} {a.precision:.4f}   (target >= 0.80)")
     print(f"  recall at {a.threshold:<16} {a.recall:.4f}   (target >= 0.40)")
+    for k, f in enumerate(per_fold):
+        print(
+            f"  held-out fold {k + 1}/{folds}: {f.pairs:5d} pairs  AUC {f.auc:.4f}  "
+            f"precision {f.precision:.4f}  recall {f.recall:.4f}"
+        )
     return 0
 
 

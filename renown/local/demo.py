@@ -3,11 +3,10 @@
 * The Higgs Twitter networks (``mention_network.edgelist``, ``reply_network.edgelist``): each line
   ``A B W`` is W mentions (or replies) of B by A. The files carry no times or text, so the replay
   spreads the engagements over the seven days before now in file order (the dataset covers seven
-  days, 1-7 July 2012) and gives each tweet the keywords the dataset was collected by (lhc, cern,
-  boson, higgs) with the hashtags of the announcement (#physics, #science, #ParticlePhysics), which
-  the topic ontology knows. Each delivery about an author also carries one post of that author on
-  the subject (the author's own tweets arrive on the same Account Activity subscription), so the
-  authors most engaged with get topics. Ids are the dataset's anonymised user ids.
+  days, 1-7 July 2012) and each tweet carries what is known of it (:func:`tweet_text`): the
+  collection's subject as the data set's README describes it (the Higgs boson discovery) and the
+  account it mentions or replies to. Nothing is added per account. Ids are the dataset's anonymised
+  user ids.
 * A small multi-network demo: a handful of people with accounts on several networks.
 """
 
@@ -26,8 +25,7 @@ import numpy as np
 import requests
 
 log = logging.getLogger("renown.demo")
-KEYWORDS = ("higgs", "boson", "cern", "lhc")
-HASHTAGS = ("#physics", "#science", "#ParticlePhysics")
+SUBJECT = "Higgs boson discovery"  # what the collection is about, in its README's words
 DAY = 86_400
 
 
@@ -38,6 +36,20 @@ class HiggsEngagement:
     kind: str  # mention | reply
     timestamp: int
     text: str
+
+
+def tweet_text(mentioned: str) -> str:
+    """What is known of a Higgs tweet's text: the collection's subject (the data set holds the tweets
+    about the announcement of the Higgs boson discovery, 1-7 July 2012, as its README says) and the
+    account the tweet mentions or replies to. Every tweet of the collection is known to be about the
+    subject; nothing else about a single tweet or account is, and nothing else is added.
+
+    Examples
+    --------
+    >>> tweet_text("8614")
+    'Higgs boson discovery @8614'
+    """
+    return f"{SUBJECT} @{mentioned}"
 
 
 def read_higgs(directory: Path, now: int, limit: int = 0) -> list[HiggsEngagement]:
@@ -56,10 +68,7 @@ def read_higgs(directory: Path, now: int, limit: int = 0) -> list[HiggsEngagemen
             for _ in range(int(weight)):
                 ts = now - span + (position * span) // max(total, 1)
                 position += 1
-                word = KEYWORDS[position % len(KEYWORDS)]
-                tag = HASHTAGS[position % len(HASHTAGS)]
-                text = f"#{word} the {KEYWORDS[(position + 1) % 4]} news from CERN {tag}, @{dst}"
-                out.append(HiggsEngagement(str(src), str(dst), kind, int(ts), text))
+                out.append(HiggsEngagement(str(src), str(dst), kind, int(ts), tweet_text(str(dst))))
                 if limit and len(out) >= limit:
                     return out
     return out
@@ -84,18 +93,6 @@ class Progress:
             "ready": self.ready,
             "elapsed_s": round(time.monotonic() - self.started, 1),
         }
-
-
-def author_post(author: str, sequence: int) -> str:
-    """The text of an author's own post on the subject (``sequence`` keeps the posts distinct).
-
-    Examples
-    --------
-    >>> author_post("8614", 0)
-    'Higgs boson: CERN update 1 #physics #higgs'
-    """
-    tag = HASHTAGS[sequence % len(HASHTAGS)]
-    return f"Higgs boson: CERN update {sequence + 1} {tag} #{KEYWORDS[sequence % len(KEYWORDS)]}"
 
 
 def batches_by_author(

@@ -1,11 +1,11 @@
 """The complete Higgs Twitter networks as one backfill object (normalised activities, gzip JSON lines).
 
 The engagements are those the demo used to replay as webhooks (``demo.read_higgs``: replies and
-mentions spread over the seven days before now, with the collection's keywords and hashtags), turned
-into activities by the X adapter itself (the same ``parse`` a webhook delivery goes through), so the
-backfill carries exactly what the adapter emits: an engagement per mention or reply and the tweet
-itself. Each author engaged with at least ``POST_MIN_ENGAGEMENTS`` times also gets one post of its
-own on the subject (its topics).
+mentions spread over the seven days before now, each tweet with what is known of it, the collection's
+subject and the account it mentions, ``demo.tweet_text``), turned into activities by the X adapter
+itself (the same ``parse`` a webhook delivery goes through), so the backfill carries exactly what the
+adapter emits: an engagement per mention or reply and the tweet itself, a post of its author. No
+posts or texts are made up per account: an account's posts are the tweets it wrote.
 """
 
 from __future__ import annotations
@@ -20,9 +20,7 @@ from typing import Any
 
 from functions.ingest.networks.base import terms_of
 from renown.demo_payloads import _id
-from renown.local.demo import HiggsEngagement, author_post, read_higgs
-
-POST_MIN_ENGAGEMENTS = 3
+from renown.local.demo import HiggsEngagement, read_higgs
 
 
 def engagements_by_author(engagements: list[HiggsEngagement]) -> dict[str, list[HiggsEngagement]]:
@@ -48,9 +46,9 @@ def activity_lines(engagements: list[HiggsEngagement]) -> Iterator[str]:
 
     Examples
     --------
-    >>> e = HiggsEngagement("2", "1", "mention", 1_764_000_000, "#higgs news")
-    >>> [json.loads(line)["kind"] for line in activity_lines([e])]
-    ['post', 'mention']
+    >>> e = HiggsEngagement("2", "1", "mention", 1_764_000_000, "Higgs boson discovery @1")
+    >>> [(json.loads(line)["kind"], json.loads(line)["actor"]["account_id"]) for line in activity_lines([e])]
+    [('post', '2'), ('mention', '2')]
     """
 
     def terms(text: str) -> list[str]:
@@ -69,12 +67,6 @@ def activity_lines(engagements: list[HiggsEngagement]) -> Iterator[str]:
 
     index = 0
     for author, items in engagements_by_author(engagements).items():
-        if len(items) >= POST_MIN_ENGAGEMENTS:
-            ts = min(e.timestamp for e in items) - 600
-            text = author_post(author, 0)
-            tid = _id(author, author, "post", ts, text, index)
-            yield line("post", f"post:{tid}", ts, _ref(author), post_id=tid, terms=terms(text))
-            index += 1
         for e in items:
             tid = _id(e.engager, author, e.kind, e.timestamp, e.text, index)
             text = f"@user{author} {e.text}"

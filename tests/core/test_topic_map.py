@@ -145,6 +145,42 @@ def test_learned_terms_need_entities_and_weigh_their_share() -> None:
     assert "Music" in named(m, "a new synth")
 
 
+def test_a_feature_only_one_labelled_name_has_is_never_learned() -> None:
+    m = small()
+    pairs = [("Kurzweil Synth", "103", 1), ("Moog Synth", "103", 1), ("Moog Synth", "108", 0)]
+    learned = learn_terms(m, *zip(*pairs, strict=True), ontology_names=False)
+    assert "synth" in learned.terms  # two names have it
+    assert not {"kurzweil", "kurzweil_synth", "moog", "moog_synth"} & set(learned.terms)
+    one = learn_terms(m, *zip(*pairs, strict=True), ontology_names=False, min_names=1)
+    assert "kurzweil" in one.terms  # what the default leaves out
+
+
+@needs_data
+def test_the_shipped_terms_hold_no_feature_of_a_single_dev_entity() -> None:
+    from core.topic_eval import read_labels
+    from core.topic_map import text_features
+
+    names = {p.entity_name for p in read_labels(DATA / "entity_topic_labels_dev.csv")} - {UNKNOWN}
+    names |= set(TopicMapper.load(DATA, learned=None).names)
+    seen: dict[str, int] = {}
+    for name in names:
+        for f in text_features(name):
+            seen[f] = seen.get(f, 0) + 1
+    shipped = load_learned()
+    words = [w for w in shipped.terms if not w.startswith("#")]
+    assert len(words) > 1000
+    assert [w for w in words if seen.get(w, 0) < 2] == []
+
+
+def test_the_service_counts_only_the_topics_a_term_names_and_those_above() -> None:
+    m = small()
+    m.set_learned(LearnedTerms({"synth": {"103": 0.9}}, {}, 1.0))  # a word learned for Music
+    assert "Music" in named(m, "synth")  # the mapper infers it
+    assert m.evidence_of("synth") == []  # the service does not count an inference
+    got = [(m.names[t], round(w, 2)) for t, w in m.evidence_of("#physics")]
+    assert got == [("Physics", 1.0), ("Science", 0.8)]
+
+
 def test_roc_auc_agrees_with_counting_pairs() -> None:
     rng = np.random.default_rng(3)
     s = rng.integers(0, 5, 60).astype(float)

@@ -148,6 +148,24 @@ def test_the_lizards_case_one_viral_post_never_makes_a_topic_with_the_mapper() -
     assert fan == [[]]
 
 
+def test_the_lizards_case_holds_when_one_post_carries_several_terms_of_the_topic() -> None:
+    m = _mapper()
+    # one viral post tagged #lizards #lizard #reptiles, its words "lizards" too: ingest keeps a row
+    # per term, each counting the one post and its 5,000 engagers
+    terms = ["#lizards", "#lizard", "#reptiles", "lizards"]
+    viral = topic_support(m, [0] * 4, terms, [1] * 4, [5000] * 4, 1, evidence_engagers=[5000] * 4)
+    assert viral == [[]]
+    # three posts, each tagged twice, engaged by the same three people: 3 engagers, not 6
+    few = topic_support(m, [0, 0], ["#lizards", "lizards"], [3, 3], [9, 9], 1, evidence_engagers=[3, 3])
+    assert few == [[]]
+    # posts and engagers that one term alone proves are enough
+    enough = topic_support(m, [0, 0], ["#lizards", "#reptiles"], [3, 1], [9, 2], 1, evidence_engagers=[5, 2])
+    assert {slug for slug, _ in enough[0]} == {"lizards", "reptiles"}
+    # a profile's accounts on two networks: two posts and three engagers each, other posts and people
+    linked = topic_support(m, [0, 0], ["#lizards", "#lizards"], [2, 2], [6, 6], 1, evidence_engagers=[3, 3])
+    assert {slug for slug, _ in linked[0]} == {"lizards", "reptiles"}
+
+
 def test_topic_scores_are_the_influence_received_through_the_topic_posts() -> None:
     from core.calibration import CalibrationTable
     from core.topics import influence_topic_scores

@@ -1,13 +1,14 @@
-"""The demo loader's Higgs deliveries: author posts and per-author batches."""
+"""The demo loader's Higgs deliveries: what a tweet is known to say, and per-author batches."""
 
 from __future__ import annotations
 
-from renown.local.demo import HiggsEngagement, author_post, batches_by_author
+from renown.local.demo import SUBJECT, HiggsEngagement, batches_by_author, read_higgs
+from tests.conftest import ROOT
 
 
-def test_author_posts_are_distinct_and_carry_topic_hashtags() -> None:
-    texts = [author_post("8614", i) for i in range(6)]
-    assert len(set(texts)) == 6
-    assert all("#" in t for t in texts)
+def test_a_higgs_tweet_carries_the_collection_subject_and_its_mention_only() -> None:
+    sample = read_higgs(ROOT.parent / "shared" / "datasets" / "higgs-twitter", now=1_765_000_000, limit=50)
+    assert len(sample) == 50
+    assert all(e.text == f"{SUBJECT} @{e.author}" for e in sample)  # the same for every account
     batches = list(batches_by_author([HiggsEngagement(str(i), "a", "reply", 0, "") for i in range(30)], 25))
     assert [len(b) for b in batches] == [25, 5]

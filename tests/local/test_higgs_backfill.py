@@ -7,11 +7,11 @@ import json
 from typing import Any
 
 from functions.ingest.backfill import BackfillStats, read_activities
+from functions.ingest.networks.base import terms_of
 from functions.ingest.networks.twitter import TwitterAdapter
 from renown.demo_payloads import twitter_event
-from renown.local.demo import HiggsEngagement, author_post, read_higgs
+from renown.local.demo import SUBJECT, HiggsEngagement, read_higgs
 from renown.local.higgs_backfill import (
-    POST_MIN_ENGAGEMENTS,
     activity_lines,
     engagements_by_author,
     higgs_object,
@@ -25,11 +25,6 @@ def adapter_lines(engagements: list[HiggsEngagement]) -> list[str]:
     """The slow, faithful way: Account Activity events through the adapter's parse."""
     events: list[tuple[str, dict[str, Any]]] = []
     for author, items in engagements_by_author(engagements).items():
-        if len(items) >= POST_MIN_ENGAGEMENTS:
-            ts = min(e.timestamp for e in items) - 600
-            events.append(
-                twitter_event((author, author, "post", ts, author_post(author, 0)), {}, len(events))
-            )
         for e in items:
             events.append(twitter_event((e.engager, author, e.kind, e.timestamp, e.text), {}, len(events)))
     payload: dict[str, Any] = {"for_user_id": "0"}
@@ -56,3 +51,15 @@ def test_the_object_holds_what_the_adapter_emits() -> None:
 def test_a_self_mention_is_a_post_only() -> None:
     lines = list(activity_lines([HiggsEngagement("5", "5", "mention", NOW, "#higgs")]))
     assert [json.loads(line)["kind"] for line in lines] == ["post"]
+
+
+def test_nothing_is_made_up_per_account() -> None:
+    body, _, _ = higgs_object(ROOT.parent / "shared" / "datasets" / "higgs-twitter", NOW, 400)
+    activities = read_activities(gzip.decompress(body).decode().splitlines(), BackfillStats())
+    sample = read_higgs(ROOT.parent / "shared" / "datasets" / "higgs-twitter", now=NOW, limit=400)
+    # the only posts are the tweets themselves, by the accounts that wrote them
+    writers = {e.engager for e in sample}
+    assert {a.actor.account_id for a in activities if a.kind == "post"} <= writers
+    # and every tweet carries the collection's subject and its mentions, nothing else
+    subject = set(terms_of(SUBJECT))
+    assert subject and all({t for t in a.terms if not t.startswith("@")} == subject for a in activities)
