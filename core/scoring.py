@@ -479,16 +479,8 @@ def _fit_integrity_table(raw: np.ndarray, params: AlgorithmParams) -> Calibratio
     rules = params.integrity
     assert rules is not None
     if len(raw) == 0:  # no audience anywhere yet: a line from the band to the floor
-        return CalibrationTable(
-            np.array([0.0, 1.0]), np.array([rules.band_high, rules.score_floor]), population=0
-        )
+        return integrity.calibration_table(None, rules)
     fitted = fit_calibration(
         raw, params.target_mean, params.target_p95, params.calibration_knots, floor=rules.score_floor
     )
-    return CalibrationTable(
-        np.concatenate([[0.0], fitted.raw]),
-        np.concatenate([[rules.band_high], fitted.score]),
-        fitted.target_mean,
-        fitted.target_p95,
-        fitted.population,
-    )
+    return integrity.calibration_table(fitted, rules)
