@@ -365,15 +365,16 @@ def prepare_integrity_graph(
     )
     indptr, indices, pair_count = rows.indptr, pc.indices, pc.count
     del rows
-    reverse = integrity.reverse_counts(indptr, indices, pair_count, n)
-    w32 = integrity.mutual_discounted_weights(pair_count, reverse, params.pair_exponent, rules.reciprocity)
+    reverse = pairs.reverse_counts(indptr, indices, pair_count)
+    w32, undiscounted = pairs.mutual_weights(pair_count, reverse, params.pair_exponent, rules.reciprocity)
     out_weight = pairs.out_weights(indices, w32, n)
     # an engager's selectivity counts its engagement before the mutual discount: what a mutual
     # exchange no longer carries leaks (it does not flow to the engager's other authors instead)
-    given = pairs.out_weights(indices, pairs.pair_weights(pair_count, params.pair_exponent), n)
+    given = pairs.out_weights(indices, undiscounted, n)
+    del undiscounted
     m = len(engagements.ts)
     coverage = float(np.isfinite(engagements.ts).sum()) / m if m else 0.0
-    seen = integrity.first_seen(engagements.src, engagements.dst, engagements.ts, n)
+    seen = pairs.first_seen(engagements.src, engagements.dst, engagements.ts, n)
     times = engagements.ts[np.isfinite(engagements.ts)]
     history = float(times.max() - times.min()) / DAY if len(times) else 0.0
     est = integrity.established_weights(seen, accounts.created, now, coverage, rules, history)
@@ -450,8 +451,14 @@ def _score_with_integrity(
     }
     raw_pn, present = per_network(accounts, raw_account)
     net_engagers, _ = per_network(accounts, np.bincount(row, weights=flow > 0, minlength=n))
-    net_calibrated = integrity.breadth_ceiling(apply_calibration(raw_pn, table), net_engagers, rules)
-    network_scores = np.where(present, np.where(raw_pn > 0, net_calibrated, band[:, None]), 0.0)
+    network_scores = np.zeros(raw_pn.shape)  # the rules on the networks a profile has (elementwise)
+    net_raw = raw_pn[present]
+    net_calibrated = integrity.breadth_ceiling(
+        apply_calibration(net_raw, table), net_engagers[present], rules
+    )
+    network_scores[present] = np.where(
+        net_raw > 0, net_calibrated, np.broadcast_to(band[:, None], raw_pn.shape)[present]
+    )
     t3 = time.perf_counter()
     detail = IntegrityDetail(est, flow, points_raw, mutual, neff, factor, cap, calibrated)
     return ScoreResult(
