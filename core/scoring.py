@@ -412,12 +412,12 @@ def _score_with_integrity(
     )
     t2 = time.perf_counter()
     n = csr.n
-    row = np.repeat(np.arange(n, dtype=np.int64), np.diff(csr.indptr))
     eng = csr.indices
     flow = params.damping * csr.weights.astype(np.float64) * graph.scale[eng] * ranks[eng] * graph.unit
     cap = integrity.cap_level(flow, est[eng] >= 0.5, rules.cap_quantile)
-    points_raw, amp_raw, impact_raw, neff, factor = integrity.engagement_points(
-        row, flow, graph.amp_frac, graph.volume, cap, rules.breadth_k
+    # core.integrity.engagement_points by rows (the same values), with each author's engager count
+    points_raw, amp_raw, impact_raw, neff, factor, engagers_acc = pairs.engagement_points(
+        csr.indptr, flow, graph.amp_frac, graph.volume, cap, rules.breadth_k
     )
     beta = 1.0 - float(flow.sum()) / graph.unit
     comp = np.empty((n, 3))
@@ -428,7 +428,7 @@ def _score_with_integrity(
     n_prof = accounts.n_profiles
     prof = accounts.profile
     raw_profile = np.bincount(prof, weights=raw_account, minlength=n_prof)
-    engagers = np.bincount(prof, weights=np.bincount(row, weights=flow > 0, minlength=n), minlength=n_prof)
+    engagers = np.bincount(prof, weights=engagers_acc, minlength=n_prof)
     prof_est = np.zeros(n_prof)
     np.maximum.at(prof_est, prof, est)
     calibrated = (raw_profile > 0) & (prof_est >= 0.5) & (engagers >= rules.min_engagers)
@@ -450,7 +450,7 @@ def _score_with_integrity(
         "network_impact": np.bincount(prof, weights=impact_raw, minlength=n_prof) * share,
     }
     raw_pn, present = per_network(accounts, raw_account)
-    net_engagers, _ = per_network(accounts, np.bincount(row, weights=flow > 0, minlength=n))
+    net_engagers, _ = per_network(accounts, engagers_acc)
     network_scores = np.zeros(raw_pn.shape)  # the rules on the networks a profile has (elementwise)
     net_raw = raw_pn[present]
     net_calibrated = integrity.breadth_ceiling(
