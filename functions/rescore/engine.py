@@ -26,7 +26,9 @@ core (one extra pull, whose result is the inflow the components need anyway).
 
 Everything global is either a scalar reduced by a task (teleport normaliser, fresh count, sums) or a
 per-partition exchange through S3 (out-weights, ``P_q``). Quantile sketches of raw influence are merged
-into the calibration table (:mod:`functions.rescore.sketch`).
+into the calibration table (:mod:`functions.rescore.sketch`). The integrity versions (v3) add their
+own exchange and steps (first-seen times, reverse pair counts, the engager cap's selection rounds,
+influence links): :mod:`functions.rescore.integrity_steps`.
 """
 
 from __future__ import annotations
