@@ -30,6 +30,7 @@ __all__ = [
     "BUCKETS",
     "CalibrationTable",
     "apply_calibration",
+    "block_scores",
     "bucket_name",
     "fit_calibration",
     "target_quantile",
@@ -114,6 +115,26 @@ def target_quantile(p: np.ndarray | float, target_mean: float = 40.0, target_p95
     with np.errstate(divide="ignore"):
         lg = np.log(pa) - np.log1p(-pa)
     return np.asarray(1.0 + 99.0 / (1.0 + np.exp(-(mu + s * lg))))
+
+
+def block_scores(
+    lo: np.ndarray, hi: np.ndarray, target_mean: float, target_p95: float, floor: float = 1.0
+) -> np.ndarray:
+    """Score of each block of the population between percentiles ``[lo, hi]``: the mean of the target
+    quantile function over it, the target shape mapped linearly from ``[1, 100]`` onto
+    ``[floor, 100]`` (keeping the mean and P95 targets).
+
+    Examples
+    --------
+    >>> s = block_scores(np.array([0.0, 0.5]), np.array([0.5, 1.0]), 40.0, 63.0, floor=20.0)
+    >>> bool(20.0 < s[0] < s[1] < 100.0)
+    True
+    """
+    if floor == 1.0:
+        return _block_means(lo, hi, target_mean, target_p95)
+    span = (100.0 - floor) / 99.0
+    unit = _block_means(lo, hi, 1.0 + (target_mean - floor) / span, 1.0 + (target_p95 - floor) / span)
+    return np.asarray(floor + (unit - 1.0) * span)
 
 
 def _block_means(lo: np.ndarray, hi: np.ndarray, target_mean: float, target_p95: float) -> np.ndarray:
@@ -257,13 +278,7 @@ def fit_calibration(
     cum = np.cumsum(counts)
     hi = cum / n
     lo = (cum - counts) / n
-    if floor == 1.0:
-        scores = _block_means(lo, hi, target_mean, target_p95)
-    else:
-        span = (100.0 - floor) / 99.0
-        unit = _block_means(lo, hi, 1.0 + (target_mean - floor) / span, 1.0 + (target_p95 - floor) / span)
-        scores = floor + (unit - 1.0) * span
-    scores = np.maximum.accumulate(scores)
+    scores = np.maximum.accumulate(block_scores(lo, hi, target_mean, target_p95, floor))
     if len(values) > knots:
         t = np.linspace(0.0, 1.0, knots)
         probs = 1.0 - (1.0 - t) ** 2  # denser near the top

@@ -44,6 +44,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from core.calibration import CalibrationTable
 from core.errors import InvalidParametersError
 
 __all__ = [
@@ -51,6 +52,7 @@ __all__ = [
     "band_scores",
     "breadth",
     "breadth_ceiling",
+    "calibration_table",
     "cap_level",
     "engagement_points",
     "established_weights",
@@ -435,3 +437,24 @@ def breadth_ceiling(scores: np.ndarray, engagers: np.ndarray, p: IntegrityParams
     # log1p(exp(gap)) without overflow: gap + log1p(exp(-gap)) for gap > 0
     soft = np.where(gap > 0, gap + np.log1p(np.exp(-np.abs(gap))), np.log1p(np.exp(-np.abs(gap))))
     return np.asarray(ceiling - s * soft)
+
+
+def calibration_table(fitted: CalibrationTable | None, p: IntegrityParams) -> CalibrationTable:
+    """The stored table of an integrity version: the scale fitted on the calibration population
+    (onto ``[score_floor, 100]``) with a first knot ``(0, band_high)`` below it; without a population
+    (``None``: no audience anywhere yet), a line from the band to the floor.
+
+    Examples
+    --------
+    >>> calibration_table(None, IntegrityParams()).score.tolist()
+    [19.9, 20.0]
+    """
+    if fitted is None:
+        return CalibrationTable(np.array([0.0, 1.0]), np.array([p.band_high, p.score_floor]), population=0)
+    return CalibrationTable(
+        np.concatenate([[0.0], fitted.raw]),
+        np.concatenate([[p.band_high], fitted.score]),
+        fitted.target_mean,
+        fitted.target_p95,
+        fitted.population,
+    )

@@ -22,10 +22,21 @@ from numba import njit, prange
 
 from core import model
 from core.graph import PairRows
+from core.integrity import soft_cap
 from core.types import ENGAGEMENT_TYPES
 from core.versions import AlgorithmParams
 
-__all__ = ["PairCounts", "fresh_flags", "out_weights", "pair_counts", "pair_weights"]
+__all__ = [
+    "PairCounts",
+    "engagement_points",
+    "first_seen",
+    "fresh_flags",
+    "mutual_weights",
+    "out_weights",
+    "pair_counts",
+    "pair_weights",
+    "reverse_counts",
+]
 
 #: Rows (or pairs) per slice of the elementwise ``numpy`` steps: bounds their temporaries.
 CHUNK = 1 << 20
@@ -234,3 +245,151 @@ def fresh_flags(cand: np.ndarray, indptr: np.ndarray, indices: np.ndarray, weigh
     edges = np.repeat(starts - sub_indptr[:-1], lengths) + np.arange(int(sub_indptr[-1]), dtype=np.int64)
     fresh[rows] = model.fresh_flags(cand[rows], sub_indptr, cand[indices[edges]], weights[edges])
     return fresh
+
+
+@njit(parallel=True, cache=True)
+def _reverse_counts(indptr, indices, counts, out):  # pragma: no cover - compiled
+    for v in prange(len(indptr) - 1):
+        for j in range(indptr[v], indptr[v + 1]):
+            u = indices[j]
+            lo, end = indptr[u], indptr[u + 1]
+            hi = end
+            while lo < hi:  # the row of u is sorted by engager: find v in it
+                mid = (lo + hi) >> 1
+                if indices[mid] < v:
+                    lo = mid + 1
+                else:
+                    hi = mid
+            if lo < end and indices[lo] == v:
+                out[j] = counts[lo]
+
+
+def reverse_counts(indptr: np.ndarray, indices: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """:func:`core.integrity.reverse_counts` by a binary search in the reverse pair's row (rows sorted
+    by engager, as :func:`core.graph.group_pairs` leaves them): no sort of every pair's key.
+
+    Examples
+    --------
+    >>> # rows by author: 1 <- 0 (count 2), 0 <- 1 (count 5), 2 <- 0 (count 1)
+    >>> indptr, engagers = np.array([0, 1, 2, 3]), np.array([1, 0, 0], np.int32)
+    >>> reverse_counts(indptr, engagers, np.array([5.0, 2.0, 1.0])).tolist()
+    [2.0, 5.0, 0.0]
+    """
+    out = np.zeros(len(counts), dtype=np.float64)
+    _reverse_counts(
+        np.ascontiguousarray(indptr, np.int64), indices, np.ascontiguousarray(counts, np.float64), out
+    )
+    return out
+
+
+@njit(cache=True)
+def _first_seen(src, dst, ts, out):  # pragma: no cover - compiled
+    for i in range(len(ts)):
+        t = ts[i]
+        if np.isfinite(t):
+            if t < out[src[i]]:
+                out[src[i]] = t
+            if t < out[dst[i]]:
+                out[dst[i]] = t
+
+
+def first_seen(src: np.ndarray, dst: np.ndarray, ts: np.ndarray, n: int) -> np.ndarray:
+    """:func:`core.integrity.first_seen` in one pass over the rows (a minimum: the same values).
+
+    Examples
+    --------
+    >>> first_seen(np.array([0, 1]), np.array([1, 2]), np.array([5.0, np.nan]), 4).tolist()
+    [5.0, 5.0, inf, inf]
+    """
+    out = np.full(n, np.inf)
+    _first_seen(src, dst, np.ascontiguousarray(ts, np.float64), out)
+    return out
+
+
+def mutual_weights(
+    count: np.ndarray, reverse: np.ndarray, exponent: float, reciprocity: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`core.integrity.mutual_discounted_weights` and the weights before the discount
+    (:func:`core.model.pair_weights`), with one power per pair: a pair nobody returns keeps its
+    weight (``count ** p - reciprocity * 0 ** p`` is ``count ** p``), so the discount is computed on the
+    returned pairs only. The same values bit for bit.
+
+    Examples
+    --------
+    >>> w, given = mutual_weights(np.array([4.0, 4.0, 9.0]), np.array([0.0, 4.0, 4.0]), 0.5, 1.0)
+    >>> w.tolist(), given.tolist()
+    ([2.0, 0.0, 1.0], [2.0, 2.0, 3.0])
+    """
+    powered = np.asarray(count, np.float64) ** exponent
+    given = powered.astype(np.float32)
+    if exponent <= 0:  # 0 ** 0 is 1: no shortcut
+        mutual = np.minimum(count, reverse)
+        return np.maximum(powered - reciprocity * mutual**exponent, 0.0).astype(np.float32), given
+    returned = np.flatnonzero(reverse > 0)
+    mutual = np.minimum(count[returned], reverse[returned])
+    np.maximum(powered, 0.0, out=powered)
+    powered[returned] = np.maximum(powered[returned] - reciprocity * mutual**exponent, 0.0)
+    return powered.astype(np.float32), given
+
+
+@njit(parallel=True, cache=True)
+def _row_sums(indptr, capped, s1, s2, count, flow):  # pragma: no cover - compiled
+    for v in prange(len(indptr) - 1):
+        a = 0.0
+        b = 0.0
+        c = 0.0
+        for j in range(indptr[v], indptr[v + 1]):
+            a += capped[j]
+            b += capped[j] * capped[j]
+            if flow[j] > 0:
+                c += 1.0
+        s1[v] = a
+        s2[v] = b
+        count[v] = c
+
+
+@njit(parallel=True, cache=True)
+def _row_points(
+    indptr, capped, factor, amp_frac, volume, pair_points, amplification, impact
+):  # pragma: no cover
+    for v in prange(len(indptr) - 1):
+        a = 0.0
+        b = 0.0
+        for j in range(indptr[v], indptr[v + 1]):
+            p = capped[j] * factor[v]
+            a += p * amp_frac[j]
+            b += p * (1.0 - amp_frac[j])
+            pair_points[j] = p * (amp_frac[j] / volume[v] + (1.0 - amp_frac[j]))
+        amplification[v] = a / volume[v]
+        impact[v] = b
+
+
+def engagement_points(
+    indptr: np.ndarray, flow: np.ndarray, amp_frac: np.ndarray, volume: np.ndarray, cap: float, k: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`core.integrity.engagement_points` on rows by author (``indptr``), the authors in
+    parallel, and each author's count of engagers with a positive flow. Every sum adds its row's pairs
+    in order from zero, as ``numpy.bincount`` does: the same values bit for bit.
+
+    Examples
+    --------
+    >>> out = engagement_points(np.array([0, 2]), np.array([1.0, 1.0]), np.array([1.0, 0.0]),
+    ...                         np.array([2.0]), 1e9, 2.0)
+    >>> [[round(v, 3) for v in a.tolist()] for a in out]
+    [[0.25, 0.5], [0.25], [0.5], [2.0], [0.5], [2.0]]
+    """
+    n = len(indptr) - 1
+    indptr = np.ascontiguousarray(indptr, np.int64)
+    capped = soft_cap(flow, cap)
+    s1, s2, engagers = np.empty(n), np.empty(n), np.empty(n)
+    _row_sums(indptr, capped, s1, s2, engagers, np.ascontiguousarray(flow, np.float64))
+    neff = np.zeros(n)
+    np.divide(s1 * s1, s2, out=neff, where=s2 > 0)
+    factor = neff / (neff + k) if k > 0 else (neff > 0).astype(np.float64)
+    pair_points = np.empty(len(capped))
+    amplification, impact = np.empty(n), np.empty(n)
+    _row_points(
+        indptr, capped, factor, np.ascontiguousarray(amp_frac, np.float64),
+        np.ascontiguousarray(volume, np.float64), pair_points, amplification, impact,
+    )  # fmt: skip
+    return pair_points, amplification, impact, neff, factor, engagers

@@ -365,15 +365,16 @@ def prepare_integrity_graph(
     )
     indptr, indices, pair_count = rows.indptr, pc.indices, pc.count
     del rows
-    reverse = integrity.reverse_counts(indptr, indices, pair_count, n)
-    w32 = integrity.mutual_discounted_weights(pair_count, reverse, params.pair_exponent, rules.reciprocity)
+    reverse = pairs.reverse_counts(indptr, indices, pair_count)
+    w32, undiscounted = pairs.mutual_weights(pair_count, reverse, params.pair_exponent, rules.reciprocity)
     out_weight = pairs.out_weights(indices, w32, n)
     # an engager's selectivity counts its engagement before the mutual discount: what a mutual
     # exchange no longer carries leaks (it does not flow to the engager's other authors instead)
-    given = pairs.out_weights(indices, pairs.pair_weights(pair_count, params.pair_exponent), n)
+    given = pairs.out_weights(indices, undiscounted, n)
+    del undiscounted
     m = len(engagements.ts)
     coverage = float(np.isfinite(engagements.ts).sum()) / m if m else 0.0
-    seen = integrity.first_seen(engagements.src, engagements.dst, engagements.ts, n)
+    seen = pairs.first_seen(engagements.src, engagements.dst, engagements.ts, n)
     times = engagements.ts[np.isfinite(engagements.ts)]
     history = float(times.max() - times.min()) / DAY if len(times) else 0.0
     est = integrity.established_weights(seen, accounts.created, now, coverage, rules, history)
@@ -411,12 +412,12 @@ def _score_with_integrity(
     )
     t2 = time.perf_counter()
     n = csr.n
-    row = np.repeat(np.arange(n, dtype=np.int64), np.diff(csr.indptr))
     eng = csr.indices
     flow = params.damping * csr.weights.astype(np.float64) * graph.scale[eng] * ranks[eng] * graph.unit
     cap = integrity.cap_level(flow, est[eng] >= 0.5, rules.cap_quantile)
-    points_raw, amp_raw, impact_raw, neff, factor = integrity.engagement_points(
-        row, flow, graph.amp_frac, graph.volume, cap, rules.breadth_k
+    # core.integrity.engagement_points by rows (the same values), with each author's engager count
+    points_raw, amp_raw, impact_raw, neff, factor, engagers_acc = pairs.engagement_points(
+        csr.indptr, flow, graph.amp_frac, graph.volume, cap, rules.breadth_k
     )
     beta = 1.0 - float(flow.sum()) / graph.unit
     comp = np.empty((n, 3))
@@ -427,7 +428,7 @@ def _score_with_integrity(
     n_prof = accounts.n_profiles
     prof = accounts.profile
     raw_profile = np.bincount(prof, weights=raw_account, minlength=n_prof)
-    engagers = np.bincount(prof, weights=np.bincount(row, weights=flow > 0, minlength=n), minlength=n_prof)
+    engagers = np.bincount(prof, weights=engagers_acc, minlength=n_prof)
     prof_est = np.zeros(n_prof)
     np.maximum.at(prof_est, prof, est)
     calibrated = (raw_profile > 0) & (prof_est >= 0.5) & (engagers >= rules.min_engagers)
@@ -449,9 +450,15 @@ def _score_with_integrity(
         "network_impact": np.bincount(prof, weights=impact_raw, minlength=n_prof) * share,
     }
     raw_pn, present = per_network(accounts, raw_account)
-    net_engagers, _ = per_network(accounts, np.bincount(row, weights=flow > 0, minlength=n))
-    net_calibrated = integrity.breadth_ceiling(apply_calibration(raw_pn, table), net_engagers, rules)
-    network_scores = np.where(present, np.where(raw_pn > 0, net_calibrated, band[:, None]), 0.0)
+    net_engagers, _ = per_network(accounts, engagers_acc)
+    network_scores = np.zeros(raw_pn.shape)  # the rules on the networks a profile has (elementwise)
+    net_raw = raw_pn[present]
+    net_calibrated = integrity.breadth_ceiling(
+        apply_calibration(net_raw, table), net_engagers[present], rules
+    )
+    network_scores[present] = np.where(
+        net_raw > 0, net_calibrated, np.broadcast_to(band[:, None], raw_pn.shape)[present]
+    )
     t3 = time.perf_counter()
     detail = IntegrityDetail(est, flow, points_raw, mutual, neff, factor, cap, calibrated)
     return ScoreResult(
@@ -479,16 +486,8 @@ def _fit_integrity_table(raw: np.ndarray, params: AlgorithmParams) -> Calibratio
     rules = params.integrity
     assert rules is not None
     if len(raw) == 0:  # no audience anywhere yet: a line from the band to the floor
-        return CalibrationTable(
-            np.array([0.0, 1.0]), np.array([rules.band_high, rules.score_floor]), population=0
-        )
+        return integrity.calibration_table(None, rules)
     fitted = fit_calibration(
         raw, params.target_mean, params.target_p95, params.calibration_knots, floor=rules.score_floor
     )
-    return CalibrationTable(
-        np.concatenate([[0.0], fitted.raw]),
-        np.concatenate([[rules.band_high], fitted.score]),
-        fitted.target_mean,
-        fitted.target_p95,
-        fitted.population,
-    )
+    return integrity.calibration_table(fitted, rules)

@@ -45,6 +45,22 @@ def _partitioned(engagements: Any, accounts: Any, params: Any, now: float) -> No
         "followers": accounts.followers,
         "posts": accounts.posts,
     }
+    if params.integrity is not None:  # the integrity versions' build and setup
+        from core import integrity, partitioned_integrity
+
+        g |= {"created": accounts.created, "profile": accounts.profile, "seen": integrity.first_seen(
+            engagements.src, engagements.dst, engagements.ts, accounts.n_accounts)}  # fmt: skip
+        coverage, history = partitioned_integrity.time_evidence(engagements.ts)
+        irows = partitioned_integrity.build_integrity_rows(g, 0, params, now, coverage, history)
+        reverse = partitioned_integrity.reverse_counts(
+            irows.indptr, irows.halo[irows.indices], 0, irows.halo[irows.indices],
+            np.repeat(np.arange(len(irows.indptr) - 1), np.diff(irows.indptr)), irows.pair_count,
+            accounts.n_accounts,
+        )  # fmt: skip
+        partitioned_integrity.integrity_setup(
+            irows.pair_count, reverse, np.ones(accounts.n_accounts), irows.established, irows.tele_raw,
+            float(irows.tele_raw.sum()), accounts.n_accounts, params,
+        )  # fmt: skip
     cand = model.fresh_candidates(accounts.created, accounts.followers, params, now)
     rows = partitioned.build_rows(g, 0, cand, params, now)
     out_weight = np.zeros(accounts.n_accounts)

@@ -25,7 +25,7 @@ import numpy as np
 from core.scoring import score_population
 from core.types import NETWORKS, Accounts, Engagements
 from core.versions import AlgorithmParams, resolve
-from functions.rescore import partitioned_solve
+from functions.rescore import integrity_steps, partitioned_solve
 from functions.rescore.artifacts import ArtifactStore, DirArtifactStore, Layout
 
 NOW = 1_750_000_000.0
@@ -91,13 +91,9 @@ def run_partitioned(
     builds = step(
         "build", lambda: [partitioned_solve.build_partition(store, layout, p, params) for p in parts]
     )
-    scalars = partitioned_solve.setup_scalars(man, builds)
-    step(
-        "setup",
-        lambda: [
-            partitioned_solve.setup_partition(store, layout, p, params, scalars["tele_sum"]) for p in parts
-        ],
-    )
+    scalars = partitioned_solve.setup_scalars(man, builds, params)
+    tele = scalars.get("tele_norm", scalars["tele_sum"])
+    step("setup", lambda: [partitioned_solve.setup_partition(store, layout, p, params, tele) for p in parts])
     state: dict[str, Any] = {"k": 1, "betas": [1.0], "done": False}
     read0 = (getattr(store, "read_bytes", 0), getattr(store, "reads", 0))
     while not state["done"]:
@@ -111,19 +107,31 @@ def run_partitioned(
         state = partitioned_solve.converge(k, state["betas"], results, params)
     final = int(state["final"])
     passes = state["k"] - 1
+    cap = None
+    if params.integrity is not None:  # the cap's rounds (the loop's extra passes in the workflow)
+        solve = state | {"unit": scalars["unit"]} | integrity_steps.start_cap(state, params)
+        while not solve["done"]:
+
+            def cap_round(solve: dict[str, Any] = solve) -> list[dict[str, Any]]:
+                return [integrity_steps.cap_round(store, layout, man, p, params, solve) for p in parts]
+
+            step("cap", cap_round)
+            solve |= integrity_steps.cap_merge(store, layout, man, solve)
+        cap = float(solve["cap"])
     read_pass = (getattr(store, "read_bytes", 0) - read0[0]) / passes
     gets_pass = (getattr(store, "reads", 0) - read0[1]) / passes
     step(
         "components",
         lambda: [
             partitioned_solve.components_partition(
-                store, layout, p, params, final, state["betas"], scalars["unit"]
+                store, layout, p, params, final, state["betas"], scalars["unit"], cap=cap
             )
             for p in parts
         ],
     )
     step("calibrate", lambda: partitioned_solve.calibrate(store, layout, params))
     return {
+        "cap": cap,
         "iterations": final,
         "pulls": state["k"] - 1,
         "residual": state["residual"],
@@ -155,7 +163,7 @@ def compare(
     raw_rel = np.zeros(accounts.n_profiles)
     net_diff = 0.0
     for p in range(man.partitions):
-        scores = partitioned_solve.partition_scores(store, layout, p, table)
+        scores = partitioned_solve.partition_scores(store, layout, p, table, params)
         rows = np.array([index[pid] for pid in scores.profile_ids], dtype=np.int64)
         if len(rows) == 0:
             continue

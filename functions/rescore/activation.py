@@ -22,6 +22,7 @@ from functions.rescore.run import (
     Run,
     artifact_store,
     maybe_fail,
+    params_of,
     progress,
     table,
 )
@@ -65,7 +66,7 @@ def refresh_partition(run: Run, payload: dict[str, Any]) -> dict[str, Any]:
     store = artifact_store()
     meta = get_json(store, run.layout.part(p, "meta.json"))
     calibration = partitioned_solve.load_table(store, run.layout)
-    scores = partitioned_solve.partition_scores(store, run.layout, p, calibration)
+    scores = partitioned_solve.partition_scores(store, run.layout, p, calibration, params_of(run))
     records = score_records(meta, scores, run, active=True, calibration=calibration)
     items = [r.to_item() for r in records]
     for r in records:

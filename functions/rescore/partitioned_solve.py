@@ -26,7 +26,9 @@ core (one extra pull, whose result is the inflow the components need anyway).
 
 Everything global is either a scalar reduced by a task (teleport normaliser, fresh count, sums) or a
 per-partition exchange through S3 (out-weights, ``P_q``). Quantile sketches of raw influence are merged
-into the calibration table (:mod:`functions.rescore.sketch`).
+into the calibration table (:mod:`functions.rescore.sketch`). The integrity versions (v3) add their
+own exchange and steps (first-seen times, reverse pair counts, the engager cap's selection rounds,
+influence links): :mod:`functions.rescore.integrity_steps`.
 """
 
 from __future__ import annotations
@@ -37,16 +39,18 @@ from typing import Any
 
 import numpy as np
 
-from core import model
+from core import integrity, model
 from core import partitioned as numeric
 from core.calibration import CalibrationTable, apply_calibration, bucket_name
 from core.explain import ADDITIVITY_RULE
+from core.partitioned_integrity import time_evidence
 from core.scoring import SUBSCORES
 from core.types import NETWORKS, Accounts, Engagements
 from core.versions import AlgorithmParams, params_digest
-from functions.rescore import sketch
+from functions.rescore import integrity_steps, sketch
 from functions.rescore.artifacts import ArtifactStore as Store  # the annotations below still say Store
 from functions.rescore.artifacts import Layout, get_arrays, get_json, put_arrays, put_json
+from functions.rescore.halo import halo_values, own_x
 
 # --- partitioning --------------------------------------------------------------------------------
 
@@ -70,6 +74,11 @@ class Manifest:
     partitions: int
     bounds: list[int]  # partition p owns accounts [bounds[p], bounds[p + 1])
     now: float
+    # partition p numbers its profiles from profile_bounds[p] (a global key of every profile)
+    profile_bounds: list[int] | None = None
+    # the time evidence of the rows (integrity versions): share with a time, days they span
+    time_coverage: float = 0.0
+    history_days: float = 0.0
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -106,6 +115,13 @@ def partition_population(
 
     cand = model.fresh_candidates(accounts.created, accounts.followers, params, now)[order]
     put_arrays(store, layout.cand, bits=np.packbits(cand), n=np.array([n]))
+    # integrity versions: first-seen times (a global step over the rows this task holds anyway)
+    seen = np.full(n, np.inf)
+    coverage = history = 0.0
+    if params.integrity is not None:
+        seen = integrity.first_seen(engagements.src, engagements.dst, engagements.ts, n)[order]
+        coverage, history = time_evidence(engagements.ts)
+    profile_counts: list[int] = []
 
     profiles = profiles or {}
     acc_profile = accounts.profile[order]
@@ -115,6 +131,7 @@ def partition_population(
         members = order[lo:hi]
         prof_global = acc_profile[lo:hi]
         uniq, prof_local = np.unique(prof_global, return_inverse=True)
+        profile_counts.append(len(uniq))
         put_arrays(
             store,
             layout.part(p, "graph.npz"),
@@ -128,6 +145,7 @@ def partition_population(
             created=accounts.created[members],
             network=accounts.network[members],
             profile=prof_local.astype(np.int64),
+            seen=seen[lo:hi],
         )
         pids = [accounts.profile_ids[int(i)] for i in uniq]
         put_json(
@@ -148,6 +166,9 @@ def partition_population(
         partitions=partitions,
         bounds=[int(b) for b in bounds],
         now=float(now),
+        profile_bounds=[0, *np.cumsum(profile_counts, dtype=np.int64).tolist()],
+        time_coverage=coverage,
+        history_days=history,
     )
     put_json(store, layout.manifest, manifest.as_dict())
     put_json(store, layout.items, [{"partition": p} for p in range(partitions)])
@@ -165,6 +186,8 @@ def build_partition(store: Store, layout: Layout, p: int, params: AlgorithmParam
     """Aggregate partition ``p``'s pairs into its in-adjacency; send out-weights to the engagers'
     partitions; flag its fresh accounts. Returns its share of the global scalars."""
     man = load_manifest(store, layout)
+    if params.integrity is not None:
+        return integrity_steps.build(store, layout, man, p, params)
     g = get_arrays(store, layout.part(p, "graph.npz"))
     lo = man.bounds[p]
     cand_all = np.unpackbits(get_arrays(store, layout.cand)["bits"], count=man.accounts).astype(bool)
@@ -203,8 +226,12 @@ def build_partition(store: Store, layout: Layout, p: int, params: AlgorithmParam
     }
 
 
-def setup_scalars(man: Manifest, builds: list[dict[str, Any]]) -> dict[str, Any]:
+def setup_scalars(
+    man: Manifest, builds: list[dict[str, Any]], params: AlgorithmParams | None = None
+) -> dict[str, Any]:
     """The global scalars of the solve from the partitions' build results."""
+    if params is not None and params.integrity is not None:
+        return integrity_steps.scalars(man, builds, params)
     return numeric.global_scalars(man.accounts, builds)
 
 
@@ -229,7 +256,10 @@ def setup_partition(
             send.append(np.zeros(0, np.int64))
     offsets = np.concatenate([[0], np.cumsum([len(s) for s in send])]).astype(np.int64)
     send_rows = np.concatenate(send).astype(np.int64) if send else np.zeros(0, np.int64)
-    terms = numeric.setup_rows(out_weight, csr["fresh"], csr["tele_raw"], tele_sum, params)
+    if params.integrity is not None:  # tele_sum is the teleport normaliser (tele_norm) here
+        terms = integrity_steps.setup_terms(store, layout, man, p, params, csr, out_weight, tele_sum)
+    else:
+        terms = numeric.setup_rows(out_weight, csr["fresh"], csr["tele_raw"], tele_sum, params)
     scale, teleport, passing = terms["scale"], terms["teleport"], terms["passing"]
     put_arrays(
         store,
@@ -241,66 +271,13 @@ def setup_partition(
         send_rows=send_rows,
     )
     store.put_bytes(layout.send_c(p), (teleport * scale)[send_rows].astype("<f8").tobytes())
+    if params.integrity is not None:
+        integrity_steps.write_static(store, layout, man, p, send_rows, passing)
     store.put_bytes(layout.offsets(p), offsets.astype("<i8").tobytes())
     return {"partition": p, "sends": int(offsets[-1])}
 
 
 # --- iterations ------------------------------------------------------------------------------------
-
-
-def _receive_plan(
-    store: Store, layout: Layout, man: Manifest, q: int, halo: np.ndarray
-) -> dict[str, np.ndarray]:
-    """For consumer ``q``: per owner partition, the slice of the halo it owns and where that slice
-    sits in the owner's send objects (read once from the owners' offsets, then kept in S3)."""
-    key = layout.part(q, "recv.npz")
-    if store.exists(key):
-        return get_arrays(store, key)
-    cuts = np.searchsorted(halo, man.bounds)
-    owners, starts, a_s, b_s = [], [], [], []
-    for p in range(man.partitions):
-        a, b = int(cuts[p]), int(cuts[p + 1])
-        if b == a:
-            continue
-        off = np.frombuffer(store.get_range(layout.offsets(p), 8 * q, 8 * (q + 2)), "<i8")
-        if int(off[1] - off[0]) != b - a:
-            raise RuntimeError(
-                f"partition {p} sends {int(off[1] - off[0])} values to {q}, which reads {b - a}"
-            )
-        owners.append(p)
-        starts.append(int(off[0]))
-        a_s.append(a)
-        b_s.append(b)
-    plan = {
-        k: np.asarray(v, dtype=np.int64)
-        for k, v in (("owner", owners), ("start", starts), ("a", a_s), ("b", b_s))
-    }
-    put_arrays(store, key, **plan)
-    return plan
-
-
-def _halo_values(
-    store: Store, layout: Layout, man: Manifest, q: int, halo: np.ndarray, k: int, beta: float, f32: bool
-) -> np.ndarray:
-    """``y = float32(P + beta * C)`` (or the float64 ``z`` when not ``f32``) of consumer ``q``'s halo
-    after pass ``k``: two ranged GETs per owner partition (its slice of ``P`` and of ``C``)."""
-    out = np.empty(len(halo), np.float32 if f32 else np.float64)
-    plan = _receive_plan(store, layout, man, q, halo)
-    for p, start, a, b in zip(plan["owner"], plan["start"], plan["a"], plan["b"], strict=True):
-        lo, hi = 8 * int(start), 8 * (int(start) + int(b - a))
-        c = np.frombuffer(store.get_range(layout.send_c(int(p)), lo, hi), "<f8")
-        if k == 0:
-            values = beta * c
-        else:
-            values = np.frombuffer(store.get_range(layout.send(k, int(p)), lo, hi), "<f8") + beta * c
-        out[int(a) : int(b)] = values.astype(np.float32) if f32 else values
-    return out
-
-
-def _own_x(store: Store, layout: Layout, p: int, k: int, beta: float, teleport: np.ndarray) -> np.ndarray:
-    if k == 0:
-        return teleport.copy()
-    return get_arrays(store, layout.iterate(k, p))["f"] + beta * teleport
 
 
 def iterate_partition(
@@ -311,15 +288,15 @@ def iterate_partition(
     man = load_manifest(store, layout)
     csr = get_arrays(store, layout.part(p, "csr.npz"))
     state = get_arrays(store, layout.part(p, "state.npz"))
-    y = _halo_values(store, layout, man, p, csr["halo"], k - 1, betas[k - 1], f32=True)
+    y = halo_values(store, layout, man, p, csr["halo"], k - 1, betas[k - 1], f32=True)
     f = numeric.iterate_rows(csr, y, float(params.damping))
     put_arrays(store, layout.iterate(k, p), f=f)
     sent = (f * state["scale"])[state["send_rows"]]
     store.put_bytes(layout.send(k, p), sent.astype("<f8").tobytes())
     residual = None
     if k >= 2:
-        x1 = _own_x(store, layout, p, k - 1, betas[k - 1], state["teleport"])
-        x0 = _own_x(store, layout, p, k - 2, betas[k - 2], state["teleport"])
+        x1 = own_x(store, layout, p, k - 1, betas[k - 1], state["teleport"])
+        x0 = own_x(store, layout, p, k - 2, betas[k - 2], state["teleport"])
         residual = float(np.abs(x1 - x0).sum())
     return {"partition": p, "sum": float(f.sum()), "residual": residual}
 
@@ -345,24 +322,36 @@ def components_partition(
     betas: list[float],
     unit: float,
     relative_accuracy: float = sketch.DEFAULT_ACCURACY,
+    cap: float | None = None,
 ) -> dict[str, Any]:
-    """Raw influence of partition ``p``'s accounts and profiles at the final iterate, and its sketch."""
+    """Raw influence of partition ``p``'s accounts and profiles at the final iterate, and its sketch
+    (of the calibration population, for the integrity versions)."""
     man = load_manifest(store, layout)
-    csr = get_arrays(store, layout.part(p, "csr.npz"))
-    state = get_arrays(store, layout.part(p, "state.npz"))
     g = get_arrays(store, layout.part(p, "graph.npz"))
-    z = _halo_values(store, layout, man, p, csr["halo"], final, betas[final], f32=False)
-    # the global inflow total is the pull of the pass after the final one: its beta is known
-    comp = numeric.partition_components(
-        csr, z, state["teleport"], csr["volume"], unit, betas[final + 1], params
-    )
-    raw_account = comp.sum(axis=1)
-    ranks = _own_x(store, layout, p, final, betas[final], state["teleport"])
+    calibrated = None
+    if params.integrity is not None:
+        solve = {"final": final, "betas": betas, "unit": unit, "cap": cap}
+        out = integrity_steps.components(store, layout, man, p, params, solve)
+        comp, raw_account, ranks, z = out["comp"], out["raw_account"], out["ranks"], out["z"]
+        extra = out["extra"]
+        calibrated = extra["calibrated"]
+    else:
+        csr = get_arrays(store, layout.part(p, "csr.npz"))
+        state = get_arrays(store, layout.part(p, "state.npz"))
+        z = halo_values(store, layout, man, p, csr["halo"], final, betas[final], f32=False)
+        # the global inflow total is the pull of the pass after the final one: its beta is known
+        comp = numeric.partition_components(
+            csr, z, state["teleport"], csr["volume"], unit, betas[final + 1], params
+        )
+        raw_account = comp.sum(axis=1)
+        ranks = own_x(store, layout, p, final, betas[final], state["teleport"])
+        extra = {}
     save_profile_results(
-        store, layout, p, g["profile"], g["network"], comp, raw_account, ranks, z=z, unit=unit
+        store, layout, p, g["profile"], g["network"], comp, raw_account, ranks, z=z, unit=unit, extra=extra
     )
     raw_profile = get_arrays(store, layout.part(p, "result.npz"))["raw_profile"]
-    sk = sketch.Sketch.of(raw_profile, relative_accuracy)
+    population = raw_profile if calibrated is None else raw_profile[calibrated]
+    sk = sketch.Sketch.of(population, relative_accuracy)
     put_arrays(store, layout.part(p, "sketch.npz"), **sk.to_arrays())
     return {"partition": p, "profiles": len(raw_profile), "max_raw": float(raw_profile.max(initial=0.0))}
 
@@ -378,6 +367,7 @@ def save_profile_results(
     ranks: np.ndarray,
     z: np.ndarray | None = None,
     unit: float | None = None,
+    extra: dict[str, np.ndarray] | None = None,
 ) -> None:
     n_prof = int(profile.max()) + 1 if len(profile) else 0
     raw_profile = np.bincount(profile, weights=raw_account, minlength=n_prof)
@@ -399,6 +389,7 @@ def save_profile_results(
         arrays["z"] = z
     if unit is not None:
         arrays["unit"] = np.array([unit])
+    arrays |= extra or {}
     put_arrays(store, layout.part(p, "result.npz"), **arrays)
 
 
@@ -409,7 +400,10 @@ def calibrate(store: Store, layout: Layout, params: AlgorithmParams) -> dict[str
         sketch.Sketch.from_arrays(get_arrays(store, layout.part(p, "sketch.npz")))
         for p in range(man.partitions)
     )
-    table = merged.fit(params.target_mean, params.target_p95, params.calibration_knots)
+    if params.integrity is not None:
+        table = integrity_steps.calibrate_table(merged, params)
+    else:
+        table = merged.fit(params.target_mean, params.target_p95, params.calibration_knots)
     put_json(store, layout.calibration, table.to_dict())
     return {"knots": len(table.raw), "population": int(table.population), "buckets": len(merged.index)}
 
@@ -425,10 +419,19 @@ class PartitionScores:
     network_scores: np.ndarray
 
 
-def partition_scores(store: Store, layout: Layout, p: int, table: Any) -> PartitionScores:
+def partition_scores(
+    store: Store, layout: Layout, p: int, table: Any, params: AlgorithmParams | None = None
+) -> PartitionScores:
+    """Scores of partition ``p``'s profiles under the table (``params``: those of the run; the
+    integrity versions' rules need them)."""
     meta = get_json(store, layout.part(p, "meta.json"))
     res = get_arrays(store, layout.part(p, "result.npz"))
     raw = res["raw_profile"]
+    if "band" in res:
+        if params is None or params.integrity is None:
+            raise ValueError("these results are of an integrity version: pass its parameters")
+        out = integrity_steps.scores(res, table, params)
+        return PartitionScores(meta["profiles"], raw, out["score"], out["subscores"], out["network_scores"])
     score = apply_calibration(raw, table)
     share = np.zeros(len(raw))
     np.divide(score, raw, out=share, where=raw > 0)

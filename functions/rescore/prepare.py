@@ -123,13 +123,8 @@ def prepare(payload: dict[str, Any]) -> dict[str, Any]:
     return run.model_dump()
 
 
-def choose_solver(
-    engagements: int, accounts: int, requested: str, partitions: int | None, partitioned: bool = True
-) -> tuple[str, int]:
+def choose_solver(engagements: int, accounts: int, requested: str, partitions: int | None) -> tuple[str, int]:
     """``("single", 1)`` for graphs one task solves comfortably, else ``("distributed", P)``.
-
-    ``partitioned=False`` (a version whose rules the partitioned solve does not implement yet: the
-    integrity rules of v3) always solves in one task, and refuses an explicit ``"distributed"``.
 
     Examples
     --------
@@ -137,13 +132,7 @@ def choose_solver(
     ('single', 1)
     >>> choose_solver(50_000_000_000, 900_000_000, "auto", None)
     ('distributed', 2000)
-    >>> choose_solver(50_000_000_000, 900_000_000, "auto", None, partitioned=False)
-    ('single', 1)
     """
-    if not partitioned:
-        if requested == "distributed":
-            raise TaskInputError("this version solves in one task: its rules are not partitioned yet")
-        return "single", 1
     solver = requested
     if solver == "auto":
         small = engagements <= SINGLE_MAX_EDGES and accounts <= SINGLE_MAX_ACCOUNTS
@@ -161,10 +150,7 @@ def snapshot(run: Run, payload: dict[str, Any]) -> dict[str, Any]:
     maybe_fail(run, "snapshot")
     snap = read_snapshot(scan_table())
     engagements, accounts = snap.to_core()
-    partitioned = params_of(run).integrity is None
-    solver, partitions = choose_solver(
-        len(engagements), accounts.n_accounts, run.solver, run.partitions, partitioned
-    )
+    solver, partitions = choose_solver(len(engagements), accounts.n_accounts, run.solver, run.partitions)
     extras = profile_extras(snap, engagements, accounts, params_of(run), run.now)
     previous: dict[str, dict[str, Any]] = {}
     for pid in accounts.profile_ids:

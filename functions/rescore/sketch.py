@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from core.calibration import CalibrationTable, _block_means
+from core.calibration import CalibrationTable, block_scores
 
 DEFAULT_ACCURACY = 1e-6
 _ZERO = np.iinfo(np.int64).min  # bucket of raw == 0
@@ -71,9 +71,11 @@ class Sketch:
         mean = self.total / np.maximum(self.count, 1)
         return np.maximum.accumulate(mean)
 
-    def fit(self, target_mean: float = 40.0, target_p95: float = 63.0, knots: int = 1024) -> CalibrationTable:
+    def fit(
+        self, target_mean: float = 40.0, target_p95: float = 63.0, knots: int = 1024, floor: float = 1.0
+    ) -> CalibrationTable:
         """The calibration table of the sketched population (``core.calibration.CalibrationTable``),
-        fitted as ``core.calibration.fit_calibration`` fits raw values."""
+        fitted as ``core.calibration.fit_calibration`` fits raw values (onto ``[floor, 100]``)."""
         values = self.values()
         counts = self.count
         keep = np.concatenate([[True], np.diff(values) > 0])  # equal means: merge (ties)
@@ -87,7 +89,7 @@ class Sketch:
         cum = np.cumsum(counts)
         hi = cum / n
         lo = (cum - counts) / n
-        scores = np.maximum.accumulate(_block_means(lo, hi, target_mean, target_p95))
+        scores = np.maximum.accumulate(block_scores(lo, hi, target_mean, target_p95, floor))
         if len(values) > knots:
             t = np.linspace(0.0, 1.0, knots)
             probs = 1.0 - (1.0 - t) ** 2  # denser near the top, as the core

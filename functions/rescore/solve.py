@@ -12,11 +12,12 @@ import numpy as np
 from core import model
 from core.explain import explain, influence_all
 from core.integrity import unengaged_table
+from core.partitioned_integrity import profile_terms
 from core.provisional import has_history
 from core.scoring import score_population
 from core.types import Accounts, Engagements
 from core.versions import params_digest
-from functions.rescore import partitioned_solve, releases
+from functions.rescore import integrity_steps, partitioned_solve, releases
 from functions.rescore.artifacts import get_arrays, get_json, put_arrays, put_json
 from functions.rescore.run import Run, artifact_store, check_partitions, maybe_fail, params_of, progress
 from functions.shared.records import VersionRecord
@@ -42,6 +43,22 @@ def solve_single(run: Run, payload: dict[str, Any]) -> dict[str, Any]:
     result = score_population(engagements, accounts, params_of(run), now=run.now)
     graph = result.graph
     assert graph is not None
+    extra: dict[str, np.ndarray] = {}
+    terms: dict[str, np.ndarray] = {}
+    if (
+        result.integrity is not None
+    ):  # what the integrity rules score a profile by (partitioned_solve.partition_scores)
+        row = np.repeat(np.arange(graph.csr.n), np.diff(graph.csr.indptr))
+        extra["engagers"] = np.bincount(row, weights=result.integrity.pair_flow > 0, minlength=graph.csr.n)
+        terms = profile_terms(
+            accounts.profile,
+            accounts.network,
+            accounts.followers,
+            result.integrity.established,
+            result.raw_account,
+            extra["engagers"],
+            result.params,
+        )
     partitioned_solve.save_profile_results(
         store,
         layout,
@@ -51,8 +68,8 @@ def solve_single(run: Run, payload: dict[str, Any]) -> dict[str, Any]:
         result.components,
         result.raw_account,
         result.ranks,
+        extra=terms,
     )
-    extra: dict[str, np.ndarray] = {}
     out_weight = graph.csr.out_weight
     if result.integrity is not None:  # v3: the rank an account relays follows how established it is
         passing = result.integrity.established
@@ -62,8 +79,6 @@ def solve_single(run: Run, payload: dict[str, Any]) -> dict[str, Any]:
             weights=model.pair_weights(graph.pair_count, result.params.pair_exponent),
             minlength=graph.csr.n,
         )
-        row = np.repeat(np.arange(graph.csr.n), np.diff(graph.csr.indptr))
-        extra["engagers"] = np.bincount(row, weights=result.integrity.pair_flow > 0, minlength=graph.csr.n)
     else:
         passing = np.where(graph.fresh, result.params.fresh_out_factor, 1.0)
     put_arrays(
@@ -135,7 +150,7 @@ def build(run: Run, payload: dict[str, Any]) -> dict[str, Any]:
 def setup_scalars(run: Run, payload: dict[str, Any]) -> dict[str, Any]:
     man = partitioned_solve.load_manifest(artifact_store(), run.layout)
     builds = check_partitions(payload.get("builds"), man.partitions, "build")
-    scalars = partitioned_solve.setup_scalars(man, builds)
+    scalars = partitioned_solve.setup_scalars(man, builds, params_of(run))
     progress(run, "solve", f"{man.partitions} partitions built")
     return scalars | {"k": 1, "betas": [1.0], "done": False}
 
@@ -143,15 +158,20 @@ def setup_scalars(run: Run, payload: dict[str, Any]) -> dict[str, Any]:
 def setup(run: Run, payload: dict[str, Any]) -> dict[str, Any]:
     p = int(payload["partition"])
     maybe_fail(run, "setup", p)
-    return partitioned_solve.setup_partition(
-        artifact_store(), run.layout, p, params_of(run), float(payload["solve"]["tele_sum"])
-    )
+    solve = payload["solve"]
+    # the integrity versions normalise the teleport by tele_norm (their tele_sum is the updater's, 0)
+    tele = float(solve["tele_norm"] if "tele_norm" in solve else solve["tele_sum"])
+    return partitioned_solve.setup_partition(artifact_store(), run.layout, p, params_of(run), tele)
 
 
 def iterate(run: Run, payload: dict[str, Any]) -> dict[str, Any]:
     p = int(payload["partition"])
     solve = payload["solve"]
     maybe_fail(run, "iterate", p)
+    if solve.get("phase") == "cap":  # the integrity versions' cap: a round of its selection
+        store = artifact_store()
+        man = partitioned_solve.load_manifest(store, run.layout)
+        return integrity_steps.cap_round(store, run.layout, man, p, params_of(run), solve)
     return partitioned_solve.iterate_partition(
         artifact_store(), run.layout, p, params_of(run), int(solve["k"]), solve["betas"]
     )
@@ -160,7 +180,14 @@ def iterate(run: Run, payload: dict[str, Any]) -> dict[str, Any]:
 def converge(run: Run, payload: dict[str, Any]) -> dict[str, Any]:
     solve = dict(payload["solve"])
     maybe_fail(run, "converge")
-    man = partitioned_solve.load_manifest(artifact_store(), run.layout)
+    store = artifact_store()
+    man = partitioned_solve.load_manifest(store, run.layout)
+    if solve.get("phase") == "cap":
+        check_partitions(payload.get("passes"), man.partitions, "cap")
+        state = integrity_steps.cap_merge(store, run.layout, man, solve)
+        done = state.get("done", False)
+        progress(run, "solve", f"cap, round {solve['selection']['round']}" + (" (done)" if done else ""))
+        return solve | state
     if int(solve["k"]) == 1:
         check_partitions(payload.get("setups"), man.partitions, "setup")
     passes = check_partitions(payload.get("passes"), man.partitions, f"pass {solve['k']}")
@@ -168,6 +195,9 @@ def converge(run: Run, payload: dict[str, Any]) -> dict[str, Any]:
     residual = state["residual"]
     text = f"pass {solve['k']}" + (f", residual {residual:.2e}" if residual is not None else "")
     progress(run, "solve", text + (" (converged)" if state["done"] else ""))
+    params = params_of(run)
+    if state["done"] and params.integrity is not None:  # the cap's rounds come next
+        state |= integrity_steps.start_cap(solve, params)
     return solve | state | {"iterations": state["final"]}
 
 
@@ -183,6 +213,7 @@ def components(run: Run, payload: dict[str, Any]) -> dict[str, Any]:
         int(solve["final"]),
         solve["betas"],
         float(solve["unit"]),
+        cap=solve.get("cap"),
     )
 
 

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from core.types import NETWORKS
-from functions.rescore import partitioned_solve, releases
+from functions.rescore import integrity_steps, partitioned_solve, releases
 from functions.rescore import report as shift
 from functions.rescore.artifacts import get_arrays, get_json, put_json
 from functions.rescore.batch import write_parallel
@@ -79,6 +79,10 @@ def _rank_items(run: Run, p: int, meta: dict[str, Any], solve: dict[str, Any]) -
     store = artifact_store()
     res = get_arrays(store, run.layout.part(p, "result.npz"))
     state = get_arrays(store, run.layout.part(p, "state.npz"))
+    engagers = state.get("engagers")
+    detail_key = run.layout.part(p, "integrity.npz")
+    if engagers is None and store.exists(detail_key):  # the partitioned integrity solve
+        engagers = get_arrays(store, detail_key)["engagers"]
     return rank_state_items(
         meta["ids"],
         run.version,
@@ -91,17 +95,25 @@ def _rank_items(run: Run, p: int, meta: dict[str, Any], solve: dict[str, Any]) -
         passing=state["passing"],
         raw_account=res["raw_account"],
         components=res["comp"],
-        engagers=state.get("engagers"),
+        engagers=engagers,
     )
 
 
-def _explanations(run: Run, p: int, scores: partitioned_solve.PartitionScores) -> dict[str, Any]:
+def _explanations(
+    run: Run, p: int, scores: partitioned_solve.PartitionScores, calibration: Any, solve: dict[str, Any]
+) -> dict[str, Any]:
     store = artifact_store()
     key = run.layout.part(p, "explain.json")
     if store.exists(key):
         found: dict[str, Any] = get_json(store, key)
         return found
-    return partitioned_solve.explain_partition(store, run.layout, p, params_of(run), scores, run.version)
+    params = params_of(run)
+    if params.integrity is not None:
+        man = partitioned_solve.load_manifest(store, run.layout)
+        return integrity_steps.explain_partition(
+            store, run.layout, man, p, params, calibration, scores, solve, run.version
+        )
+    return partitioned_solve.explain_partition(store, run.layout, p, params, scores, run.version)
 
 
 def write_shadow(run: Run, payload: dict[str, Any]) -> dict[str, Any]:
@@ -112,9 +124,9 @@ def write_shadow(run: Run, payload: dict[str, Any]) -> dict[str, Any]:
     store = artifact_store()
     meta = get_json(store, run.layout.part(p, "meta.json"))
     calibration = partitioned_solve.load_table(store, run.layout)
-    scores = partitioned_solve.partition_scores(store, run.layout, p, calibration)
+    scores = partitioned_solve.partition_scores(store, run.layout, p, calibration, params_of(run))
     records = score_records(meta, scores, run, active=False, calibration=calibration)
-    explanations = _explanations(run, p, scores)
+    explanations = _explanations(run, p, scores, calibration, payload["solve"])
     items = [r.to_item() for r in records]
     items += [leader.to_item() for leader in topic_leaders(records)]
     items += [

@@ -25,6 +25,8 @@ from typing import Any
 
 import numpy as np
 
+from renown.commands.bench_versions import bench_versions, print_versions_summary
+
 DAMPING = 0.85
 TOL = 1e-6
 MAX_ITER = 200
@@ -51,6 +53,11 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--timeout", type=float, default=1800.0, help="per solver run, seconds")
     p.add_argument("--no-e2e", action="store_true", help="skip the end-to-end 'renown score' runs")
+    p.add_argument(
+        "--versions",
+        default="v1,v3",
+        help="versions whose full scoring pass is timed side by side on each size (default v1,v3; '' skips)",
+    )
     p.add_argument("--e2e-formats", default="text,parquet", help="edge file formats of the end-to-end runs")
     p.add_argument(
         "--repeat",
@@ -531,6 +538,8 @@ def run(args: argparse.Namespace) -> int:
     )
     rows: list[dict[str, Any]] = []
     e2e: list[dict[str, Any]] = []
+    by_version: list[dict[str, Any]] = []
+    versions = [v.strip() for v in args.versions.split(",") if v.strip()]
     if not args.no_higgs and Path(args.higgs).exists():
         src, dst, w, n = higgs_graph(args.higgs)
         rows += bench_graph("higgs-mention", src, dst, w, n, solvers, args)
@@ -545,9 +554,12 @@ def run(args: argparse.Namespace) -> int:
             e2e += bench_end_to_end(size, src, dst, w, args)
         del src, dst, w
         gc.collect()
+        if versions:
+            by_version += bench_versions(size, n, m, versions, args.repeat, args.seed)
     print_summary(rows)
     print_e2e_summary(e2e)
+    print_versions_summary(by_version)
     if args.json:
         with open(args.json, "w") as fh:
-            json.dump(rows + e2e, fh, indent=1)
+            json.dump(rows + e2e + by_version, fh, indent=1)
     return 0

@@ -13,6 +13,7 @@ from renown.evaluate import cases as cases_mod
 from renown.evaluate.cases import Case
 from renown.evaluate.population import generate_population
 from renown.evaluate.runner import Evaluation
+from renown.evaluate.shift import markdown as shift_markdown
 
 __all__ = ["markdown_table", "text_table", "write_docs"]
 
@@ -251,6 +252,19 @@ def write_docs(ev: Evaluation, root: Path, command: str) -> Path:
             for name, r in per.items():
                 out.append(f"| {v} | {name} | {r['kendall_tau']:.3f} | {r['top100_overlap']:.2f} |")
         out.append("")
+    shift = ev.shift()
+    if shift is not None:
+        out += [
+            f"## Shift report of the demo data: {shift['against']} -> {shift['version']}",
+            "",
+            "The Higgs reply and mention networks (what `make run` replays) scored with both versions, "
+            "compared by the rescoring workflow's own shift report (`functions.rescore.report`, what a "
+            "release shows before activation): how the distribution of scores moves, the rank "
+            "agreement and the profiles that move most.",
+            "",
+            *shift_markdown(shift),
+            "",
+        ]
     farm_rows = [c for c in ev.cases if c.key.startswith("sybil.farm") and c.key.endswith(".target")]
     if farm_rows:
         out += [

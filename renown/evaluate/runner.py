@@ -27,7 +27,21 @@ class Evaluation:
     cases: list[Case] = field(default_factory=list)
     rankings: dict[str, dict[str, Any]] = field(default_factory=dict)
     higgs_scores: dict[str, np.ndarray] = field(default_factory=dict)
+    higgs_profiles: list[str] = field(default_factory=list)
     seconds: float = 0.0
+
+    def shift(self) -> dict[str, Any] | None:
+        """The workflow's shift report of the demo data (Higgs) from the first version evaluated to
+        the last (:func:`renown.evaluate.shift.shift_report`); None with fewer than two versions."""
+        from renown.evaluate.shift import shift_report
+
+        scored = [v for v in self.versions if v in self.higgs_scores]
+        if len(scored) < 2:
+            return None
+        first, last = scored[0], scored[-1]
+        return shift_report(
+            self.higgs_profiles, self.higgs_scores[first], self.higgs_scores[last], last, first
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -37,6 +51,7 @@ class Evaluation:
             "populations": self.populations,
             "cases": [c.to_dict() for c in self.cases],
             "rankings": self.rankings,
+            "shift": self.shift(),
             "seconds": round(self.seconds, 1),
         }
 
@@ -71,6 +86,7 @@ def evaluate(
     pops: list[Population] = [generate_population(seed, sizes.accounts, sizes.days)]
     if higgs:
         pops.append(load_higgs(higgs_dir))
+        ev.higgs_profiles = list(pops[-1].accounts.profile_ids)
     for pop in pops:
         ev.populations[pop.name] = _describe(pop)
     want_rankings = ("rankings" in only) if only is not None else rankings

@@ -207,13 +207,10 @@ def test_releasing_an_earlier_version_again_rolls_back(aws_env: Any) -> None:
     assert drive({"version": "v2b", "mode": "release", "now": NOW}, "same")["skipped"] is True
 
 
-def test_v3_solves_in_one_task_and_stores_influence(aws_env: Any) -> None:
-    write(aws_env, seed_items())
-    out = drive({"version": "v3", "mode": "settle", "now": NOW}, "v3")
-    assert out["solver"] == "single" and out["activated"]
-    linked = 0
-    for i in range(40):
-        item = aws_env.get_item(Key={"PK": keys.profile_pk(f"p{i:04d}"), "SK": keys.explain_sk("v3")}).get(
+def _influence_of(table: Any, version: str, profiles: int = 24) -> dict[str, dict[str, Any]]:
+    out = {}
+    for i in range(profiles):
+        item = table.get_item(Key={"PK": keys.profile_pk(f"p{i:04d}"), "SK": keys.explain_sk(version)}).get(
             "Item"
         )
         if item is None:
@@ -221,12 +218,45 @@ def test_v3_solves_in_one_task_and_stores_influence(aws_env: Any) -> None:
         data = (
             json.loads(item["explanation"]) if isinstance(item["explanation"], str) else item["explanation"]
         )
-        for side in ("influencers", "influencees"):
-            for link in data.get(side, []):
-                assert link["profile_id"].startswith("p") and link["weight"] > 0 and link["interactions"]
-                linked += 1
         assert "rules" in data
+        out[f"p{i:04d}"] = {
+            side: {e["profile_id"]: (float(e["weight"]), e["interactions"]) for e in data.get(side, [])}
+            for side in ("influencers", "influencees")
+        }
+    return out
+
+
+def test_v3_single_and_distributed_give_the_same_scores_and_influence(aws_env: Any) -> None:
+    write(aws_env, seed_items(profiles=24, edges=140))
+    out = drive({"version": "v3", "mode": "settle", "now": NOW, "solver": "single"}, "v3")
+    assert out["solver"] == "single" and out["activated"]
+    single = {f"p{i:04d}": score(aws_env, f"p{i:04d}") for i in range(24)}
+    # the version's own rules are applied to the stored scores: profiles without engagement in the band
+    assert min(single.values()) < 19.9
+    single_links = _influence_of(aws_env, "v3")
+    linked = 0
+    for sides in single_links.values():
+        for links in sides.values():
+            for pid, (weight, interactions) in links.items():
+                assert pid.startswith("p") and weight > 0 and interactions
+                linked += 1
     assert linked > 0
-    # v3's rules are not partitioned yet: an explicit distributed solve is refused as an input error
-    with pytest.raises(Exception, match="one task"):
-        drive({"version": "v3", "mode": "settle", "now": NOW, "solver": "distributed"}, "v3-dist")
+    out = drive(
+        {"version": "v3", "mode": "settle", "now": NOW, "solver": "distributed", "partitions": 3}, "v3d"
+    )
+    assert out["solver"] == "distributed" and out["partitions"] == 3 and out["activated"]
+    for pid, value in single.items():
+        assert abs(score(aws_env, pid) - value) <= 0.01
+    distributed_links = _influence_of(aws_env, "v3")
+    assert set(distributed_links) == set(single_links)
+    for pid, sides in single_links.items():
+        for side, links in sides.items():
+            got = distributed_links[pid][side]
+            assert set(got) == set(links), (pid, side)
+            for other, (weight, interactions) in links.items():
+                assert abs(got[other][0] - weight) <= 0.01 and got[other][1] == interactions
+    # the score updater's state and population constants of the pass
+    rank = aws_env.get_item(Key={"PK": keys.account_pk("twitter", "1"), "SK": "RANK#v3"})["Item"]
+    assert float(rank["x"]) >= 0 and "engagers" in rank
+    incr = aws_env.get_item(Key={"PK": keys.ALGO_PK, "SK": "INCR#v3"})["Item"]
+    assert "cap" in incr and "timed" in incr
