@@ -277,6 +277,21 @@ def test_csv_writer_matches_reference_formatting(tmp_path):
     assert out.read_text() == ref.getvalue()
 
 
+def test_fixed2_kernel_matches_python_formatting():
+    from renown.fixed_csv import fixed2_lines
+    from tests import naive
+
+    rng = np.random.default_rng(5)
+    n = 5000
+    halves = (rng.integers(0, 10**6, n) + 0.5) / 100  # x * 100 at (or within rounding of) a half
+    wide = np.exp(rng.uniform(-12, 36, n))  # 6e-6 .. 4e15: over the 1e15 cut to Python
+    odd = np.array([np.nan, np.inf, -np.inf, -0.0, -0.004, -0.006, -1.5, 0.0, 0.005, 0.015, 1e15, 9.99e14])
+    columns = [np.resize(c, n) for c in (halves, wide, odd, rng.random(n) * 100)]
+    texts = [f"acc{i}" if i % 11 else "" for i in range(n)]
+    assert bytes(fixed2_lines(pa.array(texts), columns)) == naive.fixed2_lines(texts, columns)
+    assert bytes(fixed2_lines(pa.array([], pa.string()), [np.zeros(0)])) == b""
+
+
 def test_text_read_in_segments_is_the_same_table(tmp_path, monkeypatch):
     import core.edgelist
 
