@@ -216,7 +216,7 @@ def write_scores(path: str | None, accounts: Any, result: Any, linked: bool) -> 
         if len(texts) == 1
         else pc.binary_join_element_wise(*texts, pa.scalar(",", pa.large_string()))
     )
-    body: bytes | memoryview = memoryview(fixed2_lines(first, numbers)) if len(first) else b""
+    body: bytes | memoryview = fixed2_lines(first, numbers).data if len(first) else b""
     if path is None:
         out = sys.stdout.buffer if hasattr(sys.stdout, "buffer") else None
         if out is None:  # a text-only stream (tests)
