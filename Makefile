@@ -22,11 +22,12 @@ $(STAMP): $(UV) uv.lock pyproject.toml
 
 # bytecode of the project's own modules and numba's cache of the scoring kernels: the first
 # `renown score` loads them instead of compiling (checked by `make bench`, "first run" rows)
-WARM := core/__pycache__/.warm-$(shell cat core/*.py | cksum | cut -d' ' -f1)
+WARM := core/__pycache__/.warm-$(shell cat core/*.py renown/*.py | cksum | cut -d' ' -f1)
 
-$(WARM): $(STAMP) $(wildcard core/*.py)
+$(WARM): $(STAMP) $(wildcard core/*.py renown/*.py)
 	$(RUN)python -m compileall -q core functions renown
 	$(RUN)renown warm
+	mkdir -p core/__pycache__
 	rm -f core/__pycache__/.warm-*
 	touch $@
 

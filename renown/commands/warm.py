@@ -93,7 +93,7 @@ def _kernels() -> list[Any]:
 
     found = []
     for name, module in list(sys.modules.items()):
-        if name == "core" or name.startswith("core."):
+        if name == "core" or name.startswith(("core.", "renown.")):
             found += [v for v in vars(module).values() if isinstance(v, CPUDispatcher)]
     return found
 

@@ -78,7 +78,7 @@ def test_empty_or_comment_only_file_is_named(tmp_path, text, capsys):
     assert str(p) in err and "accounts is empty" not in err and "Traceback" not in err
 
 
-@pytest.mark.parametrize("case", ["huge weight", "ts 1e300", "NUL byte", "invalid UTF-8"])
+@pytest.mark.parametrize("case", sorted(BAD_TEXT))
 def test_score_command_bad_input_rc2(tmp_path, capsys, case):
     data, line, _ = BAD_TEXT[case]
     p = tmp_path / "bad.txt"
