@@ -127,7 +127,7 @@ def run(args: argparse.Namespace) -> int:
     stats = warm()
     if not args.quiet:
         print(
-            f"renown warm: {stats['kernels']} kernels in numba's cache ({stats['compiled']} signatures "
-            f"compiled now, {stats['loaded']} loaded) in {time.perf_counter() - t0:.1f}s"
+            f"renown warm: {stats['kernels']} kernels in numba's cache (signatures compiled now: "
+            f"{stats['compiled']}, loaded: {stats['loaded']}) in {time.perf_counter() - t0:.1f}s"
         )
     return 0
