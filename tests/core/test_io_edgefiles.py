@@ -277,6 +277,33 @@ def test_csv_writer_matches_reference_formatting(tmp_path):
     assert out.read_text() == ref.getvalue()
 
 
+def test_whole_number_weights_read_as_integers_then_floats(tmp_path):
+    rng = np.random.default_rng(4)
+    m = 70_000  # past the first MB (16 bytes a line), which decides that the weights are whole numbers
+    src, dst = rng.integers(10**5, 10**6, m).tolist(), rng.integers(10**5, 10**6, m).tolist()
+    w = rng.integers(1, 9, m).astype(str).tolist()
+    p = tmp_path / "e.txt"
+    spaced = tmp_path / "spaced.txt"  # two blanks: the slow reader, float weights throughout
+    for late in ["7", "2.5", "+3", "1e78"]:
+        w[-1] = late
+        lines = [f"{a} {b} {c}" for a, b, c in zip(src, dst, w, strict=True)]
+        p.write_text("\n".join(lines) + "\n")
+        if late == "1e78":
+            with pytest.raises(InputFormatError, match="weight") as info:
+                read_edge_files([p])
+            assert info.value.line == m
+            continue
+        eng, acc = read_edge_files([p])
+        assert eng.weight.dtype == np.float64 and eng.weight.tolist() == [float(c) for c in w], late
+        assert acc.ids == [str(v) for v in sorted(set(src) | set(dst))]
+    spaced.write_text("\n".join(line.replace(" ", "  ") for line in lines[:-1]) + "\n")
+    p.write_text("\n".join(lines[:-1]) + "\n")
+    fast, _ = read_edge_files([p])
+    slow, _ = read_edge_files([spaced])
+    for name in ("src", "dst", "weight"):
+        assert getattr(slow, name).tobytes() == getattr(fast, name).tobytes()
+
+
 def test_fixed2_kernel_matches_python_formatting():
     from renown.fixed_csv import fixed2_lines
     from tests import naive
