@@ -158,8 +158,8 @@ def _read_text_fast(path: str, progress: Callable[[int], None] | None) -> _Colum
     names = list(_TEXT_NAMES[:k])
     numeric = all(f.isdigit() and len(f) <= MAX_NUMERIC_DIGITS for f in fields[:2])
 
-    def options(token_type: Any) -> tuple[Any, Any, Any]:
-        types = {"source": token_type, "target": token_type, "weight": pa.float64()}
+    def options(token_type: Any, weight_type: Any = None) -> tuple[Any, Any, Any]:
+        types = {"source": token_type, "target": token_type, "weight": weight_type or pa.float64()}
         if k >= 4:
             types["type"] = pa.dictionary(pa.int32(), pa.string())
         if k == 5:
@@ -195,15 +195,21 @@ def _read_text_fast(path: str, progress: Callable[[int], None] | None) -> _Colum
 
     cols: _Columns | None = None
     if numeric:
-        try:
-            cols = _stream_numeric(
-                path, offset, options(pa.int64()), names, _estimate_rows(path, offset), progress
-            )
-        except pa.ArrowInvalid as exc:
-            if "to int64" not in str(exc):
+        rows = _estimate_rows(path, offset)
+        # whole-number weights parse faster as integers (the same float64 values: both conversions
+        # round the exact integer); a weight that is not one reads the file again as floats
+        weight_types = [pa.int64(), pa.float64()] if k == 3 and _digits_only(path, offset) else [pa.float64()]
+        for weight_type in weight_types:
+            try:
+                cols = _stream_numeric(path, offset, options(pa.int64(), weight_type), names, rows, progress)
+            except pa.ArrowInvalid as exc:
+                if str(exc).startswith("In CSV column #2:") and weight_type != weight_types[-1]:
+                    continue
+                if "to int64" not in str(exc):
+                    raise _FastPathError from None
+            except (ValueError, RenownCoreError):
                 raise _FastPathError from None
-        except (ValueError, RenownCoreError):
-            raise _FastPathError from None
+            break
         if cols is not None:
             if _numeric_ok(cols.src) and _numeric_ok(cols.dst):
                 return cols
@@ -231,6 +237,14 @@ def _read_text_fast(path: str, progress: Callable[[int], None] | None) -> _Colum
             raise _FastPathError from None
     ts = _to_numpy(rest.pop("ts"), np.float64) if k == 5 else None
     return _Columns(s, d, weight, etype, ts)
+
+
+def _digits_only(path: str, offset: int) -> bool:
+    """Whether the first MB of data holds digits, blanks and line ends only (whole-number columns)."""
+    with open(path, "rb") as fh:
+        fh.seek(offset)
+        head = fh.read(1 << 20)
+    return not head.translate(None, b"0123456789 \t\r\n")
 
 
 def _estimate_rows(path: str, offset: int) -> int:

@@ -358,11 +358,14 @@ def _count_kept(src, dst, group, drop, n, n_chunks):  # pragma: no cover - compi
 
 
 @njit(parallel=True, cache=True)
-def _scatter_kept(src, dst, group, drop, offsets, order, engager):  # pragma: no cover - compiled
-    # every kept edge's index (and its source) into its row: rows by destination, edges of a row in
-    # input order
+def _scatter_kept(
+    src, dst, group, drop, offsets, order, engager, weight, carried
+):  # pragma: no cover - compiled
+    # every kept edge's index (and its source, and its weight when ``carried`` has room) into its row:
+    # rows by destination, edges of a row in input order
     n_chunks = offsets.shape[0]
     m = len(dst)
+    carry = len(carried) > 0
     for c in prange(n_chunks):
         lo = m * c // n_chunks
         hi = m * (c + 1) // n_chunks
@@ -373,16 +376,20 @@ def _scatter_kept(src, dst, group, drop, offsets, order, engager):  # pragma: no
                 offsets[c, d] = p + 1
                 order[p] = e
                 engager[p] = src[e]
+                if carry:
+                    carried[p] = weight[e]
 
 
 @njit(parallel=True, cache=True)
-def _sort_by_engager(indptr, order, engager, bounds):  # pragma: no cover - compiled
+def _sort_by_engager(indptr, order, engager, carried, bounds):  # pragma: no cover - compiled
     # Sort every row's edges by engager, stably (ties keep input order), and count its distinct
-    # engagers (``engager`` holds each edge's source, moved along). Short rows by insertion sort on
-    # local (engager, edge) buffers; long rows through int64 keys (engager << 32 | position), each
-    # chunk of rows with one key buffer.
+    # engagers (``engager`` holds each edge's source, moved along; so does ``carried``, each edge's
+    # weight, unless it is empty). Short rows by insertion sort on local (engager, edge, weight)
+    # buffers; long rows through int64 keys (engager << 32 | position), each chunk of rows with one
+    # key buffer.
     n = len(indptr) - 1
     uniq = np.zeros(n, np.int64)
+    carry = len(carried) > 0
     for c in prange(len(bounds) - 1):
         longest = 0
         for v in range(bounds[c], bounds[c + 1]):
@@ -390,8 +397,10 @@ def _sort_by_engager(indptr, order, engager, bounds):  # pragma: no cover - comp
         size = longest if longest > _SHORT_ROW else 0
         keys = np.empty(size, np.int64)
         seg = order[:size].copy()
+        wseg = carried[: size if carry else 0].copy()
         kbuf = np.empty(_SHORT_ROW, np.int64)
         ebuf = order[:_SHORT_ROW].copy()
+        wbuf = np.zeros(_SHORT_ROW, carried.dtype)
         for v in range(bounds[c], bounds[c + 1]):
             a = indptr[v]
             b = indptr[v + 1]
@@ -401,17 +410,22 @@ def _sort_by_engager(indptr, order, engager, bounds):  # pragma: no cover - comp
                 for t in range(k):
                     e = order[a + t]
                     key = np.int64(engager[a + t])
+                    wt = carried[a + t] if carry else wbuf[0]
                     i = t - 1
                     while i >= 0 and kbuf[i] > key:
                         kbuf[i + 1] = kbuf[i]
                         ebuf[i + 1] = ebuf[i]
+                        wbuf[i + 1] = wbuf[i]
                         i -= 1
                     kbuf[i + 1] = key
                     ebuf[i + 1] = e
+                    wbuf[i + 1] = wt
                 prev = -1
                 for t in range(k):
                     order[a + t] = ebuf[t]
                     engager[a + t] = kbuf[t]
+                    if carry:
+                        carried[a + t] = wbuf[t]
                     if kbuf[t] != prev:
                         distinct += 1
                         prev = kbuf[t]
@@ -420,6 +434,8 @@ def _sort_by_engager(indptr, order, engager, bounds):  # pragma: no cover - comp
                 for t in range(k):
                     e = order[a + t]
                     seg[t] = e
+                    if carry:
+                        wseg[t] = carried[a + t]
                     keys[t] = (np.int64(engager[a + t]) << 32) | t
                     if t and keys[t] < keys[t - 1]:
                         done = False
@@ -428,6 +444,9 @@ def _sort_by_engager(indptr, order, engager, bounds):  # pragma: no cover - comp
                     part.sort()
                     for t in range(k):
                         order[a + t] = seg[part[t] & 0xFFFFFFFF]
+                    if carry:
+                        for t in range(k):
+                            carried[a + t] = wseg[part[t] & 0xFFFFFFFF]
                 prev = -1
                 for t in range(k):
                     s = part[t] >> 32
@@ -451,14 +470,16 @@ class PairRows:
         Index of each kept edge, rows by author, each row by engager, ties in input order.
     engager : ndarray of int32 (int64 from 2**31 nodes)
         Engager (``src``) of each edge of ``order``: the kernels over the pairs read it in sequence.
-    indptr : ndarray of int64, shape (n + 1,)
-        Row ``v`` spans pairs ``indptr[v]:indptr[v + 1]`` (one per distinct engager).
+    weight : ndarray or None
+        Weight of each edge of ``order`` (same dtype as the weights given to :func:`group_pairs`),
+        when they were given: read in sequence too, instead of at each edge's place in the table.
     """
 
     edge_indptr: np.ndarray
     order: np.ndarray
     indptr: np.ndarray
     engager: np.ndarray
+    weight: np.ndarray | None = None
 
     @property
     def n_pairs(self) -> int:
@@ -467,14 +488,20 @@ class PairRows:
 
 
 def group_pairs(
-    src: np.ndarray, dst: np.ndarray, n: int, drop: int = DROP_NONE, group: np.ndarray | None = None
+    src: np.ndarray,
+    dst: np.ndarray,
+    n: int,
+    drop: int = DROP_NONE,
+    group: np.ndarray | None = None,
+    weight: np.ndarray | None = None,
 ) -> PairRows:
     """Group the edges by ``(dst, src)`` pair without moving them: one index per kept edge.
 
     A two-pass counting sort by ``dst`` over a fixed number of edge chunks (input order within a row),
     then every row sorted stably by ``src`` (rows in parallel). Memory: 8 bytes per kept edge (its
-    index and its source; 16 from 2**31 edges) and a few arrays per node; the edges themselves are
-    not copied.
+    index and its source; 16 from 2**31 edges), plus its weight when ``weight`` is given (moved along
+    with the index: the per-pair sums then read it in sequence instead of at random), and a few
+    arrays per node; the edges themselves are not copied.
 
     Parameters
     ----------
@@ -488,6 +515,8 @@ def group_pairs(
         ``group``, e.g. the accounts of one profile).
     group : ndarray of int or None
         Group of each node, for :data:`DROP_GROUP`.
+    weight : ndarray or None
+        Weight of each edge, to carry along (:attr:`PairRows.weight`).
 
     Returns
     -------
@@ -514,12 +543,19 @@ def group_pairs(
     kept = int(edge_indptr[-1])
     order = np.empty(kept, dtype=np.int32 if m < 2**31 else np.int64)
     engager = np.empty(kept, dtype=np.int32 if n < 2**31 else np.int64)
-    _scatter_kept(s, d, g, drop, counts, order, engager)
+    if weight is None:
+        w = carried = np.zeros(0, np.float32)
+    else:
+        w = np.asarray(weight)
+        if w.shape != (m,):
+            raise InvalidParametersError("weight must hold one value per edge")
+        carried = np.empty(kept, dtype=w.dtype)
+    _scatter_kept(s, d, g, drop, counts, order, engager, w, carried)
     del counts
-    uniq = _sort_by_engager(edge_indptr, order, engager, row_chunks(edge_indptr, SORT_CHUNKS))
+    uniq = _sort_by_engager(edge_indptr, order, engager, carried, row_chunks(edge_indptr, SORT_CHUNKS))
     indptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(uniq, out=indptr[1:])
-    return PairRows(edge_indptr, order, indptr, engager)
+    return PairRows(edge_indptr, order, indptr, engager, None if weight is None else carried)
 
 
 @njit(parallel=True, cache=True)

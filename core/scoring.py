@@ -142,7 +142,7 @@ def prepare_graph(
     grouped by :func:`core.graph.group_pairs`, self-engagement left out) with no array per row.
     """
     n = accounts.n_accounts
-    rows = group_pairs(engagements.src, engagements.dst, n, DROP_SELF)
+    rows = group_pairs(engagements.src, engagements.dst, n, DROP_SELF, weight=engagements.weight)
     pc = pairs.pair_counts(
         rows, engagements.src, engagements.weight, engagements.etype, engagements.ts, params, now
     )
@@ -359,7 +359,7 @@ def prepare_integrity_graph(
     rules = params.integrity
     assert rules is not None
     n = accounts.n_accounts
-    rows = group_pairs(engagements.src, engagements.dst, n, DROP_GROUP, accounts.profile)
+    rows = group_pairs(engagements.src, engagements.dst, n, DROP_GROUP, accounts.profile, engagements.weight)
     pc = pairs.pair_counts(
         rows, engagements.src, engagements.weight, engagements.etype, engagements.ts, params, now
     )

@@ -1,5 +1,5 @@
 """The ``renown`` command: ``serve``, ``score``, ``explain``, ``bench``, ``release``, ``evaluate``,
-``keys``, ``topics``, ``usage``.
+``keys``, ``topics``, ``usage``, ``warm``.
 
 Each subcommand lives in its own module under ``renown.commands`` (``evaluate``: ``renown.evaluate``)
 exposing
@@ -25,6 +25,7 @@ COMMANDS: dict[str, str] = {
     "topics": "renown.commands.topics",
     "keys": "renown.commands.keys",
     "usage": "renown.commands.usage",
+    "warm": "renown.commands.warm",
 }
 
 

@@ -60,6 +60,11 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     )
     p.add_argument("--e2e-formats", default="text,parquet", help="edge file formats of the end-to-end runs")
     p.add_argument(
+        "--no-first-run",
+        action="store_true",
+        help="skip the first-run rows (renown score with an empty numba cache, then after renown warm)",
+    )
+    p.add_argument(
         "--repeat",
         type=int,
         default=1,
@@ -464,6 +469,62 @@ def bench_end_to_end(
     return rows
 
 
+def _timed_command(cmd: list[str], env: dict[str, str], timeout: float) -> tuple[float, int, str]:
+    import subprocess
+
+    t0 = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env, check=False)
+    return time.perf_counter() - t0, proc.returncode, proc.stderr.strip()[-300:]
+
+
+def bench_first_run(args: argparse.Namespace) -> list[dict[str, Any]]:
+    """The first `renown score` of a fresh clone: with an empty numba cache (every kernel compiled),
+    after `renown warm` (what `make install` runs) into an empty cache, and once more (steady state).
+
+    Each in a fresh process on the 100k/2M text edge list; a fresh ``NUMBA_CACHE_DIR`` stands for the
+    clone's empty cache.
+    """
+    import tempfile
+
+    n, m = SIZES["100k"]
+    src, dst, w = power_law_graph(n, m, args.seed)
+    rows: list[dict[str, Any]] = []
+    print(
+        "\n== first run of renown score in a fresh clone (100k/2M text; fresh NUMBA_CACHE_DIR) ==", flush=True
+    )
+    with tempfile.TemporaryDirectory(prefix="renown-first-") as folder:
+        path = os.path.join(folder, "edges.txt")
+        write_edge_file(path, src, dst, w)
+        score = [
+            sys.executable,
+            "-m",
+            "renown.cli",
+            "score",
+            path,
+            "--out",
+            os.path.join(folder, "s.csv"),
+            "--quiet",
+        ]
+        warm = [sys.executable, "-m", "renown.cli", "warm", "--quiet"]
+        steps = [
+            ("empty cache", "cold", [score]),
+            ("renown warm (make install)", "warmed", [warm]),
+            ("first run after renown warm", "warmed", [score]),
+            ("second run", "warmed", [score]),
+        ]
+        for label, cache, cmds in steps:
+            env = dict(os.environ, NUMBA_CACHE_DIR=os.path.join(folder, cache))
+            for cmd in cmds:
+                wall, rc, err = _timed_command(cmd, env, args.timeout)
+                if rc != 0:
+                    print(f"  {label}: rc {rc}: {err}", flush=True)
+                    continue
+                row = {"graph": "first-run", "step": label, "wall_s": wall, "load": os.getloadavg()[0]}
+                rows.append(row)
+                print(f"  {label:30s} {wall:7.2f}s  load avg {row['load']:.1f}", flush=True)
+    return rows
+
+
 def print_e2e_summary(rows: list[dict[str, Any]]) -> None:
     if not rows:
         return
@@ -556,10 +617,17 @@ def run(args: argparse.Namespace) -> int:
         gc.collect()
         if versions:
             by_version += bench_versions(size, n, m, versions, args.repeat, args.seed)
+    first = [] if args.no_first_run or args.no_e2e else bench_first_run(args)
     print_summary(rows)
     print_e2e_summary(e2e)
     print_versions_summary(by_version)
+    if first:
+        print(
+            f"\n== first run of renown score, 100k/2M text (load average 1 min: {os.getloadavg()[0]:.1f}) =="
+        )
+        for r in first:
+            print(f"{r['step']:>32} {r['wall_s']:7.2f}s")
     if args.json:
         with open(args.json, "w") as fh:
-            json.dump(rows + e2e + by_version, fh, indent=1)
+            json.dump(rows + e2e + by_version + first, fh, indent=1)
     return 0

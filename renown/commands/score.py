@@ -170,31 +170,6 @@ def manifest(result: Any, accounts: Any, n_edges: int, calibration_file: str | N
     }
 
 
-def _fixed2(values: Any) -> Any:
-    """``f"{x:.2f}"`` of every value, as a pyarrow string array, computed on whole columns.
-
-    ``rint(x * 100)`` gives the digits except where ``x * 100`` lies within rounding error of a half
-    (or ``x`` is negative, huge or not finite): those few values are formatted by Python.
-    """
-    import numpy as np
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    v = np.asarray(values, dtype=np.float64)
-    with np.errstate(invalid="ignore", over="ignore"):
-        x100 = v * 100.0
-        frac = x100 - np.floor(x100)
-        odd = ~np.isfinite(v) | (v < 0) | (v >= 1e15) | (np.abs(frac - 0.5) < 1e-6)
-        cents = np.where(odd, 0.0, np.rint(x100)).astype(np.int64)
-    units = pa.array(cents // 100).cast(pa.string())
-    hundredths = pc.utf8_lpad(pa.array(cents % 100).cast(pa.string()), 2, "0")
-    out = pc.binary_join_element_wise(units, hundredths, ".")
-    if odd.any():
-        fixed = pa.array([f"{x:.2f}" for x in v[odd].tolist()], type=pa.string())
-        out = pc.replace_with_mask(out, pa.array(odd), fixed)
-    return out
-
-
 def _text_cells(values: list[str]) -> Any:
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -231,20 +206,17 @@ def write_scores(path: str | None, accounts: Any, result: Any, linked: bool) -> 
 
             feather.write_feather(table, path)
         return
+    from renown.fixed_csv import fixed2_lines
+
     header = ",".join(cols) + "\n"
-    cells = [
-        _text_cells(v) if isinstance(v, list) else _fixed2(v).cast(pa.large_string()) for v in cols.values()
-    ]
-    sep = pa.scalar(",", pa.large_string())
-    lines = pc.binary_join_element_wise(*cells, sep)
-    lines = pc.binary_join_element_wise(
-        lines, pa.scalar("\n", pa.large_string()), pa.scalar("", pa.large_string())
+    texts = [_text_cells(v) for v in cols.values() if isinstance(v, list)]
+    numbers = [np.asarray(v) for v in cols.values() if not isinstance(v, list)]
+    first = (
+        texts[0]
+        if len(texts) == 1
+        else pc.binary_join_element_wise(*texts, pa.scalar(",", pa.large_string()))
     )
-    body: bytes | memoryview = b""
-    if len(lines):
-        arr = lines.combine_chunks() if isinstance(lines, pa.ChunkedArray) else lines
-        offsets = np.frombuffer(arr.buffers()[1], dtype=np.int64)[arr.offset : arr.offset + len(arr) + 1]
-        body = memoryview(arr.buffers()[2])[int(offsets[0]) : int(offsets[-1])]
+    body: bytes | memoryview = fixed2_lines(first, numbers).data if len(first) else b""
     if path is None:
         out = sys.stdout.buffer if hasattr(sys.stdout, "buffer") else None
         if out is None:  # a text-only stream (tests)

@@ -78,7 +78,7 @@ def test_empty_or_comment_only_file_is_named(tmp_path, text, capsys):
     assert str(p) in err and "accounts is empty" not in err and "Traceback" not in err
 
 
-@pytest.mark.parametrize("case", ["huge weight", "ts 1e300", "NUL byte", "invalid UTF-8"])
+@pytest.mark.parametrize("case", sorted(BAD_TEXT))
 def test_score_command_bad_input_rc2(tmp_path, capsys, case):
     data, line, _ = BAD_TEXT[case]
     p = tmp_path / "bad.txt"
@@ -275,6 +275,48 @@ def test_csv_writer_matches_reference_formatting(tmp_path):
     out = tmp_path / "s.csv"
     score_cmd.write_scores(str(out), acc, res, True)
     assert out.read_text() == ref.getvalue()
+
+
+def test_whole_number_weights_read_as_integers_then_floats(tmp_path):
+    rng = np.random.default_rng(4)
+    m = 70_000  # past the first MB (16 bytes a line), which decides that the weights are whole numbers
+    src, dst = rng.integers(10**5, 10**6, m).tolist(), rng.integers(10**5, 10**6, m).tolist()
+    w = rng.integers(1, 9, m).astype(str).tolist()
+    p = tmp_path / "e.txt"
+    spaced = tmp_path / "spaced.txt"  # two blanks: the slow reader, float weights throughout
+    for late in ["7", "2.5", "+3", "1e78"]:
+        w[-1] = late
+        lines = [f"{a} {b} {c}" for a, b, c in zip(src, dst, w, strict=True)]
+        p.write_text("\n".join(lines) + "\n")
+        if late == "1e78":
+            with pytest.raises(InputFormatError, match="weight") as info:
+                read_edge_files([p])
+            assert info.value.line == m
+            continue
+        eng, acc = read_edge_files([p])
+        assert eng.weight.dtype == np.float64 and eng.weight.tolist() == [float(c) for c in w], late
+        assert acc.ids == [str(v) for v in sorted(set(src) | set(dst))]
+    spaced.write_text("\n".join(line.replace(" ", "  ") for line in lines[:-1]) + "\n")
+    p.write_text("\n".join(lines[:-1]) + "\n")
+    fast, _ = read_edge_files([p])
+    slow, _ = read_edge_files([spaced])
+    for name in ("src", "dst", "weight"):
+        assert getattr(slow, name).tobytes() == getattr(fast, name).tobytes()
+
+
+def test_fixed2_kernel_matches_python_formatting():
+    from renown.fixed_csv import fixed2_lines
+    from tests import naive
+
+    rng = np.random.default_rng(5)
+    n = 5000
+    halves = (rng.integers(0, 10**6, n) + 0.5) / 100  # x * 100 at (or within rounding of) a half
+    wide = np.exp(rng.uniform(-12, 36, n))  # 6e-6 .. 4e15: over the 1e15 cut to Python
+    odd = np.array([np.nan, np.inf, -np.inf, -0.0, -0.004, -0.006, -1.5, 0.0, 0.005, 0.015, 1e15, 9.99e14])
+    columns = [np.resize(c, n) for c in (halves, wide, odd, rng.random(n) * 100)]
+    texts = [f"acc{i}" if i % 11 else "" for i in range(n)]
+    assert bytes(fixed2_lines(pa.array(texts), columns)) == naive.fixed2_lines(texts, columns)
+    assert bytes(fixed2_lines(pa.array([], pa.string()), [np.zeros(0)])) == b""
 
 
 def test_text_read_in_segments_is_the_same_table(tmp_path, monkeypatch):

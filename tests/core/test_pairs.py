@@ -114,8 +114,14 @@ def test_group_pairs_orders_rows_by_author_then_engager_then_input(drop):
     keep = {DROP_NONE: np.ones(m, bool), DROP_SELF: src != dst, DROP_GROUP: group[src] != group[dst]}[drop]
     want = np.lexsort((np.arange(m), src, dst))
     want = want[keep[want]]
-    assert rows.order.dtype == np.int32
+    assert rows.order.dtype == np.int32 and rows.weight is None
     np.testing.assert_array_equal(rows.order, want)
+    weight = rng.random(m).astype(np.float32)
+    carried = group_pairs(src, dst, n, drop, group if drop == DROP_GROUP else None, weight)
+    np.testing.assert_array_equal(carried.order, want)
+    np.testing.assert_array_equal(carried.engager, rows.engager)
+    assert carried.weight is not None and carried.weight.dtype == np.float32
+    np.testing.assert_array_equal(carried.weight, weight[want])
     np.testing.assert_array_equal(rows.edge_indptr, np.r_[0, np.cumsum(np.bincount(dst[keep], minlength=n))])
     pairs_per_row = np.bincount(np.unique(dst[keep] * n + src[keep]) // n, minlength=n)
     np.testing.assert_array_equal(rows.indptr, np.r_[0, np.cumsum(pairs_per_row)])
