@@ -503,7 +503,8 @@ def run_request(request: BackfillRequest, now: int | None = None) -> dict[str, A
     stats = BackfillStats()
     body = s3.get_object(Bucket=request.bucket, Key=request.key)["Body"].read()
     activities = read_activities(_lines(body, request.key), stats)
-    job = Backfill(aws.client("dynamodb"), table.name, settings.activity_ttl_days, job_id, progress=recorder)
+    client = aws.bulk_client("dynamodb")
+    job = Backfill(client, table.name, settings.activity_ttl_days, job_id, progress=recorder)
     job.stats = stats
     try:
         job.run(activities, int(time.time()) if now is None else now)
