@@ -16,6 +16,7 @@ from renown.local.higgs_backfill import (
     engagements_by_author,
     higgs_object,
 )
+from renown.local.score_probe import higgs_accounts
 from tests.conftest import ROOT
 
 NOW = 1_765_000_000
@@ -56,3 +57,13 @@ def test_the_object_holds_what_the_adapter_emits() -> None:
 def test_a_self_mention_is_a_post_only() -> None:
     lines = list(activity_lines([HiggsEngagement("5", "5", "mention", NOW, "#higgs")]))
     assert [json.loads(line)["kind"] for line in lines] == ["post"]
+
+
+def test_the_probe_samples_the_accounts_the_demo_imports() -> None:
+    """``score_probe.higgs_accounts`` names exactly the accounts of the engagements ``renown serve``
+    imports, with and without a limit."""
+    directory = ROOT.parent / "shared" / "datasets" / "higgs-twitter"
+    for limit in (1, 300, 40_000):
+        engagements = read_higgs(directory, now=NOW, limit=limit)
+        expected = {e.author for e in engagements} | {e.engager for e in engagements}
+        assert set(higgs_accounts(directory, limit)) == expected, limit
