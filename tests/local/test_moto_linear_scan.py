@@ -21,9 +21,9 @@ def table(moto: None) -> Any:
     create_table(boto3.client("dynamodb", region_name="us-east-1"), "t")
     t = boto3.resource("dynamodb", region_name="us-east-1").Table("t")
     with t.batch_writer() as batch:
-        for p in range(40):
-            for s in range(p % 7 * 5):
-                edge = {"PK": f"EDGES#{p}", "SK": f"FROM#{s:03d}", "n": s, "pad": "x" * (p * 40)}
+        for p in range(16):
+            for s in range(p % 4 * 3):
+                edge = {"PK": f"EDGES#{p}", "SK": f"FROM#{s:03d}", "n": s, "pad": "x" * (p * 10)}
                 batch.put_item(Item=edge)
             account = {"PK": f"ACCOUNT#{p}", "SK": "META", "n": p, "GSI1PK": "A", "GSI1SK": f"{p:03d}"}
             batch.put_item(Item=account)
@@ -42,12 +42,12 @@ def _pages(table: Any, **scan: Any) -> list[list[dict[str, Any]]]:
 
 SCANS: list[dict[str, Any]] = [
     {},
-    {"Limit": 7},
+    {"Limit": 17},
     {"Limit": 11, "Segment": 1, "TotalSegments": 3},
-    {"Segment": 3, "TotalSegments": 4, "Limit": 2},
-    {"FilterExpression": Attr("PK").begins_with("ACCOUNT#") | Attr("n").gt(20), "Limit": 9},
-    {"ScanFilter": {"n": {"AttributeValueList": [3], "ComparisonOperator": "GT"}}, "Limit": 13},
-    {"ProjectionExpression": "PK, n", "Limit": 6},
+    {"Segment": 3, "TotalSegments": 4, "Limit": 4},
+    {"FilterExpression": Attr("PK").begins_with("ACCOUNT#") | Attr("n").gt(5), "Limit": 19},
+    {"ScanFilter": {"n": {"AttributeValueList": [3], "ComparisonOperator": "GT"}}, "Limit": 23},
+    {"ProjectionExpression": "PK, n", "Limit": 16},
     {"IndexName": "GSI1", "Limit": 5},
 ]
 
@@ -67,8 +67,8 @@ def test_pages_by_size_and_a_partition_added_between_pages(table: Any) -> None:
     """1 MB pages (moto's size limit) split inside a partition; a partition added mid-scan is seen
     when it sorts after the start key, as on moto's own walk."""
     with table.batch_writer() as batch:
-        for s in range(120):
-            batch.put_item(Item={"PK": "EDGES#big", "SK": f"FROM#{s:03d}", "pad": "y" * 20_000})
+        for s in range(26):
+            batch.put_item(Item={"PK": "EDGES#big", "SK": f"FROM#{s:03d}", "pad": "y" * 50_000})
     undo = linear_scans()
     try:
         first = table.scan()
@@ -96,7 +96,7 @@ def test_a_page_no_longer_walks_the_table(table: Any) -> None:
     Table.all_items = counting  # type: ignore[method-assign]
     undo = linear_scans()
     try:
-        _pages(table, Limit=5)
+        _pages(table, Limit=25)
     finally:
         undo()
         Table.all_items = original  # type: ignore[method-assign]
