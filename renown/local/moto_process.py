@@ -135,19 +135,31 @@ def linear_scans() -> Callable[[], None]:
     lock = threading.Lock()
 
     def sorted_partitions(self: Any, segments: tuple[Any, Any]) -> tuple[list[Any], list[Any]]:
-        """``(hash keys, their values)`` of the table's partitions in the segment, in scan order."""
-        token = (id(self.items), len(self.items))
+        """``(hash keys, their values)`` of the table's partitions in the segment, in scan order.
+
+        Partitions added since the last page are inserted in place (moto adds an empty partition even
+        for a read of a missing key, so a busy table gains some between pages)."""
         with lock:
             cache = self.__dict__.setdefault("_renown_scan_order", {})
-            if cache.get("token") != token:
+            if cache.get("items") is not self.items:
                 cache.clear()
-                cache["token"] = token
+                cache["items"], cache["known"] = self.items, set()
+            known: set[Any] = cache["known"]
+            if len(known) != len(self.items):
+                added = [h for h in list(self.items) if h not in known]
+                known.update(added)
+                for key, order in list(cache.items()):
+                    if not isinstance(key, tuple):
+                        continue
+                    hashes, values = order
+                    for h in added:
+                        if _in_segment(h, key):
+                            position = bisect_left(values, h.cast_value)
+                            hashes.insert(position, h)
+                            values.insert(position, h.cast_value)
             found = cache.get(segments)
             if found is None:
-                hashes = sorted(self.items, key=lambda h: h.cast_value)
-                if segments != (None, None):
-                    segment, total = segments
-                    hashes = [h for h in hashes if _segment_of(h) % total == segment]
+                hashes = sorted((h for h in known if _in_segment(h, segments)), key=lambda h: h.cast_value)
                 found = cache[segments] = (hashes, [h.cast_value for h in hashes])
         return found
 
@@ -229,12 +241,15 @@ def linear_scans() -> Callable[[], None]:
     return undo
 
 
-def _segment_of(hash_key: Any) -> int:
-    """moto's segment hash of a partition (``Item.is_within_segment``): the first byte of the MD5 of
-    the hash key's value."""
+def _in_segment(hash_key: Any, segments: tuple[Any, Any]) -> bool:
+    """Is the partition in the scan's segment? moto's rule (``Item.is_within_segment``): the first
+    byte of the MD5 of the hash key's value, modulo the number of segments."""
     from moto.utilities.utils import md5_hash
 
-    return int(md5_hash(hash_key.value.encode("utf8")).digest()[0])
+    if segments == (None, None):
+        return True
+    segment, total = segments
+    return int(md5_hash(hash_key.value.encode("utf8")).digest()[0]) % total == segment
 
 
 def linear_item_sizes() -> Callable[[], None]:
