@@ -536,9 +536,11 @@ class TopicMapper:
         return out
 
     def _evidence(
-        self, text: str, named: dict[int, float] | None = None
+        self, text: str, named: dict[int, float] | None = None, with_background: bool = True
     ) -> tuple[dict[int, float], dict[int, float]]:
-        """The evidence after the hierarchy (rules 1-5), and the background (rule 7)."""
+        """The evidence after the hierarchy (rules 1-5), and the background (rule 7; left empty
+        without ``with_background``: the evidence does not depend on it).
+        """
         evidence = self._name_evidence(text)
         if named is not None:
             named.update(evidence)
@@ -559,6 +561,8 @@ class TopicMapper:
         for t, v in more.items():
             evidence[t] = 1.0 - (1.0 - evidence.get(t, 0.0)) * (1.0 - v)
         shapes = [self.learned_terms[f] for f in features if f in self.learned_terms and f[0] == "#"]
+        if not with_background:
+            shapes = []
         background: dict[int, float] = defaultdict(float)
         for assoc in shapes:
             for t, v in assoc:
@@ -604,6 +608,10 @@ class TopicMapper:
         >>> m.evidence_of("#physics")
         [(0, 1.0), (1, 0.8)]
         """
+        # only topics with evidence of their own can be listed: a text with none (a mention of an
+        # unknown account) is answered without the background, which spans every topic
+        if not self._evidence(text, with_background=False)[0]:
+            return []
         named: dict[int, float] = {}
         evidence, background = self._evidence(text, named)
         weights = self._combine(evidence, background, named)
