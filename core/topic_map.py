@@ -539,9 +539,11 @@ class TopicMapper:
         return out
 
     def _evidence(
-        self, text: str, named: dict[int, float] | None = None
+        self, text: str, named: dict[int, float] | None = None, with_background: bool = True
     ) -> tuple[dict[int, float], dict[int, float]]:
-        """The evidence after the hierarchy (rules 1-5), and the background (rule 7)."""
+        """The evidence after the hierarchy (rules 1-5), and the background (rule 7; left empty
+        without ``with_background``: the evidence does not depend on it).
+        """
         evidence = self._name_evidence(text)
         if named is not None:
             named.update(evidence)
@@ -562,6 +564,8 @@ class TopicMapper:
         for t, v in more.items():
             evidence[t] = 1.0 - (1.0 - evidence.get(t, 0.0)) * (1.0 - v)
         shapes = [self.learned_terms[f] for f in features if f in self.learned_terms and f[0] == "#"]
+        if not with_background:
+            shapes = []
         background: dict[int, float] = defaultdict(float)
         for assoc in shapes:
             for t, v in assoc:

@@ -302,7 +302,6 @@ class Backfill:
         timed = admit(activities, now)
         stats.dropped_time = len(timed.dropped)
         refs = self._refs(timed.kept)
-        self.progress("checking opt-out markers and accounts", 0, 2 * len(refs))
         opted_out, missing = self._lookup(refs)
         kept = [
             a
@@ -396,6 +395,7 @@ class Backfill:
         # the keyed marker and the one of old (``keys.optout_pks``): both hold
         markers = {(pk, keys.META_SK): (n, a) for n, a in refs for pk in keys.optout_pks(n, a)}
         accounts = {(keys.account_pk(n, a), keys.META_SK): (n, a) for n, a in refs}
+        self.progress("checking opt-out markers and accounts", 0, len(markers) + len(accounts))
         found = self.bulk.get(list(markers) + list(accounts), projection="PK, SK, followers", done=self._tick)
         opted_out = {markers[k] for k in found if k in markers}
         for key, item in found.items():
@@ -506,7 +506,8 @@ def run_request(request: BackfillRequest, now: int | None = None) -> dict[str, A
     stats = BackfillStats()
     body = s3.get_object(Bucket=request.bucket, Key=request.key)["Body"].read()
     activities = read_activities(_lines(body, request.key), stats)
-    job = Backfill(aws.client("dynamodb"), table.name, settings.activity_ttl_days, job_id, progress=recorder)
+    client = aws.bulk_client("dynamodb")
+    job = Backfill(client, table.name, settings.activity_ttl_days, job_id, progress=recorder)
     job.stats = stats
     try:
         job.run(activities, int(time.time()) if now is None else now)

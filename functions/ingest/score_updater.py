@@ -18,6 +18,12 @@ Per batch (see ``functions.ingest.incremental`` for the model):
 Under an integrity version (v3) steps 2 and 3 apply the v3 rules to the author's in-neighbourhood with
 the last pass's stored ranks, cap and table instead (``functions.ingest.integrity_update``).
 
+Edges a backfill writes are left to the scoring pass that follows it (``from_backfill``): a backfill
+imports a whole account's or network's history at once, which the incremental model (made for the
+trickle of live engagements) would replay author by author, at several requests per record; until
+that pass, the accounts a backfill created have the provisional score of a profile without
+engagement.
+
 A failing author reports its records as batch item failures (Lambda retries from the lowest failed
 sequence number). Every write is a ``SET`` computed from stored state, so a retried batch gives the
 same result.
@@ -36,6 +42,7 @@ from boto3.dynamodb.types import TypeDeserializer
 from core.types import NETWORKS
 from functions.ingest import incremental as inc
 from functions.ingest import integrity_update
+from functions.ingest.backfill import MARKER
 from functions.ingest.identity import profile_id_for
 from functions.ingest.updater_table import (
     AccountKey,
@@ -80,6 +87,28 @@ def authors_of(event: dict[str, Any]) -> dict[tuple[str, str], list[str]]:
         if len(parts) == 3 and parts[0] == "EDGES":
             out[(parts[1], parts[2])].append(str(change.get("SequenceNumber", "")))
     return dict(out)
+
+
+def from_backfill(record: dict[str, Any]) -> bool:
+    """Is ``record`` a backfill's write of an aggregate item? A backfill adds its job to the item's
+    ``backfills`` set (``functions.ingest.backfill.MARKER``); no other writer changes that set.
+
+    Examples
+    --------
+    >>> marks = lambda *jobs: {"backfills": {"SS": list(jobs)}} if jobs else {}
+    >>> from_backfill({"dynamodb": {"NewImage": marks("higgs")}})
+    True
+    >>> from_backfill({"dynamodb": {"OldImage": marks("higgs"), "NewImage": marks("higgs")}})
+    False
+    >>> from_backfill({"dynamodb": {"NewImage": marks()}})
+    False
+    """
+    change = record.get("dynamodb") or {}
+
+    def marks(name: str) -> set[str]:
+        return set(((change.get(name) or {}).get(MARKER) or {}).get("SS") or ())
+
+    return bool(marks("NewImage") - marks("OldImage"))
 
 
 def _image(change: dict[str, Any], name: str) -> dict[str, Any] | None:
@@ -274,7 +303,18 @@ def unscored(ctx: Context, accounts: list[AccountKey]) -> list[AccountKey]:
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Lambda entry point: ``{"batchItemFailures": [...]}`` with the records of failed authors."""
     table = aws.table()
-    updated, failures, ctx = update_batch(table, event, active_version(table), time.time())
+    records = event.get("Records") or []
+    live = [r for r in records if not from_backfill(r)]
+    if len(live) < len(records):
+        metrics.add_metric(
+            name="BackfillEdgesLeftToPass", unit=MetricUnit.Count, value=len(records) - len(live)
+        )
+    if not live:
+        metrics.flush_metrics()
+        return {"batchItemFailures": []}
+    updated, failures, ctx = update_batch(
+        table, {**event, "Records": live}, active_version(table), time.time()
+    )
     metrics.add_metric(name="ScoresUpdated", unit=MetricUnit.Count, value=updated)
     if ctx is not None:
         metrics.add_metric(name="ScoreUpdaterWrites", unit=MetricUnit.Count, value=ctx.writes)

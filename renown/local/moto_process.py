@@ -10,6 +10,18 @@ here:
   with the table, and a walk that fails when a concurrent write adds a partition); DynamoDB reads one
   partition. ``partition_queries`` gives such a query the items of its partition only (results,
   order and paging unchanged);
+* moto answers a Scan page by sorting and walking the whole table up to the page's
+  ``ExclusiveStartKey`` (every page costs the whole table: a paged Scan is quadratic in the table's
+  size). ``linear_scans`` resumes a base-table Scan at its start key over a sorted list of the
+  partitions kept between pages (results, order, paging, segments and filters unchanged);
+* moto checks an item's 400 KB limit again for every attribute it sets while building the item
+  (quadratic in the attributes: a third of the cost of a put). ``linear_item_sizes`` checks the
+  whole item once (the same limit, the same error);
+* moto reads every request and writes every answer by walking the service's model shape by shape:
+  for DynamoDB each attribute value of each item walks the ten members of ``AttributeValue`` with
+  several name lookups each (most of the time of a Scan page, a ``GetRecords`` batch of the stream or
+  a ``BatchWriteItem``). ``direct_attribute_values`` parses and writes an ``AttributeValue`` by the
+  members it holds (the same values, the same blob encoding);
 * moto backs up every table a ``TransactWriteItems`` touches by copying the whole table (a cost
   that grows with the table: ingest writes each delivery in a transaction, so a replay slowed down
   quadratically and a copy failed under concurrent writes). ``item_level_transactions`` keeps a
@@ -97,6 +109,256 @@ def partition_queries() -> Callable[[], None]:
         Table.query, Table.all_items = original_query, original_all_items  # type: ignore[method-assign]
 
     Table.query, Table.all_items = query, all_items  # type: ignore[method-assign]
+    return undo
+
+
+def linear_scans() -> Callable[[], None]:
+    """A base-table Scan reads from its ``ExclusiveStartKey`` on (see the module docstring); returns
+    the undo.
+
+    moto orders a Scan by ``(hash key, range key)``: the partitions' hash keys are kept sorted between
+    pages (per table and segment, sorted again only when a partition was added: moto never removes
+    one from a table with a range key), a page starts at its key by bisection, and each partition's
+    items are sorted on the way. Scans of an index, or of a table without a range key, are moto's own.
+
+    Examples
+    --------
+    >>> undo = linear_scans()
+    >>> undo()
+    """
+    from bisect import bisect_left, bisect_right
+
+    from moto.dynamodb.models import table as table_module
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    original = table_module.Table.scan
+    lock = threading.Lock()
+
+    def sorted_partitions(self: Any, segments: tuple[Any, Any]) -> tuple[list[Any], list[Any]]:
+        """``(hash keys, their values)`` of the table's partitions in the segment, in scan order.
+
+        Partitions added since the last page are inserted in place (moto adds an empty partition even
+        for a read of a missing key, so a busy table gains some between pages)."""
+        with lock:
+            cache = self.__dict__.setdefault("_renown_scan_order", {})
+            if cache.get("items") is not self.items:
+                cache.clear()
+                cache["items"], cache["known"] = self.items, set()
+            known: set[Any] = cache["known"]
+            if len(known) != len(self.items):
+                added = [h for h in list(self.items) if h not in known]
+                known.update(added)
+                for key, order in list(cache.items()):
+                    if not isinstance(key, tuple):
+                        continue
+                    hashes, values = order
+                    for h in added:
+                        if _in_segment(h, key):
+                            position = bisect_left(values, h.cast_value)
+                            hashes.insert(position, h)
+                            values.insert(position, h.cast_value)
+            found = cache.get(segments)
+            if found is None:
+                hashes = sorted((h for h in known if _in_segment(h, segments)), key=lambda h: h.cast_value)
+                found = cache[segments] = (hashes, [h.cast_value for h in hashes])
+        return found
+
+    def ordered(self: Any, segments: tuple[Any, Any], start: dict[str, Any] | None) -> Any:
+        hashes, values = sorted_partitions(self, segments)
+        first, start_hash, start_range = 0, None, None
+        if start is not None:
+            start_hash = DynamoType(start[self.hash_key_attr]).cast_value
+            start_range = DynamoType(start[self.range_key_attr]).cast_value
+            first = bisect_left(values, start_hash)
+        for position in range(first, len(hashes)):
+            partition = self.items.get(hashes[position])
+            if not partition:
+                continue
+            ranges = sorted(partition, key=lambda r: r.cast_value)
+            if start is not None and values[position] == start_hash:
+                ranges = ranges[bisect_right([r.cast_value for r in ranges], start_range) :]
+            for range_key in ranges:
+                yield partition[range_key]
+
+    def scan(
+        self: Any,
+        filters: dict[str, Any],
+        limit: int,
+        exclusive_start_key: dict[str, Any],
+        filter_expression: Any = None,
+        index_name: str | None = None,
+        consistent_read: bool = False,
+        projection_expression: list[list[str]] | None = None,
+        segments: tuple[Any, Any] = (None, None),
+    ) -> tuple[list[Any], int, dict[str, Any] | None]:
+        if index_name or not self.range_key_attr:
+            return original(  # type: ignore[no-any-return]
+                self,
+                filters,
+                limit,
+                exclusive_start_key,
+                filter_expression,
+                index_name,
+                consistent_read,
+                projection_expression,
+                segments,
+            )
+        # moto's own loop over the items (limit and size, legacy filters), minus the walk to the start
+        # key and the deep copy of each item: the answer is built from the items at once (moto turns
+        # them into new dictionaries), under the lock of ``serialised_tables``
+        results: list[Any] = []
+        result_size = scanned_count = 0
+        last_evaluated_key = None
+        for item in ordered(self, tuple(segments), exclusive_start_key):
+            size = item.size()
+            if len(results) == limit or result_size + size > table_module.RESULT_SIZE_LIMIT:
+                last_evaluated_key = self._get_last_evaluated_key(results[-1], index_name)
+                break
+            passes = True
+            for attribute_name, (operator, values) in filters.items():
+                attribute = item.attrs.get(attribute_name)
+                if attribute:
+                    if not attribute.compare(operator, values):
+                        passes = False
+                        break
+                elif operator != "NULL":
+                    passes = False
+                    break
+            if passes:
+                results.append(item)
+                result_size += size
+            scanned_count += 1
+        if filter_expression is not None:
+            results = [item for item in results if filter_expression.expr(item)]
+        if projection_expression:
+            results = [r.project(projection_expression) for r in results]
+        return results, scanned_count, last_evaluated_key
+
+    def undo() -> None:
+        table_module.Table.scan = original  # type: ignore[method-assign]
+
+    table_module.Table.scan = scan  # type: ignore[method-assign]
+    return undo
+
+
+def _in_segment(hash_key: Any, segments: tuple[Any, Any]) -> bool:
+    """Is the partition in the scan's segment? moto's rule (``Item.is_within_segment``): the first
+    byte of the MD5 of the hash key's value, modulo the number of segments."""
+    from moto.utilities.utils import md5_hash
+
+    if segments == (None, None):
+        return True
+    segment, total = segments
+    return int(md5_hash(hash_key.value.encode("utf8")).digest()[0]) % total == segment
+
+
+def linear_item_sizes() -> Callable[[], None]:
+    """An item's size is checked once, over all its attributes (see the module docstring); returns
+    the undo.
+
+    Examples
+    --------
+    >>> undo = linear_item_sizes()
+    >>> from moto.dynamodb.models.dynamo_type import DynamoType, Item
+    >>> Item(DynamoType({"S": "a"}), None, {"PK": {"S": "a"}, "n": {"N": "1"}}).attrs["n"].value
+    '1'
+    >>> undo()
+    """
+    from moto.dynamodb.exceptions import ItemSizeTooLarge
+    from moto.dynamodb.models import dynamo_type
+    from moto.dynamodb.models.utilities import bytesize
+
+    original = dynamo_type.Item.__init__
+
+    def build(self: Any, hash_key: Any, range_key: Any, attrs: dict[str, Any]) -> None:
+        self.hash_key = hash_key
+        self.range_key = range_key
+        values = {key: dynamo_type.DynamoType(value) for key, value in attrs.items()}
+        # what moto's ``LimitedSizeDict`` adds up when it sets the last attribute (the largest sum)
+        if sum(bytesize(key) + value.size() for key, value in values.items()) > 405000:
+            raise ItemSizeTooLarge
+        self.attrs = dynamo_type.LimitedSizeDict(values)  # its later sets are checked as before
+
+    def undo() -> None:
+        dynamo_type.Item.__init__ = original  # type: ignore[method-assign]
+
+    dynamo_type.Item.__init__ = build  # type: ignore[method-assign]
+    return undo
+
+
+#: members of DynamoDB's ``AttributeValue`` (a union: one of them set) written as moto writes them
+_STRING_MEMBERS = ("S", "N")
+_STRING_SET_MEMBERS = ("SS", "NS")
+_BOOLEAN_MEMBERS = ("NULL", "BOOL")
+
+
+def _as_string(value: Any) -> Any:
+    """What moto's JSON serializer makes of a string member (``str`` of anything but empties)."""
+    return str(value) if value not in (None, {}, []) else value
+
+
+def direct_attribute_values() -> Callable[[], None]:
+    """DynamoDB ``AttributeValue`` structures parsed and serialised by the members they hold (see the
+    module docstring); returns the undo.
+
+    Examples
+    --------
+    >>> undo = direct_attribute_values()
+    >>> undo()
+    """
+    from moto.core import parse, serialize
+
+    original_parse = parse.BaseJSONParser._parse_structure
+    original_serialize = serialize.BaseJSONSerializer._serialize_type_structure
+
+    def parse_structure(self: Any, shape: Any, value: Any) -> Any:
+        if shape.name != "AttributeValue" or not isinstance(value, dict):
+            return original_parse(self, shape, value)
+        members = shape.members
+        parsed = self.MAP_TYPE()
+        for name, raw in value.items():
+            member = members.get(name)
+            if member is not None and raw is not None:
+                parsed[name] = self._parse_shape(member, raw)
+        return parsed
+
+    def attribute_json(self: Any, value: dict[str, Any]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for name, member in value.items():
+            if member is None:
+                continue
+            if name in _STRING_MEMBERS:
+                out[name] = _as_string(member)
+            elif name in _STRING_SET_MEMBERS:
+                out[name] = [_as_string(v) for v in member]
+            elif name in _BOOLEAN_MEMBERS:
+                out[name] = member
+            elif name == "B":
+                out[name] = self._base64(member)
+            elif name == "BS":
+                out[name] = [self._base64(b) for b in member]
+            elif name == "M":
+                out[name] = {k: attribute_json(self, v) for k, v in member.items()}
+            elif name == "L":
+                out[name] = [attribute_json(self, v) for v in member]
+        return out
+
+    def serialize_structure(self: Any, serialized: Any, value: Any, shape: Any, key: str) -> None:
+        if shape.name != "AttributeValue" or not isinstance(value, dict):
+            original_serialize(self, serialized, value, shape, key)
+            return
+        out = attribute_json(self, value)
+        if key:
+            self._default_serialize(serialized, out, shape, key)
+        else:
+            serialized.update(out)
+
+    def undo() -> None:
+        parse.BaseJSONParser._parse_structure = original_parse  # type: ignore[method-assign]
+        serialize.BaseJSONSerializer._serialize_type_structure = original_serialize  # type: ignore[method-assign]
+
+    parse.BaseJSONParser._parse_structure = parse_structure  # type: ignore[method-assign]
+    serialize.BaseJSONSerializer._serialize_type_structure = serialize_structure  # type: ignore[method-assign]
     return undo
 
 
@@ -215,6 +477,9 @@ def main() -> None:
     os.environ["MOTO_PORT"] = str(args.port)  # the Step Functions interpreter calls Lambda here
     forward_invocations(args.lambda_endpoint)
     partition_queries()
+    linear_scans()
+    linear_item_sizes()
+    direct_attribute_values()
     item_level_transactions()
     threading.Thread(target=_exit_with_parent, args=(args.parent_pid,), daemon=True).start()
 

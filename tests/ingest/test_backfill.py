@@ -182,3 +182,21 @@ def test_read_activities_keeps_the_first_copy() -> None:
     got = read_activities([act.model_dump_json(), act.model_dump_json(), "[1]"], stats)
     assert got == [act] and stats.lines == 3 and stats.invalid == 1
     assert Decimal(1) == 1
+
+
+def test_the_score_updater_leaves_a_backfill_to_the_scoring_pass(stack: Stack) -> None:
+    """The stream records of a backfill's edges are skipped (its pass scores them); a webhook's change
+    to an edge the backfill wrote is the updater's again."""
+    from functions.ingest import score_updater
+    from tests.ingest.test_pull_and_scores import stream_records
+
+    by_backfill(TABLE, [a for batch in deliveries(count=6) for a in batch])
+    records = stream_records(TABLE)
+    assert records and all(score_updater.from_backfill(r) for r in records)
+    before = items(TABLE)
+    assert score_updater.handler({"Records": records}, LambdaContext()) == {"batchItemFailures": []}
+    assert items(TABLE) == before  # nothing read into RANK items, nothing scored
+    by_webhooks(TABLE, deliveries(seed=4, count=3))
+    later = stream_records(TABLE)[len(records) :]
+    assert later and not any(score_updater.from_backfill(r) for r in later)
+    assert any("backfills" in r["dynamodb"].get("OldImage", {}) for r in later)  # edges it wrote

@@ -16,6 +16,7 @@ from renown.local.higgs_backfill import (
     engagements_by_author,
     higgs_object,
 )
+from renown.local.score_probe import higgs_accounts
 from tests.conftest import ROOT
 
 NOW = 1_765_000_000
@@ -63,3 +64,13 @@ def test_nothing_is_made_up_per_account() -> None:
     # and every tweet carries the collection's subject and its mentions, nothing else
     subject = set(terms_of(SUBJECT))
     assert subject and all({t for t in a.terms if not t.startswith("@")} == subject for a in activities)
+
+
+def test_the_probe_samples_the_accounts_the_demo_imports() -> None:
+    """``score_probe.higgs_accounts`` names exactly the accounts of the engagements ``renown serve``
+    imports, with and without a limit."""
+    directory = ROOT.parent / "shared" / "datasets" / "higgs-twitter"
+    for limit in (1, 300, 40_000):
+        engagements = read_higgs(directory, now=NOW, limit=limit)
+        expected = {e.author for e in engagements} | {e.engager for e in engagements}
+        assert set(higgs_accounts(directory, limit)) == expected, limit

@@ -1,5 +1,7 @@
 """The Higgs backfill on the local stack, on a slice: the function (from the template) reads its S3
-object, records its job, and after a scoring pass every account of the slice has a score."""
+object, records its job, the score updater leaves its edges to the pass, and after a scoring pass
+every sampled account of the slice has its score from that pass (looked up by id through the API, as
+``renown.local.score_probe`` does on ``make run``)."""
 
 from __future__ import annotations
 
@@ -10,8 +12,8 @@ from typing import Any
 import requests
 
 from functions.shared.settings import get_settings
-from renown.local.demo import read_higgs
 from renown.local.demo_runner import DemoRunner
+from renown.local.score_probe import Probe, higgs_accounts, http_getter
 from renown.local.stack import LocalStack
 from tests.conftest import ROOT
 
@@ -32,12 +34,11 @@ def test_a_slice_of_higgs_backfilled_and_every_account_scored(
     assert again["engagements"] == 0 and again["duplicates"] == result["engagements"] + result["activities"]
 
     runner.score()
-    engagements = read_higgs(HIGGS, now=now, limit=SLICE)
-    accounts = sorted({e.author for e in engagements} | {e.engager for e in engagements})
-    for account in random.Random(7).sample(accounts, 12):
-        found = requests.get(f"{stack.url}/v1/identity/twitter/id/{account}", headers=api_headers, timeout=10)
-        assert found.status_code == 200, (account, found.text)
-        profile_id = found.json()["profile_id"]
-        score = requests.get(f"{stack.url}/v1/profiles/{profile_id}/score", headers=api_headers, timeout=10)
-        assert score.status_code == 200, (account, score.text)
-        assert 1 <= score.json()["score"] <= 100
+    sample = random.Random(7).sample(higgs_accounts(HIGGS, SLICE), 40)
+    probe = Probe(http_getter(stack.url, api_headers["x-api-key"]), sample)
+    assert probe.poll() == {"sample": 40, "score_200": 40, "full_pass": 40, "provisional": 0}
+    for lookup in list(probe.lookups.values())[:5]:
+        answer = requests.get(
+            f"{stack.url}/v1/profiles/{lookup.profile_id}/score", headers=api_headers, timeout=10
+        )
+        assert 1 <= answer.json()["score"] <= 100
