@@ -49,7 +49,8 @@ template: install ## expand the SAM template offline, cfn-lint it, sam validate 
 
 unit: install
 	# two workers: the machine CI runs on has two cores; the slowest tests are listed at the end
-	$(RUN)pytest -n 2 --durations=12 --ignore=tests/stack
+	# (loadgroup: the deploy tests share one worker and its layer builds, tests/deploy/conftest.py)
+	$(RUN)pytest -n 2 --dist loadgroup --durations=12 --ignore=tests/stack
 	# the stack tests run handlers in-process as Lambda would: a fresh process, like a fresh container;
 	# each worker starts its own local stack (moto server, pollers, handlers)
 	$(RUN)pytest -n 2 --durations=8 tests/stack

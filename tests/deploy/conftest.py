@@ -29,3 +29,12 @@ def local_layers(tmp_path_factory: pytest.TempPathFactory) -> Path:
     if missing:
         pytest.skip(f"the layer build needs {', '.join(missing)} (not on this machine)")
     return build_layers(tmp_path_factory.mktemp(f"layers{LOCAL_PYVER}"), LOCAL_PYVER, "required")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """All deploy tests on one xdist worker (``--dist loadgroup``): the layer builds are per-session
+    fixtures, so tests spread over two workers would build every layer twice."""
+    here = Path(__file__).resolve().parent
+    for item in items:
+        if here in item.path.resolve().parents:
+            item.add_marker(pytest.mark.xdist_group("layer-builds"))
