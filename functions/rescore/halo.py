@@ -13,6 +13,23 @@ from functions.rescore.artifacts import Layout, get_arrays, put_arrays
 Manifest = Any  # functions.rescore.partitioned_solve.Manifest (bounds, partitions)
 
 
+def send_out_weights(
+    store: Store, layout: Layout, man: Manifest, p: int, halo: np.ndarray, out_partial: np.ndarray
+) -> None:
+    """Partition ``p``'s out-weight partials of its engagers (``halo``, sorted global indices), each
+    slice sent to the partition that owns those engagers (``layout.outw(q, p)``)."""
+    cuts = np.searchsorted(halo, man.bounds)
+    for q in range(man.partitions):
+        a, b = int(cuts[q]), int(cuts[q + 1])
+        if b > a:
+            put_arrays(
+                store,
+                layout.outw(q, p),
+                index=(halo[a:b] - man.bounds[q]).astype(np.int64),
+                value=out_partial[a:b],
+            )
+
+
 def receive_plan(
     store: Store, layout: Layout, man: Manifest, q: int, halo: np.ndarray
 ) -> dict[str, np.ndarray]:

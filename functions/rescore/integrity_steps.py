@@ -32,7 +32,7 @@ from core.types import ENGAGEMENT_TYPES, Accounts, Engagements
 from core.versions import AlgorithmParams, params_digest
 from functions.rescore.artifacts import ArtifactStore as Store
 from functions.rescore.artifacts import Layout, get_arrays, get_json, put_arrays, put_json
-from functions.rescore.halo import halo_static, halo_values, own_x
+from functions.rescore.halo import halo_static, halo_values, own_x, send_out_weights
 
 TOP_LINKS = 10
 
@@ -90,6 +90,8 @@ def build(store: Store, layout: Layout, man: Any, p: int, params: AlgorithmParam
         tele_raw=rows.tele_raw,
         volume=rows.volume,
     )
+    send_out_weights(store, layout, man, p, halo, rows.out_partial)
+    # each pair's count goes to the engager's partition too (the reverse counts of the mutual discount)
     cuts = np.searchsorted(halo, man.bounds)
     engager = halo[rows.indices]
     author = np.repeat(np.arange(len(rows.indptr) - 1, dtype=np.int64), np.diff(rows.indptr)) + lo
@@ -97,12 +99,6 @@ def build(store: Store, layout: Layout, man: Any, p: int, params: AlgorithmParam
     for q in range(man.partitions):
         a, b = int(cuts[q]), int(cuts[q + 1])
         if b > a:
-            put_arrays(
-                store,
-                layout.outw(q, p),
-                index=(halo[a:b] - man.bounds[q]).astype(np.int64),
-                value=rows.out_partial[a:b],
-            )
             sel = owner == q
             put_arrays(
                 store,
@@ -427,8 +423,10 @@ def explain_partition(
     local_of_halo[~inside] = n_p + np.arange(len(ghosts))
     ghost_keys, ghost_prof = np.unique(detail["prof_halo"][~inside], return_inverse=True)
     n_tot = n_p + len(ghosts)
-    ids = list(meta["ids"]) + _account_ids(store, layout, man, ghosts, p, meta)
-    profile_ids = list(part_scores.profile_ids) + _profile_ids(store, layout, man, ghost_keys, p, meta)
+    ids = list(meta["ids"]) + _ids_of(store, layout, man.bounds, ghosts, p, meta, "ids")
+    profile_ids = list(part_scores.profile_ids) + _ids_of(
+        store, layout, man.profile_bounds, ghost_keys, p, meta, "profiles"
+    )
 
     def ext(local: np.ndarray, fill: float) -> np.ndarray:
         return np.concatenate([local, np.full(len(ghosts), fill, dtype=np.asarray(local).dtype)])
@@ -559,27 +557,22 @@ def _influence(
     }
 
 
-def _account_ids(
-    store: Store, layout: Layout, man: Any, ghosts: np.ndarray, p: int, meta: dict[str, Any]
+def _ids_of(
+    store: Store,
+    layout: Layout,
+    bounds: Sequence[int],
+    index: np.ndarray,
+    p: int,
+    meta: dict[str, Any],
+    field: str,
 ) -> list[str]:
-    owner = owner_of(man.bounds, ghosts)
+    """The ids (``meta.json``'s ``field``: ``ids`` of accounts, ``profiles``) of global indices owned by
+    any partition (``bounds``), each other partition's meta read once."""
+    owner = owner_of(bounds, index)
     out: list[str] = []
-    cache: dict[int, list[str]] = {p: meta["ids"]}
-    for gid, q in zip(ghosts.tolist(), owner.tolist(), strict=True):
+    cache: dict[int, list[str]] = {p: meta[field]}
+    for i, q in zip(index.tolist(), owner.tolist(), strict=True):
         if q not in cache:
-            cache[q] = get_json(store, layout.part(q, "meta.json"))["ids"]
-        out.append(cache[q][gid - man.bounds[q]])
-    return out
-
-
-def _profile_ids(
-    store: Store, layout: Layout, man: Any, keys: np.ndarray, p: int, meta: dict[str, Any]
-) -> list[str]:
-    owner = owner_of(man.profile_bounds, keys)
-    out: list[str] = []
-    cache: dict[int, list[str]] = {p: meta["profiles"]}
-    for key, q in zip(keys.tolist(), owner.tolist(), strict=True):
-        if q not in cache:
-            cache[q] = get_json(store, layout.part(q, "meta.json"))["profiles"]
-        out.append(cache[q][key - man.profile_bounds[q]])
+            cache[q] = get_json(store, layout.part(q, "meta.json"))[field]
+        out.append(cache[q][i - bounds[q]])
     return out

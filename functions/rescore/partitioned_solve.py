@@ -50,7 +50,7 @@ from core.versions import AlgorithmParams, params_digest
 from functions.rescore import integrity_steps, sketch
 from functions.rescore.artifacts import ArtifactStore as Store  # the annotations below still say Store
 from functions.rescore.artifacts import Layout, get_arrays, get_json, put_arrays, put_json
-from functions.rescore.halo import halo_values, own_x
+from functions.rescore.halo import halo_values, own_x, send_out_weights
 
 # --- partitioning --------------------------------------------------------------------------------
 
@@ -206,17 +206,7 @@ def build_partition(store: Store, layout: Layout, p: int, params: AlgorithmParam
         tele_raw=rows.tele_raw,
         volume=rows.volume,
     )
-    # out-weights of engagers, sent to the partition that owns each engager
-    cuts = np.searchsorted(halo, man.bounds)
-    for q in range(man.partitions):
-        a, b = int(cuts[q]), int(cuts[q + 1])
-        if b > a:
-            put_arrays(
-                store,
-                layout.outw(q, p),
-                index=(halo[a:b] - man.bounds[q]).astype(np.int64),
-                value=rows.out_partial[a:b],
-            )
+    send_out_weights(store, layout, man, p, halo, rows.out_partial)
     return {
         "partition": p,
         "tele_sum": float(rows.tele_raw.sum()),
