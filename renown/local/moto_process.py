@@ -27,6 +27,13 @@ here:
   quadratically and a copy failed under concurrent writes). ``item_level_transactions`` keeps a
   backup of the items the transaction names instead and restores those when it is cancelled
   (same outcome, conditions and errors);
+* moto keeps a stream record, both images written out, of every write to a table with a stream, and
+  the local stack's pollers read them all back to find the few that a mapping's filter passes (on the
+  backfill, the ``EDGES#`` items among the accounts, posts and claims: half of moto's time went to
+  records nobody wanted). ``filtered_streams`` keeps the records that some mapping on the table would
+  be handed (the template's ``FilterCriteria``, matched as the pollers match them); a table with a
+  mapping that has no filter keeps every record. Sequence numbers stay increasing, as DynamoDB's do
+  (they are not contiguous there either);
 * moto's server answers each request on its own thread, and its DynamoDB backend is not thread-safe:
   a Scan, a Query on an index or a transaction walking the table's dictionaries while another thread
   adds a partition fails ("dictionary changed size during iteration"), and a transaction's checks and
@@ -39,6 +46,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import json
 import logging
 import os
 import threading
@@ -425,6 +433,55 @@ def item_level_transactions() -> Callable[[], None]:
     return undo
 
 
+def filtered_streams(filters: dict[str, list[Any] | None]) -> Callable[[], None]:
+    """Keep only the stream records a mapping's filter passes (see the module docstring); ``filters``
+    is ``LocalTemplate.stream_filters()``. Returns the undo.
+
+    The record's keys and event name are matched first, without building it; the full record (its
+    images) only when a pattern looks beyond those.
+
+    Examples
+    --------
+    >>> undo = filtered_streams({"t": [{"dynamodb": {"Keys": {"PK": {"S": [{"prefix": "EDGES#"}]}}}}]})
+    >>> undo()
+    """
+    from moto.dynamodb.models.table import StreamRecord, StreamShard
+
+    from renown.local.pollers import matches
+
+    original = StreamShard.add
+    shallow = {"eventName", "eventSource", "awsRegion", "dynamodb"}
+
+    def needs_images(pattern: Any) -> bool:
+        return not set(pattern) <= shallow or not set(pattern.get("dynamodb", {})) <= {"Keys"}
+
+    deep = {name for name, patterns in filters.items() if patterns and any(map(needs_images, patterns))}
+
+    def add(self: Any, old: Any, new: Any) -> None:
+        patterns = filters.get(self.table.name)
+        if not patterns:
+            return original(self, old, new)
+        event = "INSERT" if old is None else "REMOVE" if new is None else "MODIFY"
+        if self.table.name in deep:
+            view = self.table.stream_specification["StreamViewType"]
+            record = StreamRecord(self.table, view, event, old, new, 0).to_json()
+        else:
+            item = old if old is not None else new
+            keys = {self.table.hash_key_attr: item.hash_key.to_json()}
+            if self.table.range_key_attr is not None:
+                keys[self.table.range_key_attr] = item.range_key.to_json()
+            record = {"eventName": event, "eventSource": "aws:dynamodb", "dynamodb": {"Keys": keys}}
+        if any(matches(pattern, record) for pattern in patterns):
+            original(self, old, new)
+        return None
+
+    def undo() -> None:
+        StreamShard.add = original  # type: ignore[method-assign]
+
+    StreamShard.add = add  # type: ignore[method-assign]
+    return undo
+
+
 #: request targets (``X-Amz-Target``) of the services whose backends share the table dictionaries
 TABLE_TARGETS = ("DynamoDB_", "DynamoDBStreams_")
 
@@ -472,6 +529,7 @@ def main() -> None:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--lambda-endpoint", required=True)
     parser.add_argument("--parent-pid", type=int, default=os.getppid())
+    parser.add_argument("--stream-filters", default="{}", help="JSON: LocalTemplate.stream_filters()")
     args = parser.parse_args()
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     os.environ["MOTO_PORT"] = str(args.port)  # the Step Functions interpreter calls Lambda here
@@ -481,6 +539,7 @@ def main() -> None:
     linear_item_sizes()
     direct_attribute_values()
     item_level_transactions()
+    filtered_streams(json.loads(args.stream_filters))
     threading.Thread(target=_exit_with_parent, args=(args.parent_pid,), daemon=True).start()
 
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app

@@ -107,6 +107,8 @@ class MotoStack:
                 lambda_endpoint,
                 "--parent-pid",
                 str(os.getpid()),
+                "--stream-filters",
+                json.dumps(self.template.stream_filters()),
             ],
             stdout=subprocess.DEVNULL,
         )

@@ -144,6 +144,30 @@ class LocalTemplate:
             )
         return specs
 
+    def stream_filters(self) -> dict[str, list[Any] | None]:
+        """The event filter patterns of the stream mappings, by physical table name: a stream record
+        some mapping on the table wants matches one of them; ``None`` when a mapping has no filter
+        (it wants every record).
+
+        Examples
+        --------
+        >>> tpl = LocalTemplate.load(Path("template.yaml"))
+        >>> tpl.stream_filters()["renown-table"]
+        [{'dynamodb': {'Keys': {'PK': {'S': [{'prefix': 'EDGES#'}]}}}}]
+        """
+        out: dict[str, list[Any] | None] = {}
+        for spec in self.functions().values():
+            for event in spec.events.values():
+                if event.get("Type") != "DynamoDB":
+                    continue
+                props = event.get("Properties", {})
+                table = self.physical[props["Stream"]["Fn::GetAtt"][0]]
+                filters = props.get("FilterCriteria", {}).get("Filters", [])
+                patterns = [json.loads(f["Pattern"]) for f in filters]
+                known = out.get(table, [])
+                out[table] = None if known is None or not patterns else known + patterns
+        return out
+
     def state_machine_definition(self, logical_id: str) -> str:
         props = self.resources[logical_id]["Properties"]
         text = (self.path.parent / props["DefinitionUri"]).read_text()
