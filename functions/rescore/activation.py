@@ -16,6 +16,7 @@ from botocore.exceptions import ClientError
 
 from functions.rescore import partitioned_solve, releases
 from functions.rescore.artifacts import get_json
+from functions.rescore.batch import serialised
 from functions.rescore.run import (
     WRITE_THREADS,
     ActivationConflictError,
@@ -27,7 +28,7 @@ from functions.rescore.run import (
     table,
 )
 from functions.rescore.write import score_records
-from functions.shared import keys
+from functions.shared import aws, keys
 from functions.shared.records import HistoryPoint, ScoreRecord
 from functions.shared.score_record import history_point
 from functions.shared.trend import day_of
@@ -84,14 +85,16 @@ def _guarded_transaction(
     check = {
         "ConditionCheck": {
             "TableName": table_name,
-            "Key": {"PK": keys.ALGO_PK, "SK": keys.ACTIVE_SK},
+            "Key": serialised({"PK": keys.ALGO_PK, "SK": keys.ACTIVE_SK}),
             "ConditionExpression": "#v = :v",
             "ExpressionAttributeNames": {"#v": "version"},
-            "ExpressionAttributeValues": {":v": version},
+            "ExpressionAttributeValues": {":v": {"S": version}},
         }
     }
     request = [check] + [
-        {kind: body | {"TableName": table_name}} for a in actions for kind, body in a.items()
+        {kind: _serialised_body(body) | {"TableName": table_name}}
+        for a in actions
+        for kind, body in a.items()
     ]
     for attempt in range(attempts):
         try:
@@ -115,6 +118,12 @@ def _guarded_transaction(
         time.sleep(min(5.0, 0.05 * 2**attempt) * random.uniform(0.5, 1.0))
 
 
+def _serialised_body(body: dict[str, Any]) -> dict[str, Any]:
+    """A ``Put``/``Delete`` body of plain values with its item, key and values serialised."""
+    fields = ("Item", "Key", "ExpressionAttributeValues")
+    return {name: serialised(value) if name in fields else value for name, value in body.items()}
+
+
 def write_guarded(items: list[dict[str, Any]], version: str, attempts: int = 10) -> int:
     """Put ``items`` (plain Python values) only while ``ALGO / ACTIVE`` names ``version``: transactions
     of up to ``GUARDED_BATCH`` puts, each with a ``ConditionCheck`` on the pointer, in parallel.
@@ -125,7 +134,7 @@ def write_guarded(items: list[dict[str, Any]], version: str, attempts: int = 10)
 
 def _run_guarded(actions: list[dict[str, Any]], version: str, attempts: int = 10) -> int:
     tbl = table()
-    client = tbl.meta.client
+    client = aws.bulk_client("dynamodb")  # the actions are serialised here (``_serialised_body``)
     keyed = [(a, _action_key(a)) for a in actions]
     batches: list[list[dict[str, Any]]] = []
     batch: dict[tuple[str, str], dict[str, Any]] = {}

@@ -4,6 +4,8 @@
 exponential backoff; a batch that still has leftovers after ``attempts`` rounds raises, so the task
 fails and the state machine retries it (writes are idempotent puts). Several threads share one client
 (clients are thread-safe), because at scale a partition's write is bound by request latency, not CPU.
+Items are serialised here, once, for a low-level client (``aws.bulk_client``: botocore's walk over
+every attribute of every item, to validate and to convert it, cost more than the request itself).
 """
 
 from __future__ import annotations
@@ -14,7 +16,10 @@ from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from boto3.dynamodb.types import TypeSerializer
+
 BATCH = 25
+_SER = TypeSerializer()
 
 
 class UnprocessedItemsError(RuntimeError):
@@ -38,8 +43,20 @@ def _batches(items: Iterable[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
         yield batch
 
 
+def serialised(item: dict[str, Any]) -> dict[str, Any]:
+    """``item`` (plain Python values) as DynamoDB's attribute values.
+
+    Examples
+    --------
+    >>> from decimal import Decimal
+    >>> serialised({"PK": "P1", "n": Decimal(2), "tags": ["a"]})
+    {'PK': {'S': 'P1'}, 'n': {'N': '2'}, 'tags': {'L': [{'S': 'a'}]}}
+    """
+    return {name: _SER.serialize(value) for name, value in item.items()}
+
+
 def _write_batch(client: Any, table_name: str, batch: list[dict[str, Any]], attempts: int) -> None:
-    request: dict[str, Any] = {table_name: [{"PutRequest": {"Item": item}} for item in batch]}
+    request: dict[str, Any] = {table_name: [{"PutRequest": {"Item": serialised(item)}} for item in batch]}
     for attempt in range(attempts):
         answer = client.batch_write_item(RequestItems=request)
         request = answer.get("UnprocessedItems") or {}
@@ -51,15 +68,17 @@ def _write_batch(client: Any, table_name: str, batch: list[dict[str, Any]], atte
     )
 
 
-def write_parallel(table: Any, items: Iterable[dict[str, Any]], threads: int = 4, attempts: int = 10) -> int:
-    """Put every item (plain Python values, as ``Table.put_item`` takes them); returns the count."""
-    client = table.meta.client  # the resource's client: it serialises Python values itself
+def write_parallel(
+    client: Any, table_name: str, items: Iterable[dict[str, Any]], threads: int = 4, attempts: int = 10
+) -> int:
+    """Put every item (plain Python values, as ``Table.put_item`` takes them) with the low-level
+    ``client``; returns the count."""
     batches = list(_batches(items))
     if threads <= 1 or len(batches) <= 1:
         for batch in batches:
-            _write_batch(client, table.name, batch, attempts)
+            _write_batch(client, table_name, batch, attempts)
     else:
         with ThreadPoolExecutor(max_workers=threads) as pool:
-            for _ in pool.map(lambda b: _write_batch(client, table.name, b, attempts), batches):
+            for _ in pool.map(lambda b: _write_batch(client, table_name, b, attempts), batches):
                 pass
     return sum(len(b) for b in batches)

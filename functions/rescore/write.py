@@ -27,6 +27,7 @@ from functions.rescore.run import (
     table,
 )
 from functions.rescore.solve import beta_of
+from functions.shared import aws
 from functions.shared.rank_state import rank_state_items
 from functions.shared.records import ExplainRecord, ScoreRecord, ShiftReportRecord
 from functions.shared.score_record import score_record, topic_leaders
@@ -134,7 +135,7 @@ def write_shadow(run: Run, payload: dict[str, Any]) -> dict[str, Any]:
         for pid, e in explanations.items()
     ]
     items += _rank_items(run, p, meta, payload["solve"])
-    written = write_parallel(table(), items, threads=WRITE_THREADS)
+    written = write_parallel(aws.bulk_client("dynamodb"), table().name, items, threads=WRITE_THREADS)
     linked = [i for i, pid in enumerate(scores.profile_ids) if not pid.startswith("unlinked:")]
     old = np.array(
         [meta["previous"].get(scores.profile_ids[i], {}).get("old", np.nan) for i in linked], dtype=np.float64
