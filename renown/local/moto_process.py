@@ -135,6 +135,7 @@ def linear_scans() -> Callable[[], None]:
     >>> undo()
     """
     from bisect import bisect_left, bisect_right
+    from itertools import islice
 
     from moto.dynamodb.models import table as table_module
     from moto.dynamodb.models.dynamo_type import DynamoType
@@ -149,13 +150,14 @@ def linear_scans() -> Callable[[], None]:
         for a read of a missing key, so a busy table gains some between pages)."""
         with lock:
             cache = self.__dict__.setdefault("_renown_scan_order", {})
-            if cache.get("items") is not self.items:
+            if cache.get("items") is not self.items or len(self.items) < cache["count"]:
                 cache.clear()
-                cache["items"], cache["known"] = self.items, set()
-            known: set[Any] = cache["known"]
-            if len(known) != len(self.items):
-                added = [h for h in list(self.items) if h not in known]
-                known.update(added)
+                cache["items"], cache["count"] = self.items, 0
+            if len(self.items) != cache["count"]:
+                # partitions are only ever added, at the end of the dictionary's order: the new ones
+                # are its tail (skipped to in C, not looked up one by one)
+                added = list(islice(self.items, cache["count"], None))
+                cache["count"] = len(self.items)
                 for key, order in list(cache.items()):
                     if not isinstance(key, tuple):
                         continue
@@ -167,7 +169,8 @@ def linear_scans() -> Callable[[], None]:
                             values.insert(position, h.cast_value)
             found = cache.get(segments)
             if found is None:
-                hashes = sorted((h for h in known if _in_segment(h, segments)), key=lambda h: h.cast_value)
+                inside = (h for h in self.items if _in_segment(h, segments))
+                hashes = sorted(inside, key=lambda h: h.cast_value)
                 found = cache[segments] = (hashes, [h.cast_value for h in hashes])
         return found
 
