@@ -18,6 +18,7 @@ from renown.local.higgs_backfill import higgs_object, object_key
 
 log = logging.getLogger("renown.demo")
 
+PASS_WAIT_S = 6 * 3600  # the longest a demo scoring pass is waited for
 BACKFILL_JOB = "higgs-twitter"  # the job id of the Higgs backfill (its record: BACKFILL#higgs-twitter)
 
 
@@ -94,7 +95,11 @@ class DemoRunner:
             final.update(sfn.describe_execution(executionArn=execution))
             return final["status"] != "RUNNING"
 
-        wait_until(finished, 900, 1.0)
+        # as long as the pass runs (a whole data set on a busy 2-core machine takes longer than any
+        # fixed guess), unless the service stops
+        wait_until(lambda: self.stopping.is_set() or finished(), PASS_WAIT_S, 1.0)
+        if self.stopping.is_set():
+            raise RuntimeError("the service stopped during the scoring pass")
         if final.get("status") != "SUCCEEDED":
             raise RuntimeError(
                 f"scoring pass {final.get('status')}: {final.get('error')} {final.get('cause')}"

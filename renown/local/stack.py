@@ -8,6 +8,7 @@ import json
 import logging
 import os
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -147,8 +148,11 @@ class LocalStack:
     def stop(self) -> None:
         for poller in self.pollers:
             poller.stop()
+        # one deadline for all of them (they are daemon threads: one still inside a handler call
+        # ends with the process)
+        deadline = time.monotonic() + 3.0
         for poller in self.pollers:
-            poller.join(timeout=5)
+            poller.join(timeout=max(0.0, deadline - time.monotonic()))
         for server in (self.http, self.lambda_http):
             if server is not None:
                 server.shutdown()
