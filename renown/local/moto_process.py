@@ -325,12 +325,36 @@ def direct_attribute_values() -> Callable[[], None]:
     def parse_structure(self: Any, shape: Any, value: Any) -> Any:
         if shape.name != "AttributeValue" or not isinstance(value, dict):
             return original_parse(self, shape, value)
+        return parse_attribute(self, shape, value)
+
+    def parse_attribute(self: Any, shape: Any, value: dict[str, Any]) -> Any:
+        """What moto's walk gives: strings, numbers and booleans as they came, maps and lists member
+        by member (without a shape lookup per value), blobs and sets by moto's own handlers."""
         members = shape.members
         parsed = self.MAP_TYPE()
         for name, raw in value.items():
-            member = members.get(name)
-            if member is not None and raw is not None:
-                parsed[name] = self._parse_shape(member, raw)
+            if raw is None or name not in members:
+                continue
+            if name in _STRING_MEMBERS or name in _BOOLEAN_MEMBERS:
+                parsed[name] = raw
+            elif name == "M" and isinstance(raw, dict):
+                inner = self.MAP_TYPE()
+                for key, item in raw.items():
+                    inner[key] = (
+                        parse_attribute(self, shape, item)
+                        if isinstance(item, dict)
+                        else self._parse_shape(members["M"].value, item)
+                    )
+                parsed[name] = inner
+            elif name == "L" and isinstance(raw, list):
+                parsed[name] = [
+                    parse_attribute(self, shape, item)
+                    if isinstance(item, dict)
+                    else self._parse_shape(members["L"].member, item)
+                    for item in raw
+                ]
+            else:
+                parsed[name] = self._parse_shape(members[name], raw)
         return parsed
 
     def attribute_json(self: Any, value: dict[str, Any]) -> dict[str, Any]:
