@@ -4,11 +4,13 @@
 the first bad line must agree on every rule, so they sit side by side.)
 
 Text files (``source target weight [type [unix_time]]`` lines) go through pyarrow's multithreaded CSV
-reader; Parquet and Arrow IPC files hold the columns ``source``, ``target``, ``weight`` and optionally
-``type`` and ``ts``. Account tokens become dense integer ids without a Python object per edge: numeric
-tokens through a direct-address table (or a hash table when they are sparse), text tokens through
-pyarrow's hash dictionary encoding; only the distinct accounts are then sorted, so ids come out in the
-order of the plain reader (numeric tokens numerically, the others bytewise).
+reader, except three columns of digits, which one parallel kernel reads first
+(:func:`core.digit_lines.parse_digit_lines`; it gives up on any other layout); Parquet and Arrow IPC
+files hold the columns ``source``, ``target``, ``weight`` and optionally ``type`` and ``ts``. Account
+tokens become dense integer ids without a Python object per edge: numeric tokens through a
+direct-address table (or a hash table when they are sparse), text tokens through pyarrow's hash
+dictionary encoding; only the distinct accounts are then sorted, so ids come out in the order of the
+plain reader (numeric tokens numerically, the others bytewise).
 
 Every value is validated on the columns. When a text file fails the fast path (a bad value, an
 irregular layout such as several blanks between fields), a slow line-by-line pass reads it again: it
