@@ -4,11 +4,13 @@
 the first bad line must agree on every rule, so they sit side by side.)
 
 Text files (``source target weight [type [unix_time]]`` lines) go through pyarrow's multithreaded CSV
-reader; Parquet and Arrow IPC files hold the columns ``source``, ``target``, ``weight`` and optionally
-``type`` and ``ts``. Account tokens become dense integer ids without a Python object per edge: numeric
-tokens through a direct-address table (or a hash table when they are sparse), text tokens through
-pyarrow's hash dictionary encoding; only the distinct accounts are then sorted, so ids come out in the
-order of the plain reader (numeric tokens numerically, the others bytewise).
+reader, except three columns of digits, which one parallel kernel reads first
+(:func:`core.digit_lines.parse_digit_lines`; it gives up on any other layout); Parquet and Arrow IPC
+files hold the columns ``source``, ``target``, ``weight`` and optionally ``type`` and ``ts``. Account
+tokens become dense integer ids without a Python object per edge: numeric tokens through a
+direct-address table (or a hash table when they are sparse), text tokens through pyarrow's hash
+dictionary encoding; only the distinct accounts are then sorted, so ids come out in the order of the
+plain reader (numeric tokens numerically, the others bytewise).
 
 Every value is validated on the columns. When a text file fails the fast path (a bad value, an
 irregular layout such as several blanks between fields), a slow line-by-line pass reads it again: it
@@ -33,6 +35,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 from numba import njit, prange
 
+from core.digit_lines import parse_digit_lines
 from core.errors import InputFormatError, RenownCoreError
 from core.types import (
     ENGAGEMENT_TYPES,
@@ -196,9 +199,14 @@ def _read_text_fast(path: str, progress: Callable[[int], None] | None) -> _Colum
     cols: _Columns | None = None
     if numeric:
         rows = _estimate_rows(path, offset)
+        digits = k == 3 and _digits_only(path, offset)
+        if digits:
+            cols = _stream_digits(path, offset, delim, rows, progress)
+            if cols is not None:
+                return cols
         # whole-number weights parse faster as integers (the same float64 values: both conversions
         # round the exact integer); a weight that is not one reads the file again as floats
-        weight_types = [pa.int64(), pa.float64()] if k == 3 and _digits_only(path, offset) else [pa.float64()]
+        weight_types = [pa.int64(), pa.float64()] if digits else [pa.float64()]
         for weight_type in weight_types:
             try:
                 cols = _stream_numeric(path, offset, options(pa.int64(), weight_type), names, rows, progress)
@@ -318,6 +326,58 @@ def _stream_numeric(
             start = end
     out = {name: _grow(a, pos) for name, a in out.items()}
     return _Columns(out["source"], out["target"], out["weight"], out.get("type"), out.get("ts"))
+
+
+def _stream_digits(
+    path: str, offset: int, delim: bytes, rows: int, progress: Callable[[int], None] | None
+) -> _Columns | None:
+    """Lines of three whole numbers: the file (memory-mapped) in segments of about :data:`SEGMENT`
+    bytes cut at line ends, each parsed by :func:`core.digit_lines.parse_digit_lines`; ``None`` at the
+    first line of another layout (the progress reported so far is then taken back).
+    """
+    cols: tuple[np.ndarray, np.ndarray, np.ndarray] = (
+        np.empty(rows, np.int64),
+        np.empty(rows, np.int64),
+        np.empty(rows, np.float64),
+    )
+    pos = 0
+    done = 0
+    sep = delim[0]
+    with open(path, "rb") as fh:
+        size = os.fstat(fh.fileno()).st_size
+    data = np.memmap(path, np.uint8, mode="r") if size else np.zeros(0, np.uint8)
+    try:
+        start = offset
+        while start < size:
+            end = min(size, start + SEGMENT)
+            if end < size:  # cut after the next line end
+                nl = _find_newline(data, end)
+                end = size if nl < 0 else nl + 1
+            got = parse_digit_lines(data[start:end], sep, cols, pos)
+            if got is None:
+                if progress is not None and done:
+                    progress(-done)
+                return None
+            cols, pos = got
+            if progress is not None:
+                progress(end - start)
+            done += end - start
+            start = end
+    finally:
+        del data
+    src, dst, w = (_grow(a, pos) for a in cols)
+    return _Columns(src, dst, w, None, None)
+
+
+def _find_newline(data: np.ndarray, at: int) -> int:
+    """Position of the first line end at or after ``at``, or -1."""
+    step = 1 << 16
+    while at < len(data):
+        hit = np.flatnonzero(data[at : at + step] == 10)
+        if len(hit):
+            return at + int(hit[0])
+        at += step
+    return -1
 
 
 class _ProgressReader:

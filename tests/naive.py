@@ -209,3 +209,27 @@ def fixed2_lines(texts, columns):
     for i, text in enumerate(texts):
         out.append(",".join([text] + [f"{float(col[i]):.2f}" for col in columns]) + "\n")
     return "".join(out).encode()
+
+
+def digit_lines(text, sep):
+    """``source target weight`` lines of digits (``core.digit_lines.parse_digit_lines``): the three
+    columns as lists, or ``None`` when a line has another layout.
+    """
+    if not text:
+        return [], [], []
+    lines = text.split(b"\n")
+    if lines[-1] == b"":
+        lines.pop()  # the last line end
+    src, dst, w = [], [], []
+    for line in lines:
+        if line.endswith(b"\r"):
+            line = line[:-1]
+        f = line.split(bytes([sep]))
+        if len(f) != 3 or not all(t and t.isdigit() and t.isascii() and len(t) <= 18 for t in f):
+            return None
+        if int(f[2]) > 10**15:
+            return None
+        src.append(int(f[0]))
+        dst.append(int(f[1]))
+        w.append(float(int(f[2])))
+    return src, dst, w

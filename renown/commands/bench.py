@@ -60,6 +60,12 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     )
     p.add_argument("--e2e-formats", default="text,parquet", help="edge file formats of the end-to-end runs")
     p.add_argument(
+        "--e2e-no-bytecode",
+        action="store_true",
+        help="end-to-end runs as the environment says even when it writes no bytecode "
+        "(PYTHONDONTWRITEBYTECODE): every module compiled from source in every process",
+    )
+    p.add_argument(
         "--no-first-run",
         action="store_true",
         help="skip the first-run rows (renown score with an empty numba cache, then after renown warm)",
@@ -429,7 +435,9 @@ def score_end_to_end(name: str, path: str, edge_mb: float, args: argparse.Namesp
         out = os.path.join(folder, "scores.csv")
         cmd = [sys.executable, "-m", "renown.cli", "score", path, "--out", out, "--stats", "--quiet"]
         t0 = time.perf_counter()
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=args.timeout, check=False)
+        proc = subprocess.run(
+            cmd, capture_output=True, text=True, timeout=args.timeout, check=False, env=_e2e_env(args)
+        )
         wall = time.perf_counter() - t0
     if proc.returncode != 0:
         print(f"  renown score {name}: rc {proc.returncode}: {proc.stderr.strip()[-500:]}", flush=True)
@@ -446,6 +454,42 @@ def score_end_to_end(name: str, path: str, edge_mb: float, args: argparse.Namesp
         flush=True,
     )
     return row
+
+
+def _e2e_env(args: argparse.Namespace) -> dict[str, str]:
+    """The environment of the end-to-end runs: with a bytecode cache (``args.pyc_prefix``) when this
+    environment writes no bytecode, as an installed package has its ``.pyc`` files.
+    """
+    env = dict(os.environ)
+    prefix = getattr(args, "pyc_prefix", None)
+    if prefix:
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env["PYTHONPYCACHEPREFIX"] = prefix
+    return env
+
+
+def prepare_bytecode(args: argparse.Namespace, folder: str) -> None:
+    """When this environment writes no bytecode (``PYTHONDONTWRITEBYTECODE``), give the end-to-end
+    runs a bytecode cache under ``folder`` and fill it with one small untimed ``renown score`` per
+    format: otherwise every run compiles numba's, scipy's and pyarrow's modules from source (about
+    3 s of a 1M/20M run here), which an installed package does not.
+    """
+    import subprocess
+
+    if args.e2e_no_bytecode or not os.environ.get("PYTHONDONTWRITEBYTECODE"):
+        return
+    args.pyc_prefix = os.path.join(folder, "pyc")
+    src, dst, w = power_law_graph(1000, 20_000, args.seed)
+    for name in ("warm.txt", "warm.parquet"):
+        path = os.path.join(folder, name)
+        write_edge_file(path, src, dst, w)
+        cmd = [sys.executable, "-m", "renown.cli", "score", path, "--out", path + ".csv", "--quiet"]
+        subprocess.run(cmd, capture_output=True, timeout=args.timeout, check=False, env=_e2e_env(args))
+    print(
+        "\n(end-to-end runs with a bytecode cache, PYTHONPYCACHEPREFIX: this environment sets "
+        "PYTHONDONTWRITEBYTECODE; --e2e-no-bytecode runs without)",
+        flush=True,
+    )
 
 
 def bench_end_to_end(
@@ -577,6 +621,8 @@ def print_summary(rows: list[dict[str, Any]]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import tempfile
+
     import numba
 
     solvers = [s.strip() for s in args.solvers.split(",") if s.strip()]
@@ -601,6 +647,36 @@ def run(args: argparse.Namespace) -> int:
     e2e: list[dict[str, Any]] = []
     by_version: list[dict[str, Any]] = []
     versions = [v.strip() for v in args.versions.split(",") if v.strip()]
+    with tempfile.TemporaryDirectory(prefix="renown-pyc-") as pyc:
+        if not args.no_e2e:
+            prepare_bytecode(args, pyc)
+        _run_graphs(args, sizes, solvers, versions, rows, e2e, by_version)
+    first = [] if args.no_first_run or args.no_e2e else bench_first_run(args)
+    print_summary(rows)
+    print_e2e_summary(e2e)
+    print_versions_summary(by_version)
+    if first:
+        print(
+            f"\n== first run of renown score, 100k/2M text (load average 1 min: {os.getloadavg()[0]:.1f}) =="
+        )
+        for r in first:
+            print(f"{r['step']:>32} {r['wall_s']:7.2f}s")
+    if args.json:
+        with open(args.json, "w") as fh:
+            json.dump(rows + e2e + by_version + first, fh, indent=1)
+    return 0
+
+
+def _run_graphs(
+    args: argparse.Namespace,
+    sizes: list[str],
+    solvers: list[str],
+    versions: list[str],
+    rows: list[dict[str, Any]],
+    e2e: list[dict[str, Any]],
+    by_version: list[dict[str, Any]],
+) -> None:
+    """Every graph's solver rows, end-to-end rows and version rows, appended to the lists given."""
     if not args.no_higgs and Path(args.higgs).exists():
         src, dst, w, n = higgs_graph(args.higgs)
         rows += bench_graph("higgs-mention", src, dst, w, n, solvers, args)
@@ -617,17 +693,3 @@ def run(args: argparse.Namespace) -> int:
         gc.collect()
         if versions:
             by_version += bench_versions(size, n, m, versions, args.repeat, args.seed)
-    first = [] if args.no_first_run or args.no_e2e else bench_first_run(args)
-    print_summary(rows)
-    print_e2e_summary(e2e)
-    print_versions_summary(by_version)
-    if first:
-        print(
-            f"\n== first run of renown score, 100k/2M text (load average 1 min: {os.getloadavg()[0]:.1f}) =="
-        )
-        for r in first:
-            print(f"{r['step']:>32} {r['wall_s']:7.2f}s")
-    if args.json:
-        with open(args.json, "w") as fh:
-            json.dump(rows + e2e + by_version + first, fh, indent=1)
-    return 0

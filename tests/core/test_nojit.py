@@ -33,6 +33,12 @@ p = dataclasses.replace(get_version("v1"), tol=1e-12, max_iter=2000)
 res = score_population(eng, acc, p, now=NOW)
 raw, _, _ = naive.score_raw(eng, acc, p, NOW)
 assert np.allclose(res.raw_account, raw, rtol=1e-6, atol=1e-7)
+from core.digit_lines import parse_digit_lines
+text = b"7 2 3\r\n10 7 1\n0 7 1000000000000000"
+cols = (np.zeros(1, np.int64), np.zeros(1, np.int64), np.zeros(1))
+(s_, d_, w_), end = parse_digit_lines(np.frombuffer(text, np.uint8), 32, cols, 0)
+assert [s_[:end].tolist(), d_[:end].tolist(), w_[:end].tolist()] == list(naive.digit_lines(text, 32))
+assert parse_digit_lines(np.frombuffer(b"1 2 3\n1 2 -3\n", np.uint8), 32, cols, 0) is None
 import numba
 assert numba.config.DISABLE_JIT
 print("ok")
