@@ -34,6 +34,8 @@ here:
   be handed (the template's ``FilterCriteria``, matched as the pollers match them); a table with a
   mapping that has no filter keeps every record. Sequence numbers stay increasing, as DynamoDB's do
   (they are not contiguous there either);
+* moto's server finds a request's backend by listing its own package directory (``isdir`` of every
+  entry) every time; ``cached_backend_lookup`` keeps the answer per host;
 * moto's server answers each request on its own thread, and its DynamoDB backend is not thread-safe:
   a Scan, a Query on an index or a transaction walking the table's dictionaries while another thread
   adds a partition fails ("dictionary changed size during iteration"), and a transaction's checks and
@@ -474,9 +476,10 @@ def filtered_streams(filters: dict[str, list[Any] | None]) -> Callable[[], None]
     """
     from moto.dynamodb.models.table import StreamRecord, StreamShard
 
-    from renown.local.pollers import matches
+    from renown.local.pollers import matcher
 
     original = StreamShard.add
+    tests = {name: [matcher(p) for p in patterns] for name, patterns in filters.items() if patterns}
     shallow = {"eventName", "eventSource", "awsRegion", "dynamodb"}
 
     def needs_images(pattern: Any) -> bool:
@@ -485,8 +488,8 @@ def filtered_streams(filters: dict[str, list[Any] | None]) -> Callable[[], None]
     deep = {name for name, patterns in filters.items() if patterns and any(map(needs_images, patterns))}
 
     def add(self: Any, old: Any, new: Any) -> None:
-        patterns = filters.get(self.table.name)
-        if not patterns:
+        wanted = tests.get(self.table.name)
+        if not wanted:
             return original(self, old, new)
         event = "INSERT" if old is None else "REMOVE" if new is None else "MODIFY"
         if self.table.name in deep:
@@ -498,7 +501,7 @@ def filtered_streams(filters: dict[str, list[Any] | None]) -> Callable[[], None]
             if self.table.range_key_attr is not None:
                 keys[self.table.range_key_attr] = item.range_key.to_json()
             record = {"eventName": event, "eventSource": "aws:dynamodb", "dynamodb": {"Keys": keys}}
-        if any(matches(pattern, record) for pattern in patterns):
+        if any(test(record) for test in wanted):
             original(self, old, new)
         return None
 
@@ -506,6 +509,33 @@ def filtered_streams(filters: dict[str, list[Any] | None]) -> Callable[[], None]
         StreamShard.add = original  # type: ignore[method-assign]
 
     StreamShard.add = add  # type: ignore[method-assign]
+    return undo
+
+
+def cached_backend_lookup() -> Callable[[], None]:
+    """moto's server finds the backend of every request by its host, listing moto's package directory
+    each time (``list_of_moto_modules``: a tenth of a small request's time); the answer for a host never
+    changes, so it is kept. Returns the undo.
+
+    Examples
+    --------
+    >>> undo = cached_backend_lookup()
+    >>> undo()
+    """
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+
+    original = DomainDispatcherApplication.get_backend_for_host
+    known: dict[str | None, Any] = {}
+
+    def get_backend_for_host(self: Any, host: str | None) -> Any:
+        if host not in known:
+            known[host] = original(self, host)
+        return known[host]
+
+    def undo() -> None:
+        DomainDispatcherApplication.get_backend_for_host = original  # type: ignore[method-assign]
+
+    DomainDispatcherApplication.get_backend_for_host = get_backend_for_host  # type: ignore[method-assign]
     return undo
 
 
@@ -567,6 +597,7 @@ def main() -> None:
     direct_attribute_values()
     item_level_transactions()
     filtered_streams(json.loads(args.stream_filters))
+    cached_backend_lookup()
     threading.Thread(target=_exit_with_parent, args=(args.parent_pid,), daemon=True).start()
 
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
