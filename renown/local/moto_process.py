@@ -40,13 +40,14 @@ here:
   a Scan, a Query on an index or a transaction walking the table's dictionaries while another thread
   adds a partition fails ("dictionary changed size during iteration"), and a transaction's checks and
   writes can interleave with another writer. ``serialised_tables`` runs DynamoDB and DynamoDB Streams
-  requests one at a time (other services stay concurrent: a Step Functions task calls Lambda, whose
-  handler calls DynamoDB while the task waits).
+  requests one at a time, in the order they came (``TurnLock``; other services stay concurrent: a
+  Step Functions task calls Lambda, whose handler calls DynamoDB while the task waits).
 """
 
 from __future__ import annotations
 
 import argparse
+import collections
 import copy
 import json
 import logging
@@ -543,6 +544,44 @@ def cached_backend_lookup() -> Callable[[], None]:
 TABLE_TARGETS = ("DynamoDB_", "DynamoDBStreams_")
 
 
+class TurnLock:
+    """A lock handed over in the order it was asked for (``threading.Lock`` is not: a thread that
+    releases it and asks again at once, such as the four segment scans of the scoring pass's
+    snapshot, can keep an API request waiting for many turns).
+
+    Examples
+    --------
+    >>> lock = TurnLock()
+    >>> with lock:
+    ...     lock.held
+    True
+    >>> lock.held
+    False
+    """
+
+    def __init__(self) -> None:
+        self._guard = threading.Lock()
+        self._waiting: collections.deque[threading.Event] = collections.deque()
+        self.held = False
+
+    def __enter__(self) -> TurnLock:
+        with self._guard:
+            if not self.held:
+                self.held = True
+                return self
+            turn = threading.Event()
+            self._waiting.append(turn)
+        turn.wait()  # handed over by the releasing thread: ``held`` stays True
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        with self._guard:
+            if self._waiting:
+                self._waiting.popleft().set()
+            else:
+                self.held = False
+
+
 def serialised_tables(app: Callable[..., Any]) -> Callable[..., Any]:
     """Wrap moto's WSGI ``app`` so that DynamoDB and DynamoDB Streams requests run one at a time.
 
@@ -555,7 +594,7 @@ def serialised_tables(app: Callable[..., Any]) -> Callable[..., Any]:
     >>> app({"HTTP_X_AMZ_TARGET": "DynamoDB_20120810.GetItem"}, None)
     [b'{}']
     """
-    lock = threading.Lock()
+    lock = TurnLock()  # in turn: an API request waits for the requests before it, not for a scan
 
     def serialised(environ: dict[str, Any], start_response: Any) -> Any:
         if not str(environ.get("HTTP_X_AMZ_TARGET", "")).startswith(TABLE_TARGETS):

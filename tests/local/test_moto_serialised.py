@@ -6,7 +6,7 @@ import threading
 import time
 from typing import Any
 
-from renown.local.moto_process import serialised_tables
+from renown.local.moto_process import TurnLock, serialised_tables
 
 
 class Recorder:
@@ -76,3 +76,25 @@ def test_other_services_stay_concurrent() -> None:
     sqs = {"HTTP_X_AMZ_TARGET": "AmazonSQS.ReceiveMessage", "meet": True}
     lambda_invoke = {"PATH_INFO": "/2015-03-31/functions/f/invocations", "meet": True}
     assert _call_together(app, [sqs, lambda_invoke]) == [[b"ok"], [b"ok"]]
+
+
+def test_turns_are_taken_in_the_order_they_were_asked_for() -> None:
+    """The holder that gives the lock back and asks again at once waits for the thread already waiting
+    (with ``threading.Lock`` it takes the lock straight back)."""
+    lock = TurnLock()
+    order: list[str] = []
+
+    def waiter() -> None:
+        with lock:
+            order.append("waiter")
+
+    lock.__enter__()
+    thread = threading.Thread(target=waiter)
+    thread.start()
+    time.sleep(0.2)  # the waiter is queued
+    lock.__exit__(None, None, None)
+    with lock:
+        order.append("holder again")
+    thread.join(timeout=10)
+    assert order == ["waiter", "holder again"]
+    assert not lock.held
