@@ -53,7 +53,6 @@ from dataclasses import asdict, dataclass, field, replace
 from itertools import chain, islice
 from typing import Any
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from functions.ingest.aggregate import additive, plan
@@ -64,6 +63,8 @@ from functions.ingest.networks.base import AccountRef, Activity
 from functions.ingest.store import FOLLOWERS_LOG_STEP, activity_record
 from functions.ingest.timecheck import admit
 from functions.shared import aws, keys
+from functions.shared.attribute_values import attribute_values, plain_values
+from functions.shared.keys import AccountKey
 from functions.shared.observability import MetricUnit, logger, metrics
 from functions.shared.settings import get_settings
 
@@ -73,9 +74,6 @@ WRITE_BATCH = 25  # BatchWriteItem's limit
 ATTEMPTS = 10  # rounds of unprocessed keys/items before giving up
 MARKER = "backfills"  # the set of backfill jobs whose contribution an aggregate item holds
 JOB_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
-_SER = TypeSerializer()
-_DESER = TypeDeserializer()
-AccountKey = tuple[str, str]
 Progress = Callable[[str, int, int], None]
 
 
@@ -215,7 +213,7 @@ class BulkTable:
         with ThreadPoolExecutor(self.threads) as pool:
             for found in pool.map(one, _chunks(unique, READ_BATCH)):
                 for raw in found:
-                    item = {k: _DESER.deserialize(v) for k, v in raw.items()}
+                    item = plain_values(raw)
                     out[(item["PK"], item["SK"])] = item
         return out
 
@@ -224,7 +222,7 @@ class BulkTable:
         flight (``items`` may be a generator); returns the count."""
 
         def one(chunk: list[dict[str, Any]]) -> None:
-            requests = [{"PutRequest": {"Item": {k: _SER.serialize(v) for k, v in i.items()}}} for i in chunk]
+            requests = [{"PutRequest": {"Item": attribute_values(i)}} for i in chunk]
             request: dict[str, Any] = {self.table_name: requests}
             for attempt in range(ATTEMPTS):
                 answer = self.client.batch_write_item(RequestItems=request)

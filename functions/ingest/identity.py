@@ -16,9 +16,8 @@ from botocore.exceptions import ClientError
 
 from functions.ingest.networks.base import AccountRef
 from functions.shared import keys
+from functions.shared.keys import AccountKey
 from functions.shared.records import AccountRecord, LinkRecord, ProfileRecord
-
-AccountKey = tuple[str, str]  # (network, account_id)
 
 
 def profile_id_for(network: str, account_id: str) -> str:

@@ -19,12 +19,11 @@ from core.provisional import new_account_passing
 from core.versions import AlgorithmParams
 from functions.ingest import incremental as inc
 from functions.shared import keys
+from functions.shared.keys import AccountKey
 from functions.shared.rank_state import BASE_PREFIX, NOW_PREFIX
 from functions.shared.records import ScoreRecord, _to_dynamo
 from functions.shared.score_record import history_point, score_record
 from functions.shared.table import batch_get
-
-AccountKey = tuple[str, str]  # (network, account id)
 
 
 def rank_key(network: str, account: str, version: str) -> dict[str, str]:

@@ -16,7 +16,6 @@ from botocore.exceptions import ClientError
 
 from functions.rescore import partitioned_solve, releases
 from functions.rescore.artifacts import get_json
-from functions.rescore.batch import serialised
 from functions.rescore.run import (
     WRITE_THREADS,
     ActivationConflictError,
@@ -29,6 +28,7 @@ from functions.rescore.run import (
 )
 from functions.rescore.write import score_records
 from functions.shared import aws, keys
+from functions.shared.attribute_values import attribute_values
 from functions.shared.records import HistoryPoint, ScoreRecord
 from functions.shared.score_record import history_point
 from functions.shared.trend import day_of
@@ -85,7 +85,7 @@ def _guarded_transaction(
     check = {
         "ConditionCheck": {
             "TableName": table_name,
-            "Key": serialised({"PK": keys.ALGO_PK, "SK": keys.ACTIVE_SK}),
+            "Key": attribute_values({"PK": keys.ALGO_PK, "SK": keys.ACTIVE_SK}),
             "ConditionExpression": "#v = :v",
             "ExpressionAttributeNames": {"#v": "version"},
             "ExpressionAttributeValues": {":v": {"S": version}},
@@ -121,7 +121,7 @@ def _guarded_transaction(
 def _serialised_body(body: dict[str, Any]) -> dict[str, Any]:
     """A ``Put``/``Delete`` body of plain values with its item, key and values serialised."""
     fields = ("Item", "Key", "ExpressionAttributeValues")
-    return {name: serialised(value) if name in fields else value for name, value in body.items()}
+    return {name: attribute_values(value) if name in fields else value for name, value in body.items()}
 
 
 def write_guarded(items: list[dict[str, Any]], version: str, attempts: int = 10) -> int:

@@ -16,10 +16,9 @@ from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from boto3.dynamodb.types import TypeSerializer
+from functions.shared.attribute_values import attribute_values
 
 BATCH = 25
-_SER = TypeSerializer()
 
 
 class UnprocessedItemsError(RuntimeError):
@@ -43,20 +42,10 @@ def _batches(items: Iterable[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
         yield batch
 
 
-def serialised(item: dict[str, Any]) -> dict[str, Any]:
-    """``item`` (plain Python values) as DynamoDB's attribute values.
-
-    Examples
-    --------
-    >>> from decimal import Decimal
-    >>> serialised({"PK": "P1", "n": Decimal(2), "tags": ["a"]})
-    {'PK': {'S': 'P1'}, 'n': {'N': '2'}, 'tags': {'L': [{'S': 'a'}]}}
-    """
-    return {name: _SER.serialize(value) for name, value in item.items()}
-
-
 def _write_batch(client: Any, table_name: str, batch: list[dict[str, Any]], attempts: int) -> None:
-    request: dict[str, Any] = {table_name: [{"PutRequest": {"Item": serialised(item)}} for item in batch]}
+    request: dict[str, Any] = {
+        table_name: [{"PutRequest": {"Item": attribute_values(item)}} for item in batch]
+    }
     for attempt in range(attempts):
         answer = client.batch_write_item(RequestItems=request)
         request = answer.get("UnprocessedItems") or {}

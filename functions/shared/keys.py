@@ -45,6 +45,9 @@ def name_gsi1pk(prefix: str) -> str:
     return f"NAME#{prefix[:2].lower()}"
 
 
+#: an account as the functions name it: ``(network, account id)``
+AccountKey = tuple[str, str]
+
 ALGO_PK = "ALGO"
 ACTIVE_SK = "ACTIVE"
 

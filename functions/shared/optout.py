@@ -12,9 +12,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from functions.shared import keys
+from functions.shared.keys import AccountKey
 from functions.shared.table import batch_get
-
-AccountKey = tuple[str, str]  # (network, account id)
 
 
 def opted_out(table: Any, accounts: Iterable[AccountKey]) -> set[AccountKey]:
