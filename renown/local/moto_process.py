@@ -40,8 +40,9 @@ here:
   a Scan, a Query on an index or a transaction walking the table's dictionaries while another thread
   adds a partition fails ("dictionary changed size during iteration"), and a transaction's checks and
   writes can interleave with another writer. ``serialised_tables`` runs DynamoDB and DynamoDB Streams
-  requests one at a time, in the order they came (``TurnLock``; other services stay concurrent: a
-  Step Functions task calls Lambda, whose handler calls DynamoDB while the task waits).
+  requests one at a time, in the order they came, Scan pages after the other waiting requests
+  (``TurnLock``; other services stay concurrent: a Step Functions task calls Lambda, whose handler
+  calls DynamoDB while the task waits).
 """
 
 from __future__ import annotations
@@ -54,7 +55,8 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import requests
@@ -547,12 +549,14 @@ TABLE_TARGETS = ("DynamoDB_", "DynamoDBStreams_")
 class TurnLock:
     """A lock handed over in the order it was asked for (``threading.Lock`` is not: a thread that
     releases it and asks again at once, such as the four segment scans of the scoring pass's
-    snapshot, can keep an API request waiting for many turns).
+    snapshot, can keep an API request waiting for many turns), bulk turns (``turn(bulk=True)``: a
+    Scan page) after every other waiting one, so that a short request waits for at most the page
+    being read, not for the pages queued before it.
 
     Examples
     --------
     >>> lock = TurnLock()
-    >>> with lock:
+    >>> with lock.turn():
     ...     lock.held
     True
     >>> lock.held
@@ -562,24 +566,38 @@ class TurnLock:
     def __init__(self) -> None:
         self._guard = threading.Lock()
         self._waiting: collections.deque[threading.Event] = collections.deque()
+        self._bulk: collections.deque[threading.Event] = collections.deque()
         self.held = False
 
-    def __enter__(self) -> TurnLock:
+    @contextmanager
+    def turn(self, bulk: bool = False) -> Iterator[None]:
+        self.acquire(bulk)
+        try:
+            yield
+        finally:
+            self.release()
+
+    def acquire(self, bulk: bool = False) -> None:
         with self._guard:
             if not self.held:
                 self.held = True
-                return self
+                return
             turn = threading.Event()
-            self._waiting.append(turn)
+            (self._bulk if bulk else self._waiting).append(turn)
         turn.wait()  # handed over by the releasing thread: ``held`` stays True
-        return self
 
-    def __exit__(self, *exc: object) -> None:
+    def release(self) -> None:
         with self._guard:
             if self._waiting:
                 self._waiting.popleft().set()
+            elif self._bulk:
+                self._bulk.popleft().set()
             else:
                 self.held = False
+
+
+#: requests that read many items (a page of up to 1 MB): they take their turn after the others
+BULK_TARGETS = (".Scan",)
 
 
 def serialised_tables(app: Callable[..., Any]) -> Callable[..., Any]:
@@ -599,7 +617,7 @@ def serialised_tables(app: Callable[..., Any]) -> Callable[..., Any]:
     def serialised(environ: dict[str, Any], start_response: Any) -> Any:
         if not str(environ.get("HTTP_X_AMZ_TARGET", "")).startswith(TABLE_TARGETS):
             return app(environ, start_response)
-        with lock:
+        with lock.turn(bulk=str(environ.get("HTTP_X_AMZ_TARGET", "")).endswith(BULK_TARGETS)):
             response = app(environ, start_response)
             try:
                 return [b"".join(response)]

@@ -85,16 +85,37 @@ def test_turns_are_taken_in_the_order_they_were_asked_for() -> None:
     order: list[str] = []
 
     def waiter() -> None:
-        with lock:
+        with lock.turn():
             order.append("waiter")
 
-    lock.__enter__()
+    lock.acquire()
     thread = threading.Thread(target=waiter)
     thread.start()
     time.sleep(0.2)  # the waiter is queued
-    lock.__exit__(None, None, None)
-    with lock:
+    lock.release()
+    with lock.turn():
         order.append("holder again")
     thread.join(timeout=10)
     assert order == ["waiter", "holder again"]
+    assert not lock.held
+
+
+def test_a_short_request_goes_before_the_scan_pages_queued_ahead_of_it() -> None:
+    lock = TurnLock()
+    order: list[str] = []
+
+    def take(name: str, bulk: bool) -> None:
+        with lock.turn(bulk=bulk):
+            order.append(name)
+
+    lock.acquire()
+    threads = []
+    for name, bulk in (("scan 1", True), ("scan 2", True), ("get", False)):
+        threads.append(threading.Thread(target=take, args=(name, bulk)))
+        threads[-1].start()
+        time.sleep(0.1)  # queued in this order
+    lock.release()
+    for thread in threads:
+        thread.join(timeout=10)
+    assert order == ["get", "scan 1", "scan 2"]
     assert not lock.held
