@@ -56,7 +56,6 @@ __all__ = [
     "cap_level",
     "engagement_points",
     "established_weights",
-    "first_seen",
     "mutual_discounted_weights",
     "reverse_counts",
     "soft_cap",
@@ -144,21 +143,6 @@ class IntegrityParams:
         return dataclasses.asdict(self)
 
 
-def first_seen(src: np.ndarray, dst: np.ndarray, ts: np.ndarray, n: int) -> np.ndarray:
-    """Earliest engagement time (given or received) of each account; ``inf`` where none has a time.
-
-    Examples
-    --------
-    >>> first_seen(np.array([0, 1]), np.array([1, 2]), np.array([5.0, np.nan]), 4).tolist()
-    [5.0, 5.0, inf, inf]
-    """
-    out = np.full(n, np.inf)
-    fin = np.isfinite(ts)
-    np.minimum.at(out, src[fin], ts[fin])
-    np.minimum.at(out, dst[fin], ts[fin])
-    return out
-
-
 def _ramp(days: np.ndarray, p: IntegrityParams) -> np.ndarray:
     span = p.established_full_days - p.established_min_days
     return np.asarray(np.clip((days - p.established_min_days) / span, 0.0, 1.0))
@@ -182,7 +166,7 @@ def established_weights(
     Parameters
     ----------
     seen : ndarray
-        :func:`first_seen` of each account (``inf`` = no time).
+        :func:`core.pairs.first_seen` of each account (``inf`` = no time).
     created : ndarray
         Creation time reported by the network (``nan`` = unknown).
     now : float

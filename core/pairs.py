@@ -297,7 +297,8 @@ def _first_seen(src, dst, ts, out):  # pragma: no cover - compiled
 
 
 def first_seen(src: np.ndarray, dst: np.ndarray, ts: np.ndarray, n: int) -> np.ndarray:
-    """:func:`core.integrity.first_seen` in one pass over the rows (a minimum: the same values).
+    """Earliest engagement time (given or received) of each account; ``inf`` where none has a time
+    (one pass over the rows; ``tests.naive.first_seen`` is the reference).
 
     Examples
     --------

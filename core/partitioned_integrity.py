@@ -5,7 +5,7 @@ and ``functions/rescore/integrity_steps.py`` move the arrays through S3). The in
 is the same Jacobi pass as for the other versions (:mod:`core.partitioned`); what differs, step by step, is:
 
 * **snapshot** (a global step, over the rows the snapshot already holds): the first-seen time of every
-  account (:func:`core.integrity.first_seen`, one float per account, written into its partition) and
+  account (:func:`core.pairs.first_seen`, one float per account, written into its partition) and
   the two scalars of the time evidence (:func:`time_evidence`);
 * **build**: pairs within one profile are dropped (a profile's accounts share a partition, so this is
   local); how established each account is and the trust seeds (:func:`build_integrity_rows`); the

@@ -46,9 +46,9 @@ def _partitioned(engagements: Any, accounts: Any, params: Any, now: float) -> No
         "posts": accounts.posts,
     }
     if params.integrity is not None:  # the integrity versions' build and setup
-        from core import integrity, partitioned_integrity
+        from core import pairs, partitioned_integrity
 
-        g |= {"created": accounts.created, "profile": accounts.profile, "seen": integrity.first_seen(
+        g |= {"created": accounts.created, "profile": accounts.profile, "seen": pairs.first_seen(
             engagements.src, engagements.dst, engagements.ts, accounts.n_accounts)}  # fmt: skip
         coverage, history = partitioned_integrity.time_evidence(engagements.ts)
         irows = partitioned_integrity.build_integrity_rows(g, 0, params, now, coverage, history)

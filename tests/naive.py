@@ -233,3 +233,13 @@ def digit_lines(text, sep):
         dst.append(int(f[1]))
         w.append(float(int(f[2])))
     return src, dst, w
+
+
+def first_seen(src, dst, ts, n):
+    """Earliest engagement time (given or received) of each account; ``inf`` where none has one."""
+    out = np.full(n, np.inf)
+    for s, d, t in zip(src, dst, ts, strict=True):
+        if np.isfinite(t):
+            out[s] = min(out[s], t)
+            out[d] = min(out[d], t)
+    return out

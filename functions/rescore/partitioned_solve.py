@@ -39,7 +39,7 @@ from typing import Any
 
 import numpy as np
 
-from core import integrity, model
+from core import model, pairs
 from core import partitioned as numeric
 from core.calibration import CalibrationTable, apply_calibration, bucket_name
 from core.explain import ADDITIVITY_RULE
@@ -119,7 +119,7 @@ def partition_population(
     seen = np.full(n, np.inf)
     coverage = history = 0.0
     if params.integrity is not None:
-        seen = integrity.first_seen(engagements.src, engagements.dst, engagements.ts, n)[order]
+        seen = pairs.first_seen(engagements.src, engagements.dst, engagements.ts, n)[order]
         coverage, history = time_evidence(engagements.ts)
     profile_counts: list[int] = []
 

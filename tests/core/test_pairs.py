@@ -136,3 +136,15 @@ def test_fresh_flags_on_candidate_rows_match_the_model():
     cand = rng.random(n) < 0.6
     want = model.fresh_flags(cand, indptr, cand[indices], weights)
     np.testing.assert_array_equal(pairs.fresh_flags(cand, indptr, indices, weights), want)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_first_seen_against_the_reference(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    m, n = 400, 60
+    src, dst = rng.integers(0, n, m), rng.integers(0, n, m)
+    ts = rng.uniform(0, 1e9, m)
+    ts[rng.random(m) < 0.3] = np.nan  # rows without a time
+    got = pairs.first_seen(src, dst, ts, n + 5)  # accounts without a row stay inf
+    np.testing.assert_array_equal(got, naive.first_seen(src, dst, ts, n + 5))
+    assert np.isinf(got[n:]).all()
