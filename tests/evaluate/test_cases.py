@@ -169,3 +169,16 @@ def test_version_is_only_a_parameter() -> None:
     v1 = {c.key: c.value for c in run_cases(Context(pop, "v1"), TINY, ("hub", "volume"))}
     v2 = {c.key: c.value for c in run_cases(Context(pop, "v2"), TINY, ("hub", "volume"))}
     assert v1.keys() == v2.keys() and v1 != v2
+
+
+def test_explanation_case_measures_the_counterfactual_under_its_own_table() -> None:
+    """The top profile's counterfactual is measured under the base table (as it claims); a refitted
+    table keeps the top profile at the top and its score in place, so that drop is only reported."""
+    pop = generate_population(7, Sizes.quick().accounts, Sizes.quick().days)
+    ctx = Context(pop, "v3", 7)
+    (case,) = cases.explanation_faithfulness(ctx, profiles=3)
+    rows = case.detail["profiles"]
+    top = max(rows, key=lambda r: r["score"])
+    assert top["score"] == pytest.approx(float(ctx.base.score.max()))
+    assert top["claimed"] > 1.0 and abs(top["refit"]) < 0.01  # the refit hides the engager's weight
+    assert case.holds and case.value == pytest.approx(max(abs(r["claimed"] - r["actual"]) for r in rows))
