@@ -636,38 +636,47 @@ def unique_vs_repeated(ctx: Context) -> list[Case]:
     ]
 
 
-def selective(ctx: Context) -> list[Case]:
+def selective(ctx: Context, crowd: int = 10) -> list[Case]:
     """A selective engager's share is worth more than a prolific engager's (same rank, same share).
 
     Both engagers are established accounts (created two years before ``now``): the property is about
-    selectivity, not about the trust new accounts lack.
+    selectivity, not about the trust new accounts lack. Measured twice: one engager per target (both
+    targets then sit in the low-evidence band, where one engager cannot lift a score far), and
+    ``crowd`` selective engagers against ``crowd`` prolific ones, each engager with the same five
+    supporters (targets with enough evidence for the full scale).
     """
     pop = ctx.pop
     n = pop.n_accounts
-    sel, pro, t1, t2 = n, n + 1, n + 2, n + 3
     support = ctx.pick_near(50.0, 5)
     t = _time(pop, 1.0)
     others = ctx.rng(300).choice(pop.n_accounts, size=50, replace=False)
-    rows = (
-        _rows(
-            np.concatenate([support, support]), np.concatenate([np.full(5, sel), np.full(5, pro)]), "share", t
+    out = []
+    for k, key, title in (
+        (1, "still.selective", "selective engager minus prolific engager"),
+        (crowd, "still.selective_crowd", f"{crowd} selective engagers minus {crowd} prolific"),
+    ):
+        sel, pro = np.arange(n, n + k), np.arange(n + k, n + 2 * k)
+        t1, t2 = n + 2 * k, n + 2 * k + 1
+        engagers = np.concatenate([sel, pro])
+        rows = (
+            _rows(np.tile(support, len(engagers)), np.repeat(engagers, len(support)), "share", t)
+            .concat(_rows(sel, np.full(k, t1), "share", t))
+            .concat(_rows(pro, np.full(k, t2), "share", t))
+            .concat(_rows(np.repeat(pro, len(others)), np.tile(others, k), "share", t))
         )
-        .concat(_rows([sel, pro], [t1, t2], "share", t))
-        .concat(_rows(np.full(50, pro), others, "share", t))
-    )
-    attacked = extend(
-        pop,
-        ["eval:selective", "eval:prolific", "eval:t_sel", "eval:t_pro"],
-        engagements=rows,
-        followers=10.0,
-        posts=10.0,
-        created=pop.now - 730 * 86400.0,
-    )
-    res = ctx.score(attacked)
-    diff = ctx.account_score(res, attacked, t1) - ctx.account_score(res, attacked, t2)
-    return [
-        ctx.case("still.selective", "selective engager minus prolific engager", diff, Bound("> 0", lo=1e-9))
-    ]
+        ids = [f"eval:selective{i}" for i in range(k)] + [f"eval:prolific{i}" for i in range(k)]
+        attacked = extend(
+            pop,
+            ids + ["eval:t_sel", "eval:t_pro"],
+            engagements=rows,
+            followers=10.0,
+            posts=10.0,
+            created=pop.now - 730 * 86400.0,
+        )
+        res = ctx.score(attacked)
+        diff = ctx.account_score(res, attacked, t1) - ctx.account_score(res, attacked, t2)
+        out.append(ctx.case(key, title, diff, Bound("> 0", lo=1e-9)))
+    return out
 
 
 def volume(ctx: Context) -> list[Case]:

@@ -154,6 +154,7 @@ def test_v1_known_failures_and_still_true_properties_are_reported() -> None:
     holding = [
         "still.unique_engagers",
         "still.selective",
+        "still.selective_crowd",
         "still.volume",
         "still.networks_add_up",
         "still.determinism",
