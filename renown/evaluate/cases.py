@@ -667,7 +667,7 @@ def selective(ctx: Context, crowd: int = 10) -> list[Case]:
         ids = [f"eval:selective{i}" for i in range(k)] + [f"eval:prolific{i}" for i in range(k)]
         attacked = extend(
             pop,
-            ids + ["eval:t_sel", "eval:t_pro"],
+            [*ids, "eval:t_sel", "eval:t_pro"],
             engagements=rows,
             followers=10.0,
             posts=10.0,
