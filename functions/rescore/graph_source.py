@@ -224,9 +224,12 @@ class GraphSnapshot:
         return float(max(counters.followers if counters else 0, account.followers if account else 0))
 
 
-def scan_segment(table: Any, segment: int, total: int) -> Iterator[dict[str, Any]]:
+def scan_segment(
+    table: Any, segment: int, total: int, page_items: int | None = None
+) -> Iterator[dict[str, Any]]:
     """Items of one parallel-scan segment (activities and versioned scores are filtered out
-    server-side; opt-out markers are kept)."""
+    server-side; opt-out markers are kept). ``page_items``: items each page reads (``Limit``; None:
+    DynamoDB's 1 MB pages)."""
     kwargs: dict[str, Any] = {
         "Segment": segment,
         "TotalSegments": total,
@@ -242,6 +245,8 @@ def scan_segment(table: Any, segment: int, total: int) -> Iterator[dict[str, Any
             ":o": "OPTOUT#",
         },
     }
+    if page_items is not None:
+        kwargs["Limit"] = int(page_items)
     while True:
         page = table.scan(**kwargs)
         yield from page.get("Items", [])
@@ -250,12 +255,13 @@ def scan_segment(table: Any, segment: int, total: int) -> Iterator[dict[str, Any
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
-def read_snapshot(table: Any, segments: int = 4) -> GraphSnapshot:
-    """Parallel scan of the whole table into a ``GraphSnapshot``."""
+def read_snapshot(table: Any, segments: int = 4, page_items: int | None = None) -> GraphSnapshot:
+    """Parallel scan of the whole table into a ``GraphSnapshot`` (``page_items``: see
+    :func:`scan_segment`)."""
 
     def one(segment: int) -> GraphSnapshot:
         snap = GraphSnapshot()
-        for item in scan_segment(table, segment, segments):
+        for item in scan_segment(table, segment, segments, page_items):
             snap.add(item)
         return snap
 

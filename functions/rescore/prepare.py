@@ -148,7 +148,7 @@ def snapshot(run: Run, payload: dict[str, Any]) -> dict[str, Any]:
     each profile's style and topic support)."""
     progress(run, "snapshot", "scanning the table")
     maybe_fail(run, "snapshot")
-    snap = read_snapshot(scan_table())
+    snap = read_snapshot(scan_table(), page_items=get_settings().snapshot_page_items)
     engagements, accounts = snap.to_core()
     solver, partitions = choose_solver(len(engagements), accounts.n_accounts, run.solver, run.partitions)
     extras = profile_extras(snap, engagements, accounts, params_of(run), run.now)

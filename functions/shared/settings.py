@@ -96,6 +96,13 @@ class Settings(BaseSettings):
 
     # scoring
     algorithm_version: str = "v1"
+    snapshot_page_items: int | None = Field(
+        default=None,
+        ge=1,
+        description="Items a page of the full pass's snapshot scan reads (DynamoDB's Limit); None: "
+        "DynamoDB's 1 MB pages. The local stack sets 500: its stand-in serves one request at a time, "
+        "and a 1 MB page there holds an API lookup for seconds",
+    )
     topics_dir: str | None = Field(
         default=None,
         description="Folder of the Klout topic ontology CSVs (default: the datasets folder's klout-topics)",

@@ -73,6 +73,9 @@ class LocalStack:
             # the settings' development default stands
             os.environ.update({k: v for k, v in spec.environment.items() if v != ""})
         os.environ["RENOWN_STAGE"] = "local"
+        # moto serves one DynamoDB request at a time: short snapshot pages keep API lookups waiting
+        # for a tenth of a second, not for the seconds a 1 MB page takes there
+        os.environ.setdefault("RENOWN_SNAPSHOT_PAGE_ITEMS", "500")
         for logical_id in self.template.of_type("AWS::Serverless::StateMachine"):
             os.environ.setdefault("RENOWN_STATE_MACHINE_ARN", self.template.ref(logical_id))
         self._reset_settings()

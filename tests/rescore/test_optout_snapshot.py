@@ -59,3 +59,35 @@ def test_snapshot_leaves_out_opted_out_accounts() -> None:
 def test_scan_reads_the_markers(aws_env: Any) -> None:
     write_items(aws_env, _items())
     _check(read_snapshot(aws_env, segments=2))
+
+
+class _PagedTable:
+    """A table of ``items`` whose Scan honours ``Limit`` and ``ExclusiveStartKey`` (one segment)."""
+
+    def __init__(self, items: list[dict[str, Any]]) -> None:
+        self.items = items
+        self.limits: list[int | None] = []
+
+    def scan(self, **kwargs: Any) -> dict[str, Any]:
+        self.limits.append(kwargs.get("Limit"))
+        start = int(kwargs.get("ExclusiveStartKey", {}).get("at", 0))
+        end = min(len(self.items), start + int(kwargs.get("Limit") or len(self.items)))
+        page: dict[str, Any] = {"Items": self.items[start:end]}
+        if end < len(self.items):
+            page["LastEvaluatedKey"] = {"at": end}
+        return page
+
+
+def test_snapshot_pages_of_a_set_size_read_everything() -> None:
+    """``page_items`` is the Scan's Limit (the local stack's short pages); every item still arrives."""
+    items = _items()
+    for page_items in (None, 1, 3):
+        table = _PagedTable(items)
+        _check(read_snapshot(table, segments=1, page_items=page_items))
+        expected = 1 if page_items is None else -(-len(items) // page_items)
+        assert table.limits == [page_items] * expected
+
+
+def test_scan_in_short_pages_reads_the_markers(aws_env: Any) -> None:
+    write_items(aws_env, _items())
+    _check(read_snapshot(aws_env, segments=2, page_items=2))
