@@ -50,6 +50,7 @@ from __future__ import annotations
 import argparse
 import collections
 import copy
+import hashlib
 import json
 import logging
 import os
@@ -141,6 +142,7 @@ def linear_scans() -> Callable[[], None]:
     """
     from bisect import bisect_left, bisect_right
     from itertools import islice
+    from operator import itemgetter
 
     from moto.dynamodb.models import table as table_module
     from moto.dynamodb.models.dynamo_type import DynamoType
@@ -152,7 +154,8 @@ def linear_scans() -> Callable[[], None]:
         """``(hash keys, their values)`` of the table's partitions in the segment, in scan order.
 
         Partitions added since the last page are inserted in place (moto adds an empty partition even
-        for a read of a missing key, so a busy table gains some between pages)."""
+        for a read of a missing key, so a busy table gains some between pages); many at once, as after
+        a bulk import, are merged in one sort of the two runs."""
         with lock:
             cache = self.__dict__.setdefault("_renown_scan_order", {})
             if cache.get("items") is not self.items or len(self.items) < cache["count"]:
@@ -163,20 +166,30 @@ def linear_scans() -> Callable[[], None]:
                 # are its tail (skipped to in C, not looked up one by one)
                 added = list(islice(self.items, cache["count"], None))
                 cache["count"] = len(self.items)
-                for key, order in list(cache.items()):
-                    if not isinstance(key, tuple):
-                        continue
-                    hashes, values = order
-                    for h in added:
-                        if _in_segment(h, key):
+                orders = [(key, order) for key, order in cache.items() if isinstance(key, tuple)]
+                if orders:
+                    spread = [(_segment_byte(h), h) for h in added]  # one MD5 per partition
+                    for (segment, total), (hashes, values) in orders:
+                        new = [h for b, h in spread if segment is None or b % total == segment]
+                        if len(new) > MERGE_ABOVE:
+                            # many at once (a bulk import since the last scan): one merge of two
+                            # sorted runs, not one list insertion each (the table's size each)
+                            pairs = sorted(
+                                [*zip(values, hashes, strict=True), *((_key_value(h), h) for h in new)],
+                                key=itemgetter(0),
+                            )
+                            values[:] = [v for v, _ in pairs]
+                            hashes[:] = [h for _, h in pairs]
+                            continue
+                        for h in new:
                             position = bisect_left(values, h.cast_value)
                             hashes.insert(position, h)
                             values.insert(position, h.cast_value)
             found = cache.get(segments)
             if found is None:
                 inside = (h for h in self.items if _in_segment(h, segments))
-                hashes = sorted(inside, key=lambda h: h.cast_value)
-                found = cache[segments] = (hashes, [h.cast_value for h in hashes])
+                hashes = sorted(inside, key=_key_value)
+                found = cache[segments] = (hashes, [_key_value(h) for h in hashes])
         return found
 
     def ordered(self: Any, segments: tuple[Any, Any], start: dict[str, Any] | None) -> Any:
@@ -257,15 +270,28 @@ def linear_scans() -> Callable[[], None]:
     return undo
 
 
-def _in_segment(hash_key: Any, segments: tuple[Any, Any]) -> bool:
-    """Is the partition in the scan's segment? moto's rule (``Item.is_within_segment``): the first
-    byte of the MD5 of the hash key's value, modulo the number of segments."""
-    from moto.utilities.utils import md5_hash
+#: Partitions added since the last page that a segment's order takes by merging (more) or one
+#: insertion at a time (fewer).
+MERGE_ABOVE = 64
 
+
+def _segment_byte(hash_key: Any) -> int:
+    """moto's segment rule (``Item.is_within_segment``, with ``moto.utilities.utils.md5_hash``): the
+    first byte of the MD5 of the hash key's value, taken modulo the number of segments."""
+    return hashlib.md5(hash_key.value.encode("utf8"), usedforsecurity=False).digest()[0]
+
+
+def _key_value(hash_key: Any) -> Any:
+    """moto's ``cast_value`` of a hash key (its ordering in a Scan); a string is its own."""
+    return hash_key.value if hash_key.type == "S" else hash_key.cast_value
+
+
+def _in_segment(hash_key: Any, segments: tuple[Any, Any]) -> bool:
+    """Is the partition in the scan's segment?"""
     if segments == (None, None):
         return True
     segment, total = segments
-    return int(md5_hash(hash_key.value.encode("utf8")).digest()[0]) % total == segment
+    return _segment_byte(hash_key) % total == segment
 
 
 def linear_item_sizes() -> Callable[[], None]:

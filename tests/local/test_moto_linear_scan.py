@@ -116,3 +116,32 @@ def test_an_item_over_the_limit_is_refused_as_by_moto(table: Any) -> None:
     finally:
         undo()
     assert after.value.response["Error"] == before.value.response["Error"]
+
+
+@pytest.mark.parametrize("added", [3, 200])
+def test_partitions_added_after_the_orders_are_built_scan_as_on_moto(table: Any, added: int) -> None:
+    """A bulk import after a first scan (the demo's first pass runs on an empty table): the segment
+    orders built then take the new partitions (merged when many, inserted when few) and every segment
+    still pages as moto's own walk does."""
+    segments = [{"Segment": s, "TotalSegments": 4, "Limit": 7} for s in range(4)] + [{"Limit": 13}]
+    undo = linear_scans()
+    try:
+        for scan in segments:
+            table.scan(**scan)  # the orders, built on the table as it was
+        with table.batch_writer() as batch:
+            for p in range(added):
+                batch.put_item(Item={"PK": f"EDGES#new{p:04d}", "SK": "FROM#000", "n": p})
+        got = [_pages(table, **scan) for scan in segments]
+    finally:
+        undo()
+    assert got == [_pages(table, **scan) for scan in segments]
+    assert (
+        sum(
+            1
+            for pages in got[:4]
+            for page in pages
+            for i in page
+            if str(i.get("PK", "")).startswith("EDGES#new")
+        )
+        == added
+    )
