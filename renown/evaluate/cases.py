@@ -108,8 +108,8 @@ class Sizes:
     @classmethod
     def quick(cls) -> Sizes:
         return cls(
-            accounts=600,
-            days=120.0,
+            accounts=1500,
+            days=270.0,
             farms=(100, 1000),
             ring=10,
             ring_days=10,
