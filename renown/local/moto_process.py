@@ -170,7 +170,7 @@ def linear_scans() -> Callable[[], None]:
                 if orders:
                     spread = [(_segment_byte(h), h) for h in added]  # one MD5 per partition
                     for (segment, total), (hashes, values) in orders:
-                        new = [h for b, h in spread if segment is None or b % total == segment]
+                        new = [h for b, h in spread if _in_segment(h, (segment, total), b)]
                         if len(new) > MERGE_ABOVE:
                             # many at once (a bulk import since the last scan): one merge of two
                             # sorted runs, not one list insertion each (the table's size each)
@@ -182,9 +182,10 @@ def linear_scans() -> Callable[[], None]:
                             hashes[:] = [h for _, h in pairs]
                             continue
                         for h in new:
-                            position = bisect_left(values, h.cast_value)
+                            value = _key_value(h)
+                            position = bisect_left(values, value)
                             hashes.insert(position, h)
-                            values.insert(position, h.cast_value)
+                            values.insert(position, value)
             found = cache.get(segments)
             if found is None:
                 inside = (h for h in self.items if _in_segment(h, segments))
@@ -286,12 +287,12 @@ def _key_value(hash_key: Any) -> Any:
     return hash_key.value if hash_key.type == "S" else hash_key.cast_value
 
 
-def _in_segment(hash_key: Any, segments: tuple[Any, Any]) -> bool:
-    """Is the partition in the scan's segment?"""
-    if segments == (None, None):
-        return True
+def _in_segment(hash_key: Any, segments: tuple[Any, Any], byte: int | None = None) -> bool:
+    """Is the partition in the scan's segment? (``byte``: its :func:`_segment_byte`, if known)"""
     segment, total = segments
-    return _segment_byte(hash_key) % total == segment
+    if segment is None:
+        return True
+    return (_segment_byte(hash_key) if byte is None else byte) % total == segment
 
 
 def linear_item_sizes() -> Callable[[], None]:
